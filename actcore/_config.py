@@ -1,0 +1,39 @@
+"""show_config(): what this build of actcore is and what it runs on."""
+
+from __future__ import annotations
+
+import platform
+import sys
+
+import numpy as np
+
+from . import _core
+from ._threads import get_num_threads
+
+
+def config() -> dict:
+    isa = _core.isa_info()
+    build = _core.build_info()
+    from . import __version__
+
+    return {
+        "actcore": __version__,
+        "python": sys.version.split()[0],
+        "numpy": np.__version__,
+        "platform": f"{platform.system()} {platform.machine()}",
+        "compiler": build["compiler"],
+        "openmp": build["openmp"],
+        "threads": get_num_threads(),
+        "parallel_min": _core.parallel_min(),
+        "isa": isa["current"],
+        "isa_supported": isa["supported"],
+        "isa_built": isa["built"],
+    }
+
+
+def show_config() -> None:
+    """Print version, compiler, OpenMP, threads, the ISA in use and the ISAs built."""
+    for key, value in config().items():
+        if isinstance(value, list):
+            value = ", ".join(value)
+        print(f"{key:>14}: {value}")

@@ -1,0 +1,263 @@
+/* actcore._core: the glue between NumPy and the C cores in csrc/.
+ *
+ * It makes one ufunc per (op, kind) from csrc/ops.def, all sharing act_eltwise_loop, with
+ * float16/float32/float64 loops; and exposes dispatch, threads and the memory-floor kernels.
+ * Everything numeric lives in csrc/, which never includes Python.h.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#define NPY_NO_DEPRECATED_API NPY_1_25_API_VERSION
+#include <numpy/arrayobject.h>
+#include <numpy/ufuncobject.h>
+#include <stdlib.h>
+
+#include "act.h"
+
+_Static_assert(sizeof(npy_intp) == sizeof(ptrdiff_t), "npy_intp and ptrdiff_t must match");
+
+static act_loop_data loop_data[ACT_NOPS][ACT_NKINDS][ACT_NDTYPES];
+static void *loop_data_ptrs[ACT_NOPS][ACT_NKINDS][ACT_NDTYPES];
+static char loop_types[ACT_NKINDS][ACT_NDTYPES][6]; /* up to 4 inputs + 1 output */
+static const char dtype_nums[ACT_NDTYPES] = {NPY_HALF, NPY_FLOAT, NPY_DOUBLE};
+static const char *const kind_suffix[ACT_NKINDS] = {"", "_grad", "_grad_from_output"};
+
+static void ufunc_loop(char **args, npy_intp const *dims, npy_intp const *steps, void *data)
+{
+    act_eltwise_loop(args, (const ptrdiff_t *)dims, (const ptrdiff_t *)steps,
+                     (const act_loop_data *)data);
+}
+static PyUFuncGenericFunction loop_funcs[ACT_NDTYPES] = {ufunc_loop, ufunc_loop, ufunc_loop};
+static char *type_arrays[ACT_NOPS][ACT_NKINDS]; /* nin+1 types per dtype, contiguous */
+
+/* NumPy's own "no loop" message names neither the dtype nor what is accepted: wrap the default
+ * resolver and say both (SPEC §1: TypeError naming the function and the dtype). */
+static int type_resolver(PyUFuncObject *ufunc, NPY_CASTING casting, PyArrayObject **operands,
+                         PyObject *type_tup, PyArray_Descr **out_dtypes)
+{
+    int r = PyUFunc_DefaultTypeResolver(ufunc, casting, operands, type_tup, out_dtypes);
+    if (r < 0 && PyErr_ExceptionMatches(PyExc_TypeError)) {
+        PyObject *et, *ev, *tb;
+        PyErr_Fetch(&et, &ev, &tb);
+        PyObject *names = PyUnicode_FromString("");
+        for (int i = 0; names && i < ufunc->nin; i++) {
+            PyObject *s = PyObject_Str((PyObject *)PyArray_DESCR(operands[i]));
+            PyObject *joined = s ? PyUnicode_FromFormat("%U%s%U", names, i ? ", " : "", s) : NULL;
+            Py_XDECREF(s);
+            Py_SETREF(names, joined);
+        }
+        if (names) {
+            PyErr_Format(PyExc_TypeError,
+                         "%s: unsupported input dtype (%U); expected float16, float32 or float64 "
+                         "(integer and bool inputs are converted as for np.tanh)",
+                         ufunc->name, names);
+            Py_DECREF(names);
+            Py_XDECREF(et);
+            Py_XDECREF(ev);
+            Py_XDECREF(tb);
+        }
+        else {
+            PyErr_Restore(et, ev, tb);
+        }
+    }
+    return r;
+}
+
+/* make_ufuncs(docs: dict) -> dict name -> ufunc */
+static PyObject *make_ufuncs(PyObject *self, PyObject *args)
+{
+    PyObject *docs;
+    if (!PyArg_ParseTuple(args, "O!", &PyDict_Type, &docs)) return NULL;
+    PyObject *out = PyDict_New();
+    if (!out) return NULL;
+    for (int op = 0; op < ACT_NOPS; op++) {
+        for (int kind = 0; kind < ACT_NKINDS; kind++) {
+            if (kind == ACT_GOUT && !act_ops[op].has_gout) continue;
+            int nin = (kind == ACT_FWD ? 1 : 2) + act_ops[op].nparams;
+            if (!type_arrays[op][kind]) {
+                char *t = malloc((size_t)(nin + 1) * ACT_NDTYPES);
+                if (!t) return PyErr_NoMemory();
+                for (int dt = 0; dt < ACT_NDTYPES; dt++) {
+                    for (int k = 0; k <= nin; k++) t[dt * (nin + 1) + k] = dtype_nums[dt];
+                    loop_data[op][kind][dt] = (act_loop_data){op, kind, dt};
+                    loop_data_ptrs[op][kind][dt] = &loop_data[op][kind][dt];
+                }
+                type_arrays[op][kind] = t;
+            }
+            char name[96];
+            snprintf(name, sizeof name, "%s%s", act_ops[op].name, kind_suffix[kind]);
+            /* the docstring must outlive the ufunc: keep a strdup'd copy forever */
+            PyObject *d = PyDict_GetItemString(docs, name);
+            const char *doc = d && PyUnicode_Check(d) ? PyUnicode_AsUTF8(d) : NULL;
+            char *docc = doc ? strdup(doc) : NULL;
+            char *namec = strdup(name);
+            PyObject *uf = PyUFunc_FromFuncAndData(loop_funcs, loop_data_ptrs[op][kind],
+                                                   type_arrays[op][kind], ACT_NDTYPES, nin, 1,
+                                                   PyUFunc_None, namec, docc, 0);
+            if (uf) ((PyUFuncObject *)uf)->type_resolver = type_resolver;
+            if (!uf || PyDict_SetItemString(out, name, uf) < 0) {
+                Py_XDECREF(uf);
+                Py_DECREF(out);
+                return NULL;
+            }
+            Py_DECREF(uf);
+        }
+    }
+    return out;
+}
+
+static PyObject *op_table(PyObject *self, PyObject *noargs)
+{
+    PyObject *lst = PyList_New(ACT_NOPS);
+    if (!lst) return NULL;
+    for (int i = 0; i < ACT_NOPS; i++) {
+        PyObject *t = Py_BuildValue("(siii)", act_ops[i].name, act_ops[i].nparams,
+                                    act_ops[i].has_gout, act_ops[i].f32_in_double);
+        if (!t) {
+            Py_DECREF(lst);
+            return NULL;
+        }
+        PyList_SET_ITEM(lst, i, t);
+    }
+    return lst;
+}
+
+static PyObject *isa_info(PyObject *self, PyObject *noargs)
+{
+    PyObject *built = PyList_New(0), *supported = PyList_New(0);
+    if (!built || !supported) return NULL;
+    for (int i = 0; i < ACT_NISAS; i++) {
+        PyObject *s = PyUnicode_FromString(act_isa_name(i));
+        if (act_isa_built(i)) PyList_Append(built, s);
+        if (act_isa_supported(i)) PyList_Append(supported, s);
+        Py_DECREF(s);
+    }
+    return Py_BuildValue("{s:s,s:N,s:N}", "current", act_isa_name(act_isa_current()), "built",
+                         built, "supported", supported);
+}
+
+static PyObject *set_isa(PyObject *self, PyObject *args)
+{
+    const char *name;
+    if (!PyArg_ParseTuple(args, "s", &name)) return NULL;
+    int isa = act_isa_from_name(name);
+    if (isa < 0) {
+        PyErr_Format(PyExc_ValueError, "isa: expected 'baseline', 'avx2' or 'avx512', got %R",
+                     PyTuple_GET_ITEM(args, 0));
+        return NULL;
+    }
+    if (act_set_isa(isa) < 0) {
+        PyErr_Format(PyExc_ValueError, "isa: %s is not built or not supported on this CPU",
+                     name);
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *get_num_threads(PyObject *self, PyObject *noargs)
+{
+    return PyLong_FromLong(act_get_num_threads());
+}
+
+static PyObject *set_num_threads(PyObject *self, PyObject *args)
+{
+    int n;
+    if (!PyArg_ParseTuple(args, "i", &n)) return NULL;
+    act_set_num_threads(n);
+    Py_RETURN_NONE;
+}
+
+static PyObject *parallel_min(PyObject *self, PyObject *args)
+{
+    Py_ssize_t n = -1;
+    if (!PyArg_ParseTuple(args, "|n", &n)) return NULL;
+    Py_ssize_t old = act_parallel_min;
+    if (n >= 0) act_parallel_min = n < 2 ? 2 : n;
+    return PyLong_FromSsize_t(old);
+}
+
+static PyObject *threads_for(PyObject *self, PyObject *args)
+{
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "n", &n)) return NULL;
+    return PyLong_FromLong(act_threads_for(n));
+}
+
+/* memory_floor(x, y) or memory_floor(a, b, y): the benchmark's floor loops, same threading */
+static PyObject *memory_floor(PyObject *self, PyObject *args)
+{
+    PyArrayObject *a = NULL, *b = NULL, *y = NULL;
+    Py_ssize_t nargs = PyTuple_GET_SIZE(args);
+    if (nargs == 2) {
+        if (!PyArg_ParseTuple(args, "O!O!", &PyArray_Type, &a, &PyArray_Type, &y)) return NULL;
+    }
+    else if (!PyArg_ParseTuple(args, "O!O!O!", &PyArray_Type, &a, &PyArray_Type, &b,
+                               &PyArray_Type, &y))
+        return NULL;
+    PyArrayObject *ops[3] = {a, b, y};
+    int dt = PyArray_TYPE(y) == NPY_HALF ? ACT_F16 : PyArray_TYPE(y) == NPY_FLOAT ? ACT_F32
+             : PyArray_TYPE(y) == NPY_DOUBLE ? ACT_F64 : -1;
+    npy_intp n = PyArray_SIZE(y);
+    for (int k = 0; k < 3; k++) {
+        if (!ops[k]) continue;
+        if (dt < 0 || PyArray_TYPE(ops[k]) != PyArray_TYPE(y) || PyArray_SIZE(ops[k]) != n ||
+            !PyArray_IS_C_CONTIGUOUS(ops[k]) || !PyArray_ISALIGNED(ops[k])) {
+            PyErr_SetString(PyExc_ValueError,
+                            "memory_floor: expected aligned C-contiguous float16/32/64 arrays "
+                            "of one dtype and size");
+            return NULL;
+        }
+    }
+    if (!PyArray_ISWRITEABLE(y)) {
+        PyErr_SetString(PyExc_ValueError, "memory_floor: y must be writeable");
+        return NULL;
+    }
+    const char *in[2] = {PyArray_BYTES(a), b ? PyArray_BYTES(b) : NULL};
+    act_range_fn f = b ? act_table->add[dt] : act_table->copy[dt];
+    Py_BEGIN_ALLOW_THREADS
+    act_run(f, n, in, 0, PyArray_BYTES(y));
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}
+
+static PyObject *build_info(PyObject *self, PyObject *noargs)
+{
+#if defined(__clang__)
+    const char *cc = "clang " __clang_version__;
+#elif defined(__GNUC__)
+    const char *cc = "gcc " __VERSION__;
+#elif defined(_MSC_VER)
+#define ACT_S_(x) #x
+#define ACT_S(x) ACT_S_(x)
+    const char *cc = "msvc " ACT_S(_MSC_FULL_VER);
+#else
+    const char *cc = "unknown";
+#endif
+    return Py_BuildValue("{s:s,s:O}", "compiler", cc, "openmp",
+                         act_openmp_enabled() ? Py_True : Py_False);
+}
+
+static PyMethodDef methods[] = {
+    {"make_ufuncs", make_ufuncs, METH_VARARGS, "make_ufuncs(docs) -> {name: ufunc}"},
+    {"op_table", op_table, METH_NOARGS, "[(name, nparams, has_gout, f32_in_double)] of ops.def"},
+    {"isa_info", isa_info, METH_NOARGS, "{'current', 'built', 'supported'}"},
+    {"set_isa", set_isa, METH_VARARGS, "set_isa(name): switch kernel tables (tests)"},
+    {"get_num_threads", get_num_threads, METH_NOARGS, NULL},
+    {"set_num_threads", set_num_threads, METH_VARARGS, NULL},
+    {"parallel_min", parallel_min, METH_VARARGS, "parallel_min([n]) -> old threshold"},
+    {"threads_for", threads_for, METH_VARARGS, "threads used for n elements"},
+    {"memory_floor", memory_floor, METH_VARARGS, "memory_floor(x, y) / (a, b, y)"},
+    {"build_info", build_info, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef moduledef = {PyModuleDef_HEAD_INIT, "_core", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__core(void)
+{
+    import_array();
+    import_umath();
+    char warn[256];
+    act_dispatch_init(getenv("ACTCORE_ISA"), warn, sizeof warn);
+    if (warn[0] && PyErr_WarnEx(PyExc_RuntimeWarning, warn, 1) < 0) return NULL;
+    return PyModule_Create(&moduledef);
+}

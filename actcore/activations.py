@@ -1,0 +1,301 @@
+"""The public elementwise activations, generated from the registry.
+
+An op without parameters *is* its ufunc (``actcore.relu is actcore.ufuncs.relu``).  An op with
+parameters is a thin function that supplies the defaults, checks scalar parameters, and calls
+the ufunc with ``out=`` and every other ufunc keyword passed through untouched.  It never calls
+``np.asarray`` on ``x``, so ``__array_ufunc__`` overrides (dask, xarray) still dispatch.
+The functions are compiled from a template rather than built around ``*args``: binding
+arguments through ``inspect.Signature`` costs several microseconds, more than a whole
+1000-element activation.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from . import ufuncs
+from ._docs import param_text
+from ._registry import OPS, REQUIRED
+
+__all__: list[str] = []
+
+
+def _scalar(value):
+    """A Python/NumPy real scalar as float, else None (arrays are checked elementwise)."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "fiu":
+        return float(value)
+    return None
+
+
+def _check_real(fname, pname, value):
+    """Parameters must be real numbers or real arrays."""
+    dt = getattr(value, "dtype", None)
+    if isinstance(value, complex) or (dt is not None and dt.kind not in "fiub"):
+        raise TypeError(f"{fname}: {pname} must be a real number or real array, "
+                        f"got {type(value).__name__}{'' if dt is None else ' of ' + str(dt)}")
+
+
+def _all(value, pred):
+    s = _scalar(value)
+    if s is not None:
+        return pred(np.float64(s))
+    arr = np.asarray(value)  # a parameter, never x
+    with np.errstate(invalid="ignore"):
+        return bool(np.all(pred(arr.astype(np.float64))))
+
+
+# Checks of parameters, per op: (parameter names, predicate on float64 values, expectation).
+# They run on the parameters only, and before anything is written to `out`.
+_CHECKS = {
+    "celu": [(("alpha",), lambda a: a != 0, "a nonzero number")],
+    "hardtanh": [(("min_val", "max_val"), lambda lo, hi: lo <= hi,
+                  "min_val <= max_val")],
+    "hardshrink": [(("lambd",), lambda v: v >= 0, ">= 0")],
+    "softshrink": [(("lambd",), lambda v: v >= 0, ">= 0")],
+    "softplus": [(("beta",), lambda b: b != 0, "a nonzero number")],
+}
+_GOUT_CHECKS = {
+    "leaky_relu": [(("negative_slope",), lambda s: s >= 0,
+                    ">= 0 (the output alone does not determine the gradient otherwise)")],
+    "elu": [(("alpha",), lambda a: a >= 0,
+             ">= 0 (the output alone does not determine the gradient otherwise)")],
+}
+
+
+def _validate(fname, checks, values):
+    for pname, value in values.items():
+        _check_real(fname, pname, value)
+    for pnames, pred, expected in checks:
+        args = [values[p] for p in pnames]
+        if len(args) == 1:
+            ok = _all(args[0], pred)
+        else:
+            s = [_scalar(a) for a in args]
+            ok = pred(*s) if None not in s else bool(np.all(pred(*map(np.asarray, args))))
+        if not ok:
+            shown = ", ".join(f"{p}={values[p]!r}" for p in pnames)
+            raise ValueError(f"{fname}: expected {' and '.join(pnames)} {expected}, "
+                             f"got {shown}")
+
+
+_TEMPLATE = """
+def {fname}({lead}{sig}, *, out=None, **kwargs):
+    {check}return _uf({lead}{args}, out=out, **kwargs)
+"""
+
+
+def _make(fname, uf, lead, op, checks, doc):
+    pnames = [p for p, _ in op.params]
+    sig = param_text(op).replace("'", '"')
+    check = ""
+    if pnames:
+        values = "{" + ", ".join(f"{p!r}: {p}" for p in pnames) + "}"
+        check = f"_validate({fname!r}, _checks, {values})\n    "
+    src = _TEMPLATE.format(fname=fname, lead=lead, sig=sig, args=", " + ", ".join(pnames),
+                           check=check)
+    ns = {"_uf": uf, "_validate": _validate, "_checks": checks}
+    exec(src, ns)  # noqa: S102 - the source is built above from the registry, not from input
+    fn = ns[fname]
+    fn.__doc__ = doc
+    fn.__module__ = "actcore"
+    fn.ufunc = uf
+    return fn
+
+
+def _export(name, obj):
+    globals()[name] = obj
+    __all__.append(name)
+
+
+_TAIL = (" Keyword arguments out=, where=, dtype=, casting= go to the underlying ufunc "
+         "``actcore.ufuncs.{kernel}``.")
+
+for _op in OPS.values():
+    if _op.kernel is None or _op.name == "gelu":
+        continue  # composed below
+    _k = _op.kernel
+    if not _op.params:
+        _export(_op.name, getattr(ufuncs, _k))
+        _export(_op.name + "_grad", getattr(ufuncs, _k + "_grad"))
+        if _op.grad_from_output:
+            _export(_op.name + "_grad_from_output", getattr(ufuncs, _k + "_grad_from_output"))
+        continue
+    _doc = f"{_op.name}(x{param_text(_op)}) -> y\n\n{_op.formula}." + _TAIL.format(kernel=_k)
+    _export(_op.name, _make(_op.name, getattr(ufuncs, _k), "x", _op,
+                            _CHECKS.get(_op.name, []), _doc))
+    _doc = (f"{_op.name}_grad(dy, x{param_text(_op)}) -> dx\n\ndy * d{_op.name}/dx."
+            + _TAIL.format(kernel=_k + "_grad"))
+    _export(_op.name + "_grad", _make(_op.name + "_grad", getattr(ufuncs, _k + "_grad"),
+                                      "dy, x", _op, _CHECKS.get(_op.name, []), _doc))
+    if _op.grad_from_output:
+        _doc = (f"{_op.name}_grad_from_output(dy, y{param_text(_op)}) -> dx\n\n"
+                f"dy * d{_op.name}/dx computed from the output y."
+                + _TAIL.format(kernel=_k + "_grad_from_output"))
+        _export(_op.name + "_grad_from_output",
+                _make(_op.name + "_grad_from_output", getattr(ufuncs, _k + "_grad_from_output"),
+                      "dy, y", _op, _CHECKS.get(_op.name, []) + _GOUT_CHECKS.get(_op.name, []),
+                      _doc))
+
+
+# ---- gelu: one public op, two kernels ----
+_GELU = {"none": ufuncs.gelu, "tanh": ufuncs.gelu_tanh}
+_GELU_GRAD = {"none": ufuncs.gelu_grad, "tanh": ufuncs.gelu_tanh_grad}
+
+
+def _gelu_kernel(table, fname, approximate):
+    try:
+        return table[approximate]
+    except (KeyError, TypeError):
+        raise ValueError(f"{fname}: approximate must be 'none' or 'tanh', "
+                         f"got {approximate!r}") from None
+
+
+def gelu(x, approximate="none", *, out=None, **kwargs):
+    """gelu(x, approximate='none') -> y
+
+    x*Phi(x), Phi the standard normal CDF; approximate='tanh' gives PyTorch's
+    0.5x(1+tanh(sqrt(2/pi)(x+0.044715x^3))).  Keyword arguments go to the ufunc
+    (``actcore.ufuncs.gelu`` or ``gelu_tanh``)."""
+    return _gelu_kernel(_GELU, "gelu", approximate)(x, out=out, **kwargs)
+
+
+def gelu_grad(dy, x, approximate="none", *, out=None, **kwargs):
+    """gelu_grad(dy, x, approximate='none') -> dx: dy * (Phi(x) + x phi(x)) (or the tanh
+    form's derivative)."""
+    return _gelu_kernel(_GELU_GRAD, "gelu_grad", approximate)(dy, x, out=out, **kwargs)
+
+
+_export("gelu", gelu)
+_export("gelu_grad", gelu_grad)
+
+
+# ---- prelu: leaky_relu with a per-channel slope ----
+def _channel_weight(fname, x, weight, axis):
+    """weight of shape () or (C,) reshaped to broadcast along `axis` of x."""
+    _check_real(fname, "weight", weight)
+    w = np.asarray(weight)
+    ndim = np.ndim(x)
+    if w.size == 1 and w.ndim <= 1:
+        return w.reshape(()), None
+    if w.ndim != 1:
+        raise ValueError(f"{fname}: weight must have shape () or (C,), got shape {w.shape}")
+    if not isinstance(axis, numbers.Integral) or not -ndim <= axis < ndim:
+        raise ValueError(f"{fname}: axis must be an integer in [{-ndim}, {ndim}) for an input "
+                         f"of {ndim} dimensions, got {axis!r}")
+    axis = int(axis) % ndim
+    c = np.shape(x)[axis]
+    if w.shape[0] != c:
+        raise ValueError(f"{fname}: weight must have shape () or ({c},) to match x.shape[{axis}]"
+                         f" = {c}, got shape {w.shape}")
+    return w.reshape((c,) + (1,) * (ndim - axis - 1)), axis
+
+
+def prelu(x, weight, axis=1, *, out=None, **kwargs):
+    """prelu(x, weight, axis=1) -> y
+
+    x if x > 0 else weight[c]*x, with weight of shape () or (C,) along the channel `axis`
+    (PyTorch: dim 1).  Calls ``actcore.ufuncs.leaky_relu`` with the broadcast weight."""
+    w, _ = _channel_weight("prelu", x, weight, axis)
+    return ufuncs.leaky_relu(x, w, out=out, **kwargs)
+
+
+def prelu_grad(dy, x, weight, axis=1):
+    """prelu_grad(dy, x, weight, axis=1) -> (dx, dweight)
+
+    dweight has weight's shape: the sum of dy*x where x <= 0 over every axis but `axis`."""
+    w, ax = _channel_weight("prelu_grad", x, weight, axis)
+    dx = ufuncs.leaky_relu_grad(dy, x, w)
+    x = np.asarray(x)
+    contrib = np.where(x > 0, 0, np.multiply(dy, x, dtype=np.result_type(dx, np.float32)))
+    if ax is None:
+        dw = contrib.sum().astype(dx.dtype).reshape(np.shape(weight))
+    else:
+        dw = contrib.sum(axis=tuple(i for i in range(x.ndim) if i != ax)).astype(dx.dtype)
+    return dx, dw
+
+
+_export("prelu", prelu)
+_export("prelu_grad", prelu_grad)
+
+
+# ---- rrelu: randomized leaky relu ----
+def _rrelu_bounds(fname, lower, upper):
+    lo, hi = _scalar(lower), _scalar(upper)
+    if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
+        raise ValueError(f"{fname}: expected finite numbers lower <= upper, got "
+                         f"lower={lower!r}, upper={upper!r}")
+    return lo, hi
+
+
+def rrelu(x, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, *, rng=None,
+          return_noise=False, out=None, **kwargs):
+    """rrelu(x, lower=1/8, upper=1/3, training=False, *, rng=None, return_noise=False)
+
+    Training: each negative element gets its own slope ~ U(lower, upper) drawn from `rng`
+    (a ``numpy.random.Generator`` or a seed); otherwise the slope is (lower+upper)/2.  With
+    return_noise=True returns (y, noise), noise being the slopes to pass to rrelu_grad."""
+    lo, hi = _rrelu_bounds("rrelu", lower, upper)
+    if not training:
+        y = ufuncs.leaky_relu(x, (lo + hi) / 2.0, out=out, **kwargs)
+        return (y, None) if return_noise else y
+    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    dt = np.result_type(getattr(x, "dtype", np.float64), np.float16)
+    noise = gen.uniform(lo, hi, size=np.shape(x)).astype(dt)
+    y = ufuncs.leaky_relu(x, noise, out=out, **kwargs)
+    return (y, noise) if return_noise else y
+
+
+def rrelu_grad(dy, x, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, *, noise=None,
+               out=None, **kwargs):
+    """rrelu_grad(dy, x, lower, upper, training=False, *, noise=None) -> dx
+
+    In training the slopes drawn by the forward pass are needed: pass ``noise`` from
+    ``rrelu(..., return_noise=True)``."""
+    lo, hi = _rrelu_bounds("rrelu_grad", lower, upper)
+    if training:
+        if noise is None:
+            raise ValueError("rrelu_grad: training=True needs noise=, the slopes returned by "
+                             "rrelu(..., training=True, return_noise=True)")
+        return ufuncs.leaky_relu_grad(dy, x, noise, out=out, **kwargs)
+    return ufuncs.leaky_relu_grad(dy, x, (lo + hi) / 2.0, out=out, **kwargs)
+
+
+_export("rrelu", rrelu)
+_export("rrelu_grad", rrelu_grad)
+
+
+def list_activations(kind=None):
+    """Names of every activation (elementwise and, once registered, axis ops)."""
+    return [name for name, op in OPS.items() if kind is None or op.kind == kind]
+
+
+def info(name):
+    """The properties of an activation (SPEC §2 metadata) as a dict."""
+    try:
+        op = OPS[name]
+    except KeyError:
+        raise ValueError(f"info: unknown activation {name!r}; see list_activations()") from None
+    return {
+        "name": op.name,
+        "kind": op.kind,
+        "formula": op.formula,
+        "parameters": {p: (None if d is REQUIRED else d) for p, d in op.params},
+        "required_parameters": [p for p, d in op.params if d is REQUIRED],
+        "range": op.range,
+        "bounded": op.bounded,
+        "monotonic": op.monotonic,
+        "zero_centred": op.zero_centred,
+        "smoothness": op.smoothness,
+        "f(0)": op.f0,
+        "f'(0)": op.fprime0,
+        "max_abs_grad": op.max_abs_grad,
+        "saturates": list(op.saturates),
+        "has_grad": True,
+        "has_grad_from_output": op.grad_from_output,
+        "names": dict(op.names),
+    }

@@ -1,0 +1,64 @@
+/* Declarations shared by the C cores and the Python glue.  Plain C: no Python here. */
+#ifndef ACT_H
+#define ACT_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* op indices, in ops.def order */
+enum {
+#define ACT_OP(name, np, gout, wide) ACT_OP_##name,
+#include "ops.def"
+#undef ACT_OP
+    ACT_NOPS
+};
+
+enum { ACT_FWD = 0, ACT_GRAD = 1, ACT_GOUT = 2, ACT_NKINDS = 3 };
+enum { ACT_F16 = 0, ACT_F32 = 1, ACT_F64 = 2, ACT_NDTYPES = 3 };
+
+/* A kernel computes out[i] for lo <= i < hi from contiguous inputs in[0..nx-1] (x, or dy and x)
+ * and the op's parameters in[nx..nx+np-1]: one value each when pvec == 0, contiguous arrays
+ * when pvec == 1.  It runs on one thread; act_run() splits the range over threads. */
+typedef void (*act_range_fn)(ptrdiff_t lo, ptrdiff_t hi, const char *const *in, int pvec,
+                             char *out);
+
+typedef struct {
+    const char *name;
+    act_range_fn fn[ACT_NOPS][ACT_NKINDS][ACT_NDTYPES]; /* NULL where the op has no gout */
+    act_range_fn copy[ACT_NDTYPES]; /* memory floor: reads x, writes y once */
+    act_range_fn add[ACT_NDTYPES];  /* three-stream floor: y = a + b (as a gradient's traffic) */
+} act_isa_table;
+
+/* per-op facts from ops.def, for the glue */
+typedef struct {
+    const char *name;
+    int nparams;
+    int has_gout;
+    int f32_in_double;
+} act_op_info;
+extern const act_op_info act_ops[ACT_NOPS];
+
+/* dispatch.c */
+enum { ACT_ISA_BASELINE = 0, ACT_ISA_AVX2 = 1, ACT_ISA_AVX512 = 2, ACT_NISAS = 3 };
+extern const act_isa_table *act_table;               /* the table in use */
+const char *act_isa_name(int isa);
+int act_isa_built(int isa);                          /* compiled into this build */
+int act_isa_supported(int isa);                      /* built and runnable on this CPU + OS */
+int act_isa_current(void);
+int act_set_isa(int isa);                            /* 0 on success, -1 if not supported */
+int act_isa_from_name(const char *name);             /* -1 if unknown */
+void act_dispatch_init(const char *cap, char *warn, size_t warnlen);
+
+/* loops.c */
+typedef struct {
+    int op, kind, dtype;
+} act_loop_data;
+void act_eltwise_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps,
+                      const act_loop_data *d);
+void act_run(act_range_fn f, ptrdiff_t n, const char *const *in, int pvec, char *out);
+int act_threads_for(ptrdiff_t n);   /* threads act_run would use for n elements */
+int act_get_num_threads(void);
+void act_set_num_threads(int n);
+int act_openmp_enabled(void);
+extern ptrdiff_t act_parallel_min;  /* below this many elements: serial */
+
+#endif

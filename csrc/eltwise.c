@@ -1,0 +1,165 @@
+/* Elementwise kernels, stamped out for every op x kind x dtype from ops.def.
+ *
+ * This file is compiled once per CPU target through isa_<target>.c, which defines ACT_ISA
+ * (baseline, avx2, avx512) and is built with that target's flags (setup.py).  The loops are
+ * plain C that gcc/clang/MSVC vectorise; every target runs the same formulas in the same order
+ * with -ffp-contract=off, so every target gives the same bits (tests/test_dispatch.py).
+ */
+#ifndef ACT_ISA
+#error "compile eltwise.c through isa_<target>.c, which defines ACT_ISA"
+#endif
+#include "act.h"
+#include "formulas.h"
+#include "half.h"
+
+#define ACT_CAT2_(a, b) a##_##b
+#define ACT_CAT2(a, b) ACT_CAT2_(a, b)
+#define ISA_NAME(n) ACT_CAT2(n, ACT_ISA)
+
+/* The expression an op computes for one element, per kind.  f32 either computes in float or,
+ * for ops marked f32_in_double in ops.def, in double rounded once (the `wide` constant folds). */
+#define EX_fwd_wd(op, u, v, a, b) act_##op##_fwd_wd(u, a, b)
+#define EX_grad_wd(op, u, v, a, b) act_##op##_grad_wd(u, v, a, b)
+#define EX_gout_wd(op, u, v, a, b) act_##op##_gout_wd(u, v, a, b)
+#define EX_fwd_wf(op, u, v, a, b) act_##op##_fwd_wf(u, a, b)
+#define EX_grad_wf(op, u, v, a, b) act_##op##_grad_wf(u, v, a, b)
+#define EX_gout_wf(op, u, v, a, b) act_##op##_gout_wf(u, v, a, b)
+#define EX_F64(op, kind, u, v, a, b) EX_##kind##_wd(op, u, v, a, b)
+#define EX_F32(op, kind, wide, u, v, a, b)                                                      \
+    ((wide) ? (float)EX_##kind##_wd(op, (double)(u), (double)(v), (double)(a), (double)(b))     \
+            : EX_##kind##_wf(op, u, v, a, b))
+
+#define NX_fwd 1
+#define NX_grad 2
+#define NX_gout 2
+
+/* range kernel for float32 / float64: scalar parameters (pvec == 0) or parameter arrays */
+#define DEF_RANGE(op, kind, np, T, EXPR)                                                        \
+    static void ISA_NAME(act_##op##_##kind##_##T)(ptrdiff_t lo, ptrdiff_t hi,                  \
+                                                   const char *const *in, int pvec, char *out) \
+    {                                                                                           \
+        enum { NX = NX_##kind };                                                                \
+        const T *i0 = (const T *)in[0];                                                         \
+        const T *i1 = (const T *)in[NX > 1 ? 1 : 0];                                            \
+        T *y = (T *)out;                                                                        \
+        if (!pvec) {                                                                            \
+            const T A = (np) > 0 ? *(const T *)in[NX] : (T)0;                                   \
+            const T B = (np) > 1 ? *(const T *)in[NX + 1] : (T)0;                               \
+            for (ptrdiff_t i = lo; i < hi; i++) {                                               \
+                y[i] = EXPR(i0[i], i1[i], A, B);                                                \
+            }                                                                                   \
+        }                                                                                       \
+        else {                                                                                  \
+            const T *pa = (const T *)in[(np) > 0 ? NX : 0];                                     \
+            const T *pb = (const T *)in[(np) > 1 ? NX + 1 : 0];                                 \
+            for (ptrdiff_t i = lo; i < hi; i++) {                                               \
+                y[i] = EXPR(i0[i], i1[i], (np) > 0 ? pa[i] : (T)0, (np) > 1 ? pb[i] : (T)0);    \
+            }                                                                                   \
+        }                                                                                       \
+    }
+
+/* float16: blocks converted to float32, the float32 expression, rounded back once */
+#define ACT_HBLK 256
+#define DEF_RANGE_F16(op, kind, np, EXPR)                                                       \
+    static void ISA_NAME(act_##op##_##kind##_f16)(ptrdiff_t lo, ptrdiff_t hi,                  \
+                                                   const char *const *in, int pvec, char *out) \
+    {                                                                                           \
+        enum { NX = NX_##kind };                                                                \
+        const uint16_t *i0 = (const uint16_t *)in[0];                                           \
+        const uint16_t *i1 = (const uint16_t *)in[NX > 1 ? 1 : 0];                              \
+        const uint16_t *pa = (const uint16_t *)in[(np) > 0 ? NX : 0];                           \
+        const uint16_t *pb = (const uint16_t *)in[(np) > 1 ? NX + 1 : 0];                       \
+        uint16_t *y = (uint16_t *)out;                                                          \
+        float b0[ACT_HBLK], b1[ACT_HBLK], ba[ACT_HBLK], bb[ACT_HBLK];                           \
+        const float A = (np) > 0 ? act_h2f(pa[0]) : 0.f;                                        \
+        const float B = (np) > 1 ? act_h2f(pb[0]) : 0.f;                                        \
+        for (ptrdiff_t s = lo; s < hi; s += ACT_HBLK) {                                         \
+            ptrdiff_t m = hi - s < ACT_HBLK ? hi - s : ACT_HBLK;                                \
+            for (ptrdiff_t j = 0; j < m; j++) b0[j] = act_h2f(i0[s + j]);                       \
+            if (NX > 1)                                                                         \
+                for (ptrdiff_t j = 0; j < m; j++) b1[j] = act_h2f(i1[s + j]);                   \
+            if ((np) > 0 && pvec) {                                                             \
+                for (ptrdiff_t j = 0; j < m; j++) ba[j] = act_h2f(pa[s + j]);                   \
+                if ((np) > 1)                                                                   \
+                    for (ptrdiff_t j = 0; j < m; j++) bb[j] = act_h2f(pb[s + j]);               \
+            }                                                                                   \
+            if (!pvec)                                                                          \
+                for (ptrdiff_t j = 0; j < m; j++)                                               \
+                    b0[j] = EXPR(b0[j], b1[j], A, B);                                           \
+            else                                                                                \
+                for (ptrdiff_t j = 0; j < m; j++)                                               \
+                    b0[j] = EXPR(b0[j], b1[j], (np) > 0 ? ba[j] : 0.f, (np) > 1 ? bb[j] : 0.f); \
+            for (ptrdiff_t j = 0; j < m; j++) y[s + j] = act_f2h(b0[j]);                        \
+        }                                                                                       \
+    }
+
+/* stamp the three dtypes of one op and kind */
+#define DEF_KIND(op, kind, np, wide)                                                            \
+    DEF_KIND_(op, kind, np, wide)
+#define DEF_KIND_(op, kind, np, wide)                                                           \
+    static inline double ISA_NAME(ex_##op##_##kind##_d)(double u, double v, double a, double b) \
+    {                                                                                           \
+        (void)v;                                                                                \
+        return EX_F64(op, kind, u, v, a, b);                                                    \
+    }                                                                                           \
+    static inline float ISA_NAME(ex_##op##_##kind##_f)(float u, float v, float a, float b)      \
+    {                                                                                           \
+        (void)v;                                                                                \
+        return EX_F32(op, kind, wide, u, v, a, b);                                              \
+    }                                                                                           \
+    DEF_RANGE(op, kind, np, double, ISA_NAME(ex_##op##_##kind##_d))                             \
+    DEF_RANGE(op, kind, np, float, ISA_NAME(ex_##op##_##kind##_f))                              \
+    DEF_RANGE_F16(op, kind, np, ISA_NAME(ex_##op##_##kind##_f))
+
+#define DEF_GOUT_0(op, np, wide)
+#define DEF_GOUT_1(op, np, wide) DEF_KIND(op, gout, np, wide)
+#define ACT_OP(op, np, gout, wide)                                                              \
+    DEF_KIND(op, fwd, np, wide)                                                                 \
+    DEF_KIND(op, grad, np, wide)                                                                \
+    DEF_GOUT_##gout(op, np, wide)
+#include "ops.def"
+#undef ACT_OP
+
+/* ---- memory floors for the benchmark: the same loop shape, no arithmetic to speak of.
+ * `+ 0` keeps the compiler from turning the loop into memcpy (whose non-temporal stores would
+ * be a different floor). */
+#define DEF_FLOOR(T, SFX)                                                                       \
+    static void ISA_NAME(act_copy_##SFX)(ptrdiff_t lo, ptrdiff_t hi, const char *const *in,    \
+                                         int pvec, char *out)                                  \
+    {                                                                                           \
+        (void)pvec;                                                                             \
+        const T *x = (const T *)in[0];                                                          \
+        T *y = (T *)out;                                                                        \
+        for (ptrdiff_t i = lo; i < hi; i++) y[i] = x[i] + (T)0;                                 \
+    }                                                                                           \
+    static void ISA_NAME(act_add_##SFX)(ptrdiff_t lo, ptrdiff_t hi, const char *const *in,     \
+                                        int pvec, char *out)                                   \
+    {                                                                                           \
+        (void)pvec;                                                                             \
+        const T *a = (const T *)in[0], *b = (const T *)in[1];                                   \
+        T *y = (T *)out;                                                                        \
+        for (ptrdiff_t i = lo; i < hi; i++) y[i] = a[i] + b[i];                                 \
+    }
+DEF_FLOOR(float, f32)
+DEF_FLOOR(double, f64)
+DEF_FLOOR(uint16_t, f16) /* integer add: same traffic, nothing to convert */
+
+/* ---- the table of this target ---- */
+#define TBL_GOUT_0(op) {NULL, NULL, NULL}
+#define TBL_GOUT_1(op)                                                                          \
+    {ISA_NAME(act_##op##_gout_f16), ISA_NAME(act_##op##_gout_float),                           \
+     ISA_NAME(act_##op##_gout_double)}
+#define TBL_KIND(op, kind)                                                                      \
+    {ISA_NAME(act_##op##_##kind##_f16), ISA_NAME(act_##op##_##kind##_float),                   \
+     ISA_NAME(act_##op##_##kind##_double)}
+
+const act_isa_table ISA_NAME(act_table) = {
+    ACT_STR(ACT_ISA),
+    {
+#define ACT_OP(op, np, gout, wide) {TBL_KIND(op, fwd), TBL_KIND(op, grad), TBL_GOUT_##gout(op)},
+#include "ops.def"
+#undef ACT_OP
+    },
+    {ISA_NAME(act_copy_f16), ISA_NAME(act_copy_f32), ISA_NAME(act_copy_f64)},
+    {ISA_NAME(act_add_f16), ISA_NAME(act_add_f32), ISA_NAME(act_add_f64)},
+};

@@ -1,0 +1,79 @@
+/* The scalar formulas, instantiated for float and double compute types from formulas_t.h. */
+#ifndef ACT_FORMULAS_H
+#define ACT_FORMULAS_H
+#include "vmath.h"
+
+#define W float
+#define WS wf
+#define EXP act_expf
+#define EXPM1 act_expm1f
+#define LOG1P act_log1pf
+#define TANH act_tanhf
+#include "formulas_t.h"
+#undef W
+#undef WS
+#undef EXP
+#undef EXPM1
+#undef LOG1P
+#undef TANH
+
+#define W double
+#define WS wd
+#define EXP act_exp
+#define EXPM1 act_expm1
+#define LOG1P act_log1p
+#define TANH act_tanh
+#include "formulas_t.h"
+#undef W
+#undef WS
+#undef EXP
+#undef EXPM1
+#undef LOG1P
+#undef TANH
+
+/* ---- gelu (exact) = x*Phi(x), Phi(x) = erfc(-x/sqrt2)/2.  Deep in the negative tail erfc's
+ * relative error grows like 2z^2 times the error of its argument z, so z = -x/sqrt2 is carried
+ * as zh + zl (Dekker product, no fma) and erfc(zh + zl) ~ erfc(zh) - zl*(2/sqrt(pi))e^-zh^2.
+ * float32 goes through this double path (ops.def: f32_in_double), which also keeps x*Phi(x)
+ * exact where it lands in float32's subnormal range. ---- */
+static inline void act_two_prod(double a, double b, double *p, double *e)
+{
+    const double split = 134217729.0; /* 2^27 + 1, Veltkamp */
+    double ca = split * a, ah = ca - (ca - a), al = a - ah;
+    double cb = split * b, bh = cb - (cb - b), bl = b - bh;
+    *p = a * b;
+    *e = ((ah * bh - *p) + ah * bl + al * bh) + al * bl;
+}
+static inline double act_ncdf_wd(double x) /* Phi(x) for |x| <= 1e4 */
+{
+    const double c_hi = -0.70710678118654757;     /* -1/sqrt2 rounded to double */
+    const double c_lo = 4.8336466567264567e-17;   /* -1/sqrt2 - c_hi */
+    double zh, zl;
+    act_two_prod(x, c_hi, &zh, &zl);
+    zl += x * c_lo;
+    double e = act_erfc(zh) - zl * 1.1283791670955126 * act_exp(-zh * zh);
+    return 0.5 * e;
+}
+static inline double act_gelu_fwd_wd(double x, double a, double b)
+{
+    (void)a, (void)b;
+    double xc = x < -1e4 ? -1e4 : (x > 1e4 ? 1e4 : x);
+    double p = act_ncdf_wd(xc);
+    return p == 0 ? (x < 0 ? -0.0 : 0.0) : x * p;
+}
+static inline double act_gelu_grad_wd(double dy, double x, double a, double b)
+{
+    (void)a, (void)b;
+    double xc = x < -1e4 ? -1e4 : (x > 1e4 ? 1e4 : x);
+    /* Phi(x) + x phi(x); phi from exp(-x^2/2) with x^2 unrounded */
+    return dy * (act_ncdf_wd(xc) + xc * 0.39894228040143267794 * act_exp_neg_half_sq(xc));
+}
+static inline float act_gelu_fwd_wf(float x, float a, float b)
+{
+    return (float)act_gelu_fwd_wd(x, a, b);
+}
+static inline float act_gelu_grad_wf(float dy, float x, float a, float b)
+{
+    return (float)act_gelu_grad_wd(dy, x, a, b);
+}
+#endif

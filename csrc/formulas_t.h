@@ -1,0 +1,324 @@
+/* One scalar formula per op and kind: a template, included once per compute type.
+ *
+ * The includer defines, before each inclusion:
+ *   W        the compute type (float or double)
+ *   WS       the name suffix (wf or wd)
+ *   EXP EXPM1 LOG1P TANH ERFC EXPNHSQ  the vmath.h functions of that type
+ *
+ * Every formula has the uniform signature
+ *   fwd : W act_<op>_fwd_<WS>(W x, W a, W b)          a, b: the op's parameters (unused ones 0)
+ *   grad: W act_<op>_grad_<WS>(W dy, W x, W a, W b)   dL/dx
+ *   gout: W act_<op>_gout_<WS>(W dy, W y, W a, W b)   dL/dx from the forward output y
+ * so that eltwise.c can stamp out every kernel from ops.def with one macro.
+ *
+ * Rules every formula follows (see SPEC.md §1, §2):
+ * - branch-free: `c ? a : b` only, so gcc turns it into a blend and vectorises the loop;
+ *   no fmin/fmax (their NaN rules stop gcc vectorising without -ffinite-math-only);
+ * - NaN in x gives NaN out, for forward and gradient alike: comparisons are written so that
+ *   a NaN falls through to the arithmetic branch, or NZ() passes it on explicitly;
+ * - ±inf give the limits: products whose factor underflows to 0 use MULZ so inf*0 is not NaN;
+ * - the stable forms of SPEC §2 (e^-|x| for sigmoid, log1p/expm1 where they matter).
+ * Kinks follow PyTorch (relu'(0)=0, hardtanh'=0 on the bounds, leaky'(0)=slope, elu'(0)=alpha).
+ */
+#ifndef W
+#error "formulas_t.h is a template: define W, WS and the math macros first (see eltwise.c)"
+#endif
+
+#define F_CAT_(a, b, c) act_##a##_##b##_##c
+#define F_CAT(a, b, c) F_CAT_(a, b, c)
+#define FWD(op) static inline W F_CAT(op, fwd, WS)(W x, W a, W b)
+#define GRAD(op) static inline W F_CAT(op, grad, WS)(W dy, W x, W a, W b)
+#define GOUT(op) static inline W F_CAT(op, gout, WS)(W dy, W y, W a, W b)
+#define UNUSED_AB ((void)a, (void)b)
+#define K(c) ((W)(c))
+#define ABS(v) ((v) < 0 ? -(v) : (v))
+/* NaN-preserving select: v unless x is NaN */
+#define NZ(x, v) ((x) == (x) ? (v) : (x))
+/* x*s where s may have underflowed to 0 and x may be infinite: the limit is a signed 0 */
+#define MULZ(x, s) ((s) == 0 ? ((x) < 0 ? K(-0.0) : K(0.0)) : (x) * (s))
+
+/* sigmoid and sigmoid(-x) from t = e^-|x| (never overflows): s = 1/(1+t) for x >= 0 */
+static inline W F_CAT(sig, pos, WS)(W x)
+{
+    W t = EXP(-ABS(x));
+    W r = K(1) / (K(1) + t);
+    return x >= 0 ? r : t * r;
+}
+static inline W F_CAT(sig, neg, WS)(W x) /* sigmoid(-x) */
+{
+    W t = EXP(-ABS(x));
+    W r = K(1) / (K(1) + t);
+    return x >= 0 ? t * r : r;
+}
+#define SIG(x) F_CAT(sig, pos, WS)(x)
+#define SIGN_(x) F_CAT(sig, neg, WS)(x)
+
+/* ---- sigmoid ---- */
+FWD(sigmoid) { UNUSED_AB; return SIG(x); }
+GRAD(sigmoid)
+{
+    UNUSED_AB;
+    W t = EXP(-ABS(x)); /* s' = t/(1+t)^2: no cancellation in either tail */
+    W r = K(1) / (K(1) + t);
+    return dy * (t * r * r);
+}
+GOUT(sigmoid) { UNUSED_AB; return dy * ((K(1) - y) * y); }
+
+/* ---- log_sigmoid = min(x,0) - log1p(e^-|x|) ---- */
+FWD(log_sigmoid)
+{
+    UNUSED_AB;
+    W m = x > 0 ? K(0) : x;
+    return m - LOG1P(EXP(-ABS(x)));
+}
+GRAD(log_sigmoid) { UNUSED_AB; return dy * SIGN_(x); }
+
+/* ---- tanh ---- */
+FWD(tanh) { UNUSED_AB; return TANH(x); }
+GRAD(tanh)
+{
+    UNUSED_AB;
+    /* sech^2 x = 4t/(1+t)^2 with t = e^-2|x|: 1 - tanh^2 would cancel in saturation */
+    W t = EXP(K(-2) * ABS(x));
+    W r = K(1) / (K(1) + t);
+    return dy * (K(4) * t * r * r);
+}
+GOUT(tanh) { UNUSED_AB; return dy * (K(1) - y * y); }
+
+/* ---- relu ---- */
+FWD(relu) { UNUSED_AB; return x <= 0 ? K(0) : x; }
+GRAD(relu) { UNUSED_AB; return NZ(x, x > 0 ? dy : K(0)); }
+GOUT(relu) { UNUSED_AB; return NZ(y, y > 0 ? dy : K(0)); }
+
+/* ---- relu6 = hardtanh(x, 0, 6) as in PyTorch, so relu6'(0) = relu6'(6) = 0 ---- */
+FWD(relu6) { UNUSED_AB; return x <= 0 ? K(0) : (x > 6 ? K(6) : x); }
+GRAD(relu6) { UNUSED_AB; return NZ(x, (x <= 0 || x >= 6) ? K(0) : dy); }
+GOUT(relu6) { UNUSED_AB; return NZ(y, (y <= 0 || y >= 6) ? K(0) : dy); }
+
+/* ---- leaky_relu(x, slope) ---- */
+FWD(leaky_relu) { (void)b; return x > 0 ? x : a * x; }
+GRAD(leaky_relu) { (void)b; return NZ(x, x > 0 ? dy : dy * a); }
+GOUT(leaky_relu) { (void)b; return NZ(y, y > 0 ? dy : dy * a); } /* needs slope >= 0 */
+
+/* ---- elu(x, alpha) ---- */
+FWD(elu)
+{
+    (void)b;
+    W xn = x > 0 ? K(0) : x; /* keeps expm1 off the overflow side; NaN stays NaN */
+    return x > 0 ? x : a * EXPM1(xn);
+}
+GRAD(elu)
+{
+    (void)b;
+    W xn = x > 0 ? K(0) : x;
+    return x > 0 ? dy : dy * (a * EXP(xn));
+}
+GOUT(elu) { (void)b; return y > 0 ? dy : dy * (y + a); } /* needs alpha >= 0 */
+
+/* ---- selu ---- */
+#define SELU_ALPHA 1.6732632423543772848170429916717
+#define SELU_SCALE 1.0507009873554804934193349852946
+FWD(selu)
+{
+    UNUSED_AB;
+    W xn = x > 0 ? K(0) : x;
+    return x > 0 ? K(SELU_SCALE) * x : K(SELU_SCALE * SELU_ALPHA) * EXPM1(xn);
+}
+GRAD(selu)
+{
+    UNUSED_AB;
+    W xn = x > 0 ? K(0) : x;
+    return x > 0 ? dy * K(SELU_SCALE) : dy * (K(SELU_SCALE * SELU_ALPHA) * EXP(xn));
+}
+
+/* ---- celu(x, alpha) = max(0,x) + min(0, alpha*expm1(x/alpha)); alpha != 0 ---- */
+FWD(celu)
+{
+    (void)b;
+    W xn = x > 0 ? K(0) : x;
+    return x > 0 ? x : a * EXPM1(xn / a);
+}
+GRAD(celu)
+{
+    (void)b;
+    W xn = x > 0 ? K(0) : x;
+    return x > 0 ? dy : dy * EXP(xn / a);
+}
+
+/* ---- gelu, tanh approximation: 0.5x(1+tanh(u)) = x*sigmoid(2u), u = sqrt(2/pi)(x+0.044715x^3);
+ * the sigmoid form has no 1+tanh cancellation in the negative tail ---- */
+#define GELU_KBETA 0.79788456080286535587989211986876 /* sqrt(2/pi) */
+#define GELU_KAPPA 0.044715
+FWD(gelu_tanh)
+{
+    UNUSED_AB;
+    W u2 = K(2 * GELU_KBETA) * (x + K(GELU_KAPPA) * x * x * x);
+    return MULZ(x, SIG(u2));
+}
+GRAD(gelu_tanh)
+{
+    UNUSED_AB;
+    /* d/dx x*s(2u) = s(2u) * (1 + 2x * s(-2u) * u'), u' = kbeta(1 + 3 kappa x^2).
+     * |x| is clamped at 1e4 where s(+-2u) is exactly 0 or 1, so inf never meets 0. */
+    W xc = x < K(-1e4) ? K(-1e4) : (x > K(1e4) ? K(1e4) : x);
+    W u2 = K(2 * GELU_KBETA) * (xc + K(GELU_KAPPA) * xc * xc * xc);
+    W du = K(GELU_KBETA) * (K(1) + K(3 * GELU_KAPPA) * xc * xc);
+    return dy * (SIG(u2) * (K(1) + K(2) * xc * SIGN_(u2) * du));
+}
+
+/* ---- silu = x*sigmoid(x); swish(x, beta) = x*sigmoid(beta x) ---- */
+FWD(silu) { UNUSED_AB; return MULZ(x, SIG(x)); }
+GRAD(silu)
+{
+    UNUSED_AB;
+    /* s(x)(1 + x s(-x)); MULZ keeps the infinite ends at their limits (1 and 0) */
+    return dy * MULZ(K(1) + MULZ(x, SIGN_(x)), SIG(x));
+}
+FWD(swish) { (void)b; return MULZ(x, SIG(a * x)); }
+GRAD(swish)
+{
+    (void)b;
+    W u = a * x;
+    return dy * MULZ(K(1) + MULZ(u, SIGN_(u)), SIG(u));
+}
+
+/* ---- mish = x*tanh(softplus(x)).  With n = e^x, tanh(log(1+n)) = n(n+2)/(n(n+2)+2): one exp,
+ * no cancellation; x is clamped at 40 for n (tanh(softplus(40)) is 1 in double too). ---- */
+FWD(mish)
+{
+    UNUSED_AB;
+    W n = EXP(x > 40 ? K(40) : x);
+    W N = n * (n + K(2));
+    return MULZ(x, N / (N + K(2)));
+}
+GRAD(mish)
+{
+    UNUSED_AB;
+    /* tanh(sp) + x sech^2(sp) sigmoid(x) = N/D + 4 x n (1+n) / D^2, D = N + 2 */
+    W xc = x < K(-1e4) ? K(-1e4) : (x > K(1e4) ? K(1e4) : x);
+    W n = EXP(xc > 40 ? K(40) : xc);
+    W N = n * (n + K(2));
+    W D = N + K(2);
+    return dy * (N / D + K(4) * xc * n * (K(1) + n) / (D * D));
+}
+
+/* ---- softplus(x, beta, threshold) = log1p(e^(beta x))/beta, x where beta x > threshold ---- */
+FWD(softplus)
+{
+    W u = a * x;
+    W m = u > 0 ? u : K(0);
+    W sp = (m + LOG1P(EXP(-ABS(u)))) / a;
+    return u > b ? x : sp;
+}
+GRAD(softplus)
+{
+    W u = a * x;
+    return u > b ? dy : dy * SIG(u);
+}
+
+/* ---- softsign = x/(1+|x|) ---- */
+FWD(softsign)
+{
+    UNUSED_AB;
+    W r = x / (K(1) + ABS(x));
+    /* only x = +-inf makes r NaN (inf/inf) while x is not: the limit is +-1 */
+    return (r != r && x == x) ? (x > 0 ? K(1) : K(-1)) : r;
+}
+GRAD(softsign)
+{
+    UNUSED_AB;
+    W d = K(1) + ABS(x);
+    return dy / (d * d);
+}
+
+/* ---- hard variants, in PyTorch's operation order so results match it bit for bit ---- */
+FWD(hardsigmoid)
+{
+    UNUSED_AB;
+    W t = x + K(3);
+    t = t < 0 ? K(0) : (t > 6 ? K(6) : t);
+    return t / K(6);
+}
+GRAD(hardsigmoid) { UNUSED_AB; return NZ(x, (x > -3 && x < 3) ? dy * K(1.0 / 6.0) : K(0)); }
+FWD(hardswish)
+{
+    UNUSED_AB;
+    W t = x + K(3);
+    t = t < 0 ? K(0) : (t > 6 ? K(6) : t);
+    return x * t / K(6);
+}
+GRAD(hardswish)
+{
+    UNUSED_AB;
+    return NZ(x, x < -3 ? K(0) : (x <= 3 ? dy * (x / K(3) + K(0.5)) : dy));
+}
+FWD(hardtanh) { return x < a ? a : (x > b ? b : x); }
+GRAD(hardtanh) { return NZ(x, (x <= a || x >= b) ? K(0) : dy); }
+GOUT(hardtanh) { return NZ(y, (y <= a || y >= b) ? K(0) : dy); }
+
+/* ---- threshold(x, threshold, value) ---- */
+FWD(threshold) { return x <= a ? b : x; }
+GRAD(threshold) { (void)b; return NZ(x, x <= a ? K(0) : dy); }
+
+/* ---- shrinks ---- */
+FWD(hardshrink) { (void)b; return (x >= -a && x <= a) ? K(0) : x; }
+GRAD(hardshrink) { (void)b; return NZ(x, (x >= -a && x <= a) ? K(0) : dy); }
+FWD(softshrink) { (void)b; return (x >= -a && x <= a) ? K(0) : (x > a ? x - a : x + a); }
+GRAD(softshrink) { (void)b; return NZ(x, (x >= -a && x <= a) ? K(0) : dy); }
+
+/* ---- tanhshrink = x - tanh x.  Near 0 this cancels (x - tanh x ~ x^3/3), so for |x| < 2 use
+ * g(h) for h = x/8 from its Taylor series (|h| < 1/4: 10 terms reach 1e-17), then three times
+ * g(2h) = (2 g(h) + 2h t^2) / (1 + t^2) with t = tanh h = h - g(h): every term has the sign of
+ * x, so nothing cancels.  For |x| >= 2 the direct difference loses under 1 bit. ---- */
+static inline W F_CAT(tshr, series, WS)(W h)
+{
+    W h2 = h * h;
+    W p = K(-0.00009691537956929450325595875);
+    p = p * h2 + K(0.0002391291142435524814857315);
+    p = p * h2 + K(-0.000590027440945585981378076);
+    p = p * h2 + K(0.001455834387051318268249485);
+    p = p * h2 + K(-0.003592128036572481016925461);
+    p = p * h2 + K(0.008863235529902196568863236);
+    p = p * h2 + K(-0.02186948853615520282186949);
+    p = p * h2 + K(0.05396825396825396825396825);
+    p = p * h2 + K(-0.1333333333333333333333333);
+    p = p * h2 + K(0.3333333333333333333333333);
+    return p * h2 * h;
+}
+FWD(tanhshrink)
+{
+    UNUSED_AB;
+    W xs = ABS(x) < 2 ? x : K(0);
+    W h = xs * K(0.125);
+    W g = F_CAT(tshr, series, WS)(h);
+    for (int k = 0; k < 3; k++) {
+        W t = h - g;
+        W t2 = t * t;
+        g = (K(2) * g + K(2) * h * t2) / (K(1) + t2);
+        h = K(2) * h;
+    }
+    return ABS(x) < 2 ? g : x - TANH(x);
+}
+GRAD(tanhshrink)
+{
+    UNUSED_AB;
+    W t = TANH(x);
+    return dy * (t * t);
+}
+
+/* ---- step (Heaviside, step(0) = 0); its gradient is 0 (NaN for NaN) ---- */
+FWD(step) { UNUSED_AB; return x > 0 ? K(1) : NZ(x, K(0)); }
+GRAD(step) { UNUSED_AB; (void)dy; return NZ(x, K(0)); }
+
+#undef FWD
+#undef GRAD
+#undef GOUT
+#undef UNUSED_AB
+#undef K
+#undef ABS
+#undef NZ
+#undef MULZ
+#undef SIG
+#undef SIGN_
+#undef F_CAT
+#undef F_CAT_

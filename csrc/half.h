@@ -1,0 +1,47 @@
+/* float16 <-> float32, bit-exact and branch-free so the conversion loops vectorise.
+ * float16 is computed in float32 and rounded once (SPEC §1): round-to-nearest-even,
+ * overflow to inf, NaN stays NaN (quiet), subnormals both ways. */
+#ifndef ACT_HALF_H
+#define ACT_HALF_H
+#include <stdint.h>
+#include <string.h>
+
+static inline float act_h2f(uint16_t h)
+{
+    uint32_t sign = ((uint32_t)h & 0x8000u) << 16;
+    uint32_t em = (uint32_t)h & 0x7fffu;
+    uint32_t bits = (em << 13) + (112u << 23);        /* rebias exponent 15 -> 127 */
+    bits = em >= 0x7c00u ? bits + (112u << 23) : bits; /* inf/NaN: exponent 31 -> 255 */
+    float f;
+    memcpy(&f, &bits, 4);
+    float sub = (float)(int32_t)em * 5.9604644775390625e-08f; /* subnormal: em * 2^-24, exact */
+    f = em < 0x400u ? sub : f;
+    uint32_t fb;
+    memcpy(&fb, &f, 4);
+    fb |= sign;
+    memcpy(&f, &fb, 4);
+    return f;
+}
+
+static inline uint16_t act_f2h(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = x & 0x80000000u;
+    x ^= sign;
+    /* NaN -> quiet NaN, >= 65520 (rounds past max) -> inf */
+    uint32_t special = x > 0x7f800000u ? 0x7e00u : 0x7c00u;
+    /* subnormal results: add 0.5f so the FPU rounds the mantissa to 2^-24 steps (RNE) */
+    float fx;
+    memcpy(&fx, &x, 4);
+    fx = fx + 0.5f;
+    uint32_t sb;
+    memcpy(&sb, &fx, 4);
+    uint32_t sub = sb - 0x3f000000u;
+    /* normal: rebias and round to nearest even on the 13 dropped bits */
+    uint32_t odd = (x >> 13) & 1u;
+    uint32_t nrm = (x + 0xc8000fffu + odd) >> 13; /* 0xc8000000 = (15-127) << 23 mod 2^32 */
+    uint32_t o = x >= 0x47800000u ? special : (x < 0x38800000u ? sub : nrm);
+    return (uint16_t)(o | (sign >> 16));
+}
+#endif

@@ -1,0 +1,5 @@
+/* The kernels compiled for the avx2 target (flags in setup.py: ISA_FLAGS). */
+#define ACT_ISA avx2
+#define ACT_STR_(s) #s
+#define ACT_STR(s) ACT_STR_(s)
+#include "eltwise.c"

@@ -1,0 +1,138 @@
+/* The ufunc inner loop shared by every elementwise op, and the thread splitting.
+ * Compiled once (baseline flags): it only picks a kernel from the dispatched table and
+ * decides how to call it. */
+#include "act.h"
+#include <fenv.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+const act_op_info act_ops[ACT_NOPS] = {
+#define ACT_OP(name, np, gout, wide) {#name, np, gout, wide},
+#include "ops.def"
+#undef ACT_OP
+};
+
+/* Below this many elements a call runs on one thread: waking the pool costs ~5-10 us on this
+ * 2-core machine, more than the whole computation of a small array (bench/results/threads.md).
+ * ACTCORE_PARALLEL_MIN overrides it (read in the glue at import). */
+ptrdiff_t act_parallel_min = 32768;
+
+int act_openmp_enabled(void)
+{
+#ifdef _OPENMP
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+int act_get_num_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+void act_set_num_threads(int n)
+{
+#ifdef _OPENMP
+    omp_set_num_threads(n < 1 ? 1 : n);
+#else
+    (void)n;
+#endif
+}
+
+int act_threads_for(ptrdiff_t n)
+{
+    if (n < act_parallel_min) return 1;
+    int nt = act_get_num_threads();
+    /* each thread gets at least half the threshold: no thread wakes for a sliver */
+    ptrdiff_t most = n / (act_parallel_min / 2 > 0 ? act_parallel_min / 2 : 1);
+    if (most < nt) nt = (int)most;
+    return nt < 1 ? 1 : nt;
+}
+
+void act_run(act_range_fn f, ptrdiff_t n, const char *const *in, int pvec, char *out)
+{
+#ifdef _OPENMP
+    int nt = act_threads_for(n);
+    if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+        {
+            ptrdiff_t T = omp_get_num_threads(), t = omp_get_thread_num();
+            /* chunks are multiples of 64 elements: cache-line aligned for every dtype */
+            ptrdiff_t chunk = ((n + T - 1) / T + 63) & ~(ptrdiff_t)63;
+            ptrdiff_t lo = t * chunk, hi = lo + chunk < n ? lo + chunk : n;
+            if (lo < hi) f(lo, hi, in, pvec, out);
+        }
+        return;
+    }
+#endif
+    f(0, n, in, pvec, out);
+}
+
+static const size_t itemsizes[ACT_NDTYPES] = {2, 4, 8};
+
+/* Strided, broadcast or unaligned operands: gather blocks into aligned buffers, run the same
+ * kernel (so the same bits as the contiguous case), scatter the result. */
+#define ACT_SBLK 256
+static void strided(act_range_fn f, ptrdiff_t n, char **args, const ptrdiff_t *steps, int nin,
+                    int nx, size_t isz)
+{
+    double bufs[5][ACT_SBLK]; /* 8-byte aligned storage for up to 4 inputs + the output */
+    const char *in[4];
+    int pscalar = 1;
+    for (int k = nx; k < nin; k++)
+        if (steps[k] != 0) pscalar = 0;
+    for (ptrdiff_t s = 0; s < n; s += ACT_SBLK) {
+        ptrdiff_t m = n - s < ACT_SBLK ? n - s : ACT_SBLK;
+        for (int k = 0; k < nin; k++) {
+            char *dst = (char *)bufs[k];
+            const char *src = args[k] + s * steps[k];
+            ptrdiff_t cnt = (k >= nx && pscalar) ? 1 : m;
+            for (ptrdiff_t j = 0; j < cnt; j++) memcpy(dst + j * isz, src + j * steps[k], isz);
+            in[k] = dst;
+        }
+        f(0, m, in, !pscalar, (char *)bufs[4]);
+        char *dst = args[nin] + s * steps[nin];
+        for (ptrdiff_t j = 0; j < m; j++)
+            memcpy(dst + j * steps[nin], (char *)bufs[4] + j * isz, isz);
+    }
+}
+
+void act_eltwise_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps,
+                      const act_loop_data *d)
+{
+    ptrdiff_t n = dims[0];
+    if (n <= 0) return;
+    int nx = d->kind == ACT_FWD ? 1 : 2;
+    int nin = nx + act_ops[d->op].nparams;
+    size_t isz = itemsizes[d->dtype];
+    act_range_fn f = act_table->fn[d->op][d->kind][d->dtype];
+
+    int contig = 1, pscalar = 1, pcontig = 1;
+    for (int k = 0; k <= nin; k++) {
+        if ((size_t)(uintptr_t)args[k] % isz) contig = 0;
+        if (k < nx || k == nin) {
+            if (steps[k] != (ptrdiff_t)isz) contig = 0;
+        }
+        else {
+            if (steps[k] != 0) pscalar = 0;
+            if (steps[k] != (ptrdiff_t)isz) pcontig = 0;
+        }
+    }
+    /* The formulas compute both sides of every select, so out-of-range intermediates may raise
+     * overflow/invalid flags for perfectly finite results: save the caller's flags and put them
+     * back, so NumPy reports nothing spurious and the FP environment is left as found. */
+    fexcept_t flags;
+    fegetexceptflag(&flags, FE_ALL_EXCEPT);
+    if (contig && (pscalar || pcontig))
+        act_run(f, n, (const char *const *)args, !pscalar, args[nin]);
+    else
+        strided(f, n, args, steps, nin, nx, isz);
+    fesetexceptflag(&flags, FE_ALL_EXCEPT);
+}
