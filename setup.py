@@ -134,8 +134,9 @@ setup(
     ext_modules=[
         Extension(
             "actcore._core",
-            sources=["actcore/_core.c", "csrc/dispatch.c", "csrc/loops.c"],
-            include_dirs=["csrc", np.get_include()],
+            sources=["actcore/_core.c", "actcore/_bnorm.c", "actcore/_axis.c", "csrc/dispatch.c",
+                     "csrc/loops.c"],
+            include_dirs=["csrc", "actcore", np.get_include()],
             depends=csrc_headers + csrc_kernels,
         )
     ],

@@ -4,14 +4,9 @@
  * float16/float32/float64 loops; and exposes dispatch, threads and the memory-floor kernels.
  * Everything numeric lives in csrc/, which never includes Python.h.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#define NPY_NO_DEPRECATED_API NPY_1_25_API_VERSION
-#include <numpy/arrayobject.h>
-#include <numpy/ufuncobject.h>
+#define ACT_GLUE_MAIN
+#include "_glue.h"
 #include <stdlib.h>
-
-#include "act.h"
 
 _Static_assert(sizeof(npy_intp) == sizeof(ptrdiff_t), "npy_intp and ptrdiff_t must match");
 
@@ -259,5 +254,9 @@ PyMODINIT_FUNC PyInit__core(void)
     char warn[256];
     act_dispatch_init(getenv("ACTCORE_ISA"), warn, sizeof warn);
     if (warn[0] && PyErr_WarnEx(PyExc_RuntimeWarning, warn, 1) < 0) return NULL;
-    return PyModule_Create(&moduledef);
+    PyObject *m = PyModule_Create(&moduledef);
+    if (m && (PyModule_AddFunctions(m, act_bnorm_methods) < 0 ||
+              PyModule_AddFunctions(m, act_axis_methods) < 0))
+        Py_CLEAR(m);
+    return m;
 }

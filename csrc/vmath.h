@@ -153,8 +153,9 @@ static inline void act__expm1f_hl(float x, float *yh, float *yl)
     int32_t n = o.n1 + o.n2;
     float h = act__u2f((uint32_t)(n - 1 + 127) << 23);  /* 2^(n-1), n in [-37, 128] */
     float a = h - 0.5f;
+    float ae = (h - a) - 0.5f;         /* exact; nonzero once 2^(n-1)-1/2 is not representable */
     float b = h * o.r;
-    float c = h * (o.q + (o.rlo + o.rlo * o.r));
+    float c = h * (o.q + (o.rlo + o.rlo * o.r)) - ae;
     float s = a + b;
     float e = b - (s - a);
     float ce = c + e;
@@ -168,8 +169,9 @@ static inline void act__expm1_hl(double x, double *yh, double *yl)
     int64_t n = o.n1 + o.n2;
     double h = act__u2d((uint64_t)(n - 1 + 1023) << 52);
     double a = h - 0.5;
+    double ae = (h - a) - 0.5;
     double b = h * o.r;
-    double c = h * (o.q + (o.rlo + o.rlo * o.r));
+    double c = h * (o.q + (o.rlo + o.rlo * o.r)) - ae;
     double s = a + b;
     double e = b - (s - a);
     double ce = c + e;
@@ -184,7 +186,9 @@ static inline float act_expm1f(float x)
     float h, l;
     act__expm1f_hl(xc, &h, &l);
     h = h * 2.0f;
-    return x == 0.0f ? x : h;         /* keep -0 */
+    /* |x| < 2^-25: expm1(x) rounds to x; also keeps -0 and subnormals (the 2^(n-1) = 1/2
+       half-scaling would drop their last bit) */
+    return act__absf(x) < 0x1p-25f ? x : h;
 }
 static inline double act_expm1(double x)
 {
@@ -193,7 +197,7 @@ static inline double act_expm1(double x)
     double h, l;
     act__expm1_hl(xc, &h, &l);
     h = h * 2.0;
-    return x == 0.0 ? x : h;
+    return act__abs(x) < 0x1p-54 ? x : h;
 }
 
 /* ======================================================================== tanh
@@ -335,7 +339,7 @@ static inline float act_log1pf(float x)
 {
     float u = 1.0f + x;
     float bv = u - x;
-    float c = (1.0f - (u - bv)) + (x - bv);   /* u + c == 1 + x exactly */
+    float c = (x - (u - bv)) + (1.0f - bv);   /* 2Sum: u + c == 1 + x exactly */
     float y = act__logf_core(u, 0.0f, c / u);
     y = x < INFINITY ? y : x + x;
     y = x == 0.0f ? x : y;                    /* keeps -0 */
@@ -347,7 +351,7 @@ static inline double act_log1p(double x)
 {
     double u = 1.0 + x;
     double bv = u - x;
-    double c = (1.0 - (u - bv)) + (x - bv);
+    double c = (x - (u - bv)) + (1.0 - bv);
     double y = act__log_core(u, 0.0, c / u);
     y = x < INFINITY ? y : x + x;
     y = x == 0.0 ? x : y;

@@ -1,0 +1,22 @@
+/* Common includes for the C glue files of actcore._core (one extension module, several files:
+ * NumPy's C-API table is shared through PY_ARRAY_UNIQUE_SYMBOL; only _core.c imports it). */
+#ifndef ACT_GLUE_H
+#define ACT_GLUE_H
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#define NPY_NO_DEPRECATED_API NPY_1_25_API_VERSION
+#define PY_ARRAY_UNIQUE_SYMBOL actcore_ARRAY_API
+#define PY_UFUNC_UNIQUE_SYMBOL actcore_UFUNC_API
+#ifndef ACT_GLUE_MAIN
+#define NO_IMPORT_ARRAY
+#define NO_IMPORT_UFUNC
+#endif
+#include <numpy/arrayobject.h>
+#include <numpy/ufuncobject.h>
+
+#include "act.h"
+
+/* method tables of the other glue files, added to the module by _core.c */
+extern PyMethodDef act_bnorm_methods[]; /* _bnorm.c: batch normalization */
+extern PyMethodDef act_axis_methods[];  /* _axis.c: softmax, GLU family, maxout */
+#endif
