@@ -88,7 +88,10 @@ PARAM_SETS: dict[str, tuple[tuple[float, ...], ...]] = {
 ABS_TOL: dict[str, float] = {"float32": 1e-7, "float64": 1e-7 * 2.0**-29}
 
 #: (op, kind) rows where SPEC accepts an absolute bound where cancellation is inherent:
-#: sigmoid'/tanh' in saturation and the GELU gradients' far tail.
+#: sigmoid'/tanh' in saturation (gout: 1 - y^2 from a rounded y), the GELU gradients' far tail,
+#: and the gradients that cross zero (silu' at x = -1.2785, mish' at -1.1918, gelu' at -0.7518,
+#: swish' at -1.2785/beta): near a root of dL/dx every formula cancels, so the relative error
+#: there is unbounded while the absolute error stays below the tolerance (docs/accuracy.md).
 ABS_BOUND_ALLOWED: frozenset[tuple[str, str]] = frozenset(
     {
         ("sigmoid", "grad"),
@@ -97,6 +100,9 @@ ABS_BOUND_ALLOWED: frozenset[tuple[str, str]] = frozenset(
         ("tanh", "gout"),
         ("gelu", "grad"),
         ("gelu_tanh", "grad"),
+        ("silu", "grad"),
+        ("swish", "grad"),
+        ("mish", "grad"),
     }
 )
 
@@ -350,10 +356,26 @@ def _measure_row(
         if dt == np.float64 and mp_samples and order.size:
             picks.append(rng.choice(order, min(mp_samples, order.size), replace=False))
         checked = np.unique(np.concatenate(picks))
-        for i in checked:
-            args = (float(xx[i]),) if dy is None else (float(dy[i]), float(xx[i]))
-            ref[i], lo[i] = exact(*args, *params64)
-        err[checked] = ulp_error(got[checked], ref[checked], dt, lo[checked])
+        done = np.zeros(err.size, dtype=bool)
+
+        def recheck(idx):
+            for i in idx:
+                args = (float(xx[i]),) if dy is None else (float(dy[i]), float(xx[i]))
+                ref[i], lo[i] = exact(*args, *params64)
+            err[idx] = ulp_error(got[idx], ref[idx], dt, lo[idx])
+            done[idx] = True
+
+        recheck(checked)
+        # The reported worst point must itself be exact: where the float64 reference is off at
+        # more points than the budget, keep re-checking the worst unverified ones until the
+        # maximum sits on a verified point (bounded: 50 rounds of _TOP_RECHECK).
+        for _ in range(50):
+            worst_i = int(np.argmax(np.where(finite, err, -1.0)))
+            if done[worst_i] or not finite[worst_i]:
+                break
+            cand = np.flatnonzero(finite & ~done)
+            recheck(cand[np.argsort(err[cand])[::-1][:_TOP_RECHECK]])
+        checked = np.flatnonzero(done)
 
     aerr = abs_error(got, ref, lo, dt)
     worst = int(np.argmax(err))

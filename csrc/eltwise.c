@@ -25,8 +25,11 @@
 #define EX_grad_wf(op, u, v, a, b) act_##op##_grad_wf(u, v, a, b)
 #define EX_gout_wf(op, u, v, a, b) act_##op##_gout_wf(u, v, a, b)
 #define EX_F64(op, kind, u, v, a, b) EX_##kind##_wd(op, u, v, a, b)
+#define EX_fwd_wdf(op, u, v, a, b) act_##op##_fwd_wdf(u, a, b)
+#define EX_grad_wdf(op, u, v, a, b) act_##op##_grad_wdf(u, v, a, b)
+#define EX_gout_wdf(op, u, v, a, b) act_##op##_gout_wdf(u, v, a, b)
 #define EX_F32(op, kind, wide, u, v, a, b)                                                      \
-    ((wide) ? (float)EX_##kind##_wd(op, (double)(u), (double)(v), (double)(a), (double)(b))     \
+    ((wide) ? (float)EX_##kind##_wdf(op, (double)(u), (double)(v), (double)(a), (double)(b))    \
             : EX_##kind##_wf(op, u, v, a, b))
 
 #define NX_fwd 1
@@ -97,12 +100,12 @@
 #define DEF_KIND(op, kind, np, wide)                                                            \
     DEF_KIND_(op, kind, np, wide)
 #define DEF_KIND_(op, kind, np, wide)                                                           \
-    static inline double ISA_NAME(ex_##op##_##kind##_d)(double u, double v, double a, double b) \
+    ACT_INLINE double ISA_NAME(ex_##op##_##kind##_d)(double u, double v, double a, double b) \
     {                                                                                           \
         (void)v;                                                                                \
         return EX_F64(op, kind, u, v, a, b);                                                    \
     }                                                                                           \
-    static inline float ISA_NAME(ex_##op##_##kind##_f)(float u, float v, float a, float b)      \
+    ACT_INLINE float ISA_NAME(ex_##op##_##kind##_f)(float u, float v, float a, float b)      \
     {                                                                                           \
         (void)v;                                                                                \
         return EX_F32(op, kind, wide, u, v, a, b);                                              \

@@ -2,7 +2,11 @@
  *
  * The includer defines, before each inclusion:
  *   W        the compute type (float or double)
- *   WS       the name suffix (wf or wd)
+ *   WS       the name suffix: wf (float), wd (double for float64 results), wdf (double for
+ *            float32 results)
+ *   EXACT_TAILS  1 when the result has W's own precision (wf, wd): the formulas then carry
+ *            arguments in double-word arithmetic and keep subnormal results exact; 0 for wdf,
+ *            whose 29 spare bits and wider exponent range already make the float32 result exact
  *   EXP EXPM1 LOG1P TANH ERFC EXPNHSQ  the vmath.h functions of that type
  *
  * Every formula has the uniform signature
@@ -26,9 +30,9 @@
 
 #define F_CAT_(a, b, c) act_##a##_##b##_##c
 #define F_CAT(a, b, c) F_CAT_(a, b, c)
-#define FWD(op) static inline W F_CAT(op, fwd, WS)(W x, W a, W b)
-#define GRAD(op) static inline W F_CAT(op, grad, WS)(W dy, W x, W a, W b)
-#define GOUT(op) static inline W F_CAT(op, gout, WS)(W dy, W y, W a, W b)
+#define FWD(op) ACT_INLINE W F_CAT(op, fwd, WS)(W x, W a, W b)
+#define GRAD(op) ACT_INLINE W F_CAT(op, grad, WS)(W dy, W x, W a, W b)
+#define GOUT(op) ACT_INLINE W F_CAT(op, gout, WS)(W dy, W y, W a, W b)
 #define UNUSED_AB ((void)a, (void)b)
 #define K(c) ((W)(c))
 #define ABS(v) ((v) < 0 ? -(v) : (v))
@@ -38,13 +42,13 @@
 #define MULZ(x, s) ((s) == 0 ? ((x) < 0 ? K(-0.0) : K(0.0)) : (x) * (s))
 
 /* sigmoid and sigmoid(-x) from t = e^-|x| (never overflows): s = 1/(1+t) for x >= 0 */
-static inline W F_CAT(sig, pos, WS)(W x)
+ACT_INLINE W F_CAT(sig, pos, WS)(W x)
 {
     W t = EXP(-ABS(x));
     W r = K(1) / (K(1) + t);
     return x >= 0 ? r : t * r;
 }
-static inline W F_CAT(sig, neg, WS)(W x) /* sigmoid(-x) */
+ACT_INLINE W F_CAT(sig, neg, WS)(W x) /* sigmoid(-x) */
 {
     W t = EXP(-ABS(x));
     W r = K(1) / (K(1) + t);
@@ -52,6 +56,44 @@ static inline W F_CAT(sig, neg, WS)(W x) /* sigmoid(-x) */
 }
 #define SIG(x) F_CAT(sig, pos, WS)(x)
 #define SIGN_(x) F_CAT(sig, neg, WS)(x)
+
+/* Error-free transforms without fma (Dekker/Veltkamp, Knuth), for the few formulas whose
+ * argument must be carried beyond working precision: p + e == a*b and s + e == a + b exactly
+ * (for |a|, |b| well inside the range: callers clamp). */
+ACT_INLINE void F_CAT(two, prod, WS)(W a, W b, W *p, W *e)
+{
+    const W split = sizeof(W) == 4 ? K(4097) : K(134217729.0); /* 2^12+1, 2^27+1 */
+    W ca = split * a, ah = ca - (ca - a), al = a - ah;
+    W cb = split * b, bh = cb - (cb - b), bl = b - bh;
+    *p = a * b;
+    *e = ((ah * bh - *p) + ah * bl + al * bh) + al * bl;
+}
+ACT_INLINE void F_CAT(two, sum, WS)(W a, W b, W *s, W *e)
+{
+    *s = a + b;
+    W bb = *s - a;
+    *e = (a - (*s - bb)) + (b - bb);
+}
+/* sigmoid(u + du) for a small correction du: sigmoid(u)(1 + du sigmoid(-u)).  In the tail
+ * sigmoid(u) ~ e^u, whose relative error is the absolute error of u: 1e-13 at u = -700 when u
+ * is merely rounded, which is why swish and gelu_tanh carry du. */
+#define SIG_DD(u, du) (SIG(u) * (K(1) + (du) * SIGN_(u)))
+
+/* x * sigmoid(u + du).  Where sigmoid(u) is subnormal, x*sigmoid(u) would multiply its lost bits
+ * by |x|; there sigmoid(u) = e^u, computed as ((x*h)*h) with h = e^(u/2) normal, so only the
+ * final product rounds into the subnormals. */
+ACT_INLINE W F_CAT(xsig, dd, WS)(W x, W u, W du)
+{
+    W y = MULZ(x, SIG_DD(u, du));
+#if EXACT_TAILS
+    const W deep = sizeof(W) == 4 ? K(-80) : K(-700);
+    W h = EXP(u * K(0.5));
+    W tail = MULZ(MULZ(x * (K(1) + du), h), h); /* MULZ: x = -inf gives -0, not NaN */
+    y = u < deep ? tail : y;
+#endif
+    return y;
+}
+#define XSIG(x, u, du) F_CAT(xsig, dd, WS)(x, u, du)
 
 /* ---- sigmoid ---- */
 FWD(sigmoid) { UNUSED_AB; return SIG(x); }
@@ -152,8 +194,27 @@ GRAD(celu)
 FWD(gelu_tanh)
 {
     UNUSED_AB;
-    W u2 = K(2 * GELU_KBETA) * (x + K(GELU_KAPPA) * x * x * x);
+    /* u2 = C (x + kappa x^3), C = 2 sqrt(2/pi), in double-word arithmetic: the constants'
+     * own rounding and that of x^3 would otherwise cost ~850 ULP at x = -21 (double) */
+    W xc = x < K(-1e4) ? K(-1e4) : (x > K(1e4) ? K(1e4) : x);
+#if EXACT_TAILS
+    const W c_hi = K(1.5957691216057308), c_lo = K(-9.96930880911092e-17);
+    const W k_hi = K(0.044715), k_lo = K(2.1960211427085595e-18);
+    W x2, e2, x3, e3, t, et, s, es, u, eu;
+    F_CAT(two, prod, WS)(xc, xc, &x2, &e2);
+    F_CAT(two, prod, WS)(x2, xc, &x3, &e3);
+    e3 += e2 * xc;
+    F_CAT(two, prod, WS)(k_hi, x3, &t, &et);
+    et += k_hi * e3 + k_lo * x3;
+    F_CAT(two, sum, WS)(xc, t, &s, &es);
+    es += et;
+    F_CAT(two, prod, WS)(c_hi, s, &u, &eu);
+    eu += c_hi * es + c_lo * s;
+    return XSIG(x, u, eu);
+#else
+    W u2 = K(2 * GELU_KBETA) * (xc + K(GELU_KAPPA) * xc * xc * xc);
     return MULZ(x, SIG(u2));
+#endif
 }
 GRAD(gelu_tanh)
 {
@@ -167,14 +228,27 @@ GRAD(gelu_tanh)
 }
 
 /* ---- silu = x*sigmoid(x); swish(x, beta) = x*sigmoid(beta x) ---- */
-FWD(silu) { UNUSED_AB; return MULZ(x, SIG(x)); }
+FWD(silu) { UNUSED_AB; return XSIG(x, x, K(0)); }
 GRAD(silu)
 {
     UNUSED_AB;
     /* s(x)(1 + x s(-x)); MULZ keeps the infinite ends at their limits (1 and 0) */
     return dy * MULZ(K(1) + MULZ(x, SIGN_(x)), SIG(x));
 }
-FWD(swish) { (void)b; return MULZ(x, SIG(a * x)); }
+FWD(swish)
+{
+    (void)b;
+#if EXACT_TAILS
+    /* beta*x carried exactly (u + du): see SIG_DD; |x| clamped so the split cannot overflow */
+    W xc = x < K(-1e15) ? K(-1e15) : (x > K(1e15) ? K(1e15) : x);
+    W u, du;
+    F_CAT(two, prod, WS)(a, xc, &u, &du);
+    du = du == du ? du : K(0);
+    return XSIG(x, u, du);
+#else
+    return MULZ(x, SIG(a * x)); /* float a*x is exact in double */
+#endif
+}
 GRAD(swish)
 {
     (void)b;
@@ -189,17 +263,26 @@ FWD(mish)
     UNUSED_AB;
     W n = EXP(x > 40 ? K(40) : x);
     W N = n * (n + K(2));
-    return MULZ(x, N / (N + K(2)));
+    W y = MULZ(x, N / (N + K(2)));
+#if EXACT_TAILS
+    /* deep tail: tanh(softplus(x)) = e^x to working precision; x e^x as in XSIG */
+    y = XSIG(x, x, K(0));
+    y = x < (sizeof(W) == 4 ? K(-80) : K(-700)) ? y : MULZ(x, N / (N + K(2)));
+#endif
+    return y;
 }
 GRAD(mish)
 {
     UNUSED_AB;
     /* tanh(sp) + x sech^2(sp) sigmoid(x) = N/D + 4 x n (1+n) / D^2, D = N + 2 */
+    /* n is clamped where D^2 = e^(4 clamp) still fits: e^80 in float, e^160 in double; the
+     * dropped term 4x/n^2 is then below half an ULP of 1 for |x| <= 1e4 */
     W xc = x < K(-1e4) ? K(-1e4) : (x > K(1e4) ? K(1e4) : x);
-    W n = EXP(xc > 40 ? K(40) : xc);
+    W nclamp = sizeof(W) == 4 ? K(20) : K(40);
+    W n = EXP(xc > nclamp ? nclamp : xc);
     W N = n * (n + K(2));
     W D = N + K(2);
-    return dy * (N / D + K(4) * xc * n * (K(1) + n) / (D * D));
+    return dy * (N / D + K(4) * xc * n * (K(1) + n) / D / D);
 }
 
 /* ---- softplus(x, beta, threshold) = log1p(e^(beta x))/beta, x where beta x > threshold ---- */
@@ -228,7 +311,7 @@ GRAD(softsign)
 {
     UNUSED_AB;
     W d = K(1) + ABS(x);
-    return dy / (d * d);
+    return dy / d / d; /* d*d would overflow for |x| > 1.8e19 (float) */
 }
 
 /* ---- hard variants, in PyTorch's operation order so results match it bit for bit ---- */
@@ -245,12 +328,16 @@ FWD(hardswish)
     UNUSED_AB;
     W t = x + K(3);
     t = t < 0 ? K(0) : (t > 6 ? K(6) : t);
-    return x * t / K(6);
+    /* x*6/6 is x exactly for x >= 3 except that x*6 overflows above 5.7e37 (float); and
+     * below -3 the value is 0 (PyTorch's -inf*0 would be NaN) */
+    return x <= -3 ? K(0) : (x >= 3 ? x : x * t / K(6));
 }
 GRAD(hardswish)
 {
     UNUSED_AB;
-    return NZ(x, x < -3 ? K(0) : (x <= 3 ? dy * (x / K(3) + K(0.5)) : dy));
+    /* (x + 1.5)/3 rather than PyTorch's x/3 + 0.5: the same value, but exact near the zero at
+     * x = -1.5 where x/3 + 0.5 cancels */
+    return NZ(x, x < -3 ? K(0) : (x <= 3 ? dy * ((x + K(1.5)) / K(3)) : dy));
 }
 FWD(hardtanh) { return x < a ? a : (x > b ? b : x); }
 GRAD(hardtanh) { return NZ(x, (x <= a || x >= b) ? K(0) : dy); }
@@ -270,7 +357,7 @@ GRAD(softshrink) { (void)b; return NZ(x, (x >= -a && x <= a) ? K(0) : dy); }
  * g(h) for h = x/8 from its Taylor series (|h| < 1/4: 10 terms reach 1e-17), then three times
  * g(2h) = (2 g(h) + 2h t^2) / (1 + t^2) with t = tanh h = h - g(h): every term has the sign of
  * x, so nothing cancels.  For |x| >= 2 the direct difference loses under 1 bit. ---- */
-static inline W F_CAT(tshr, series, WS)(W h)
+ACT_INLINE W F_CAT(tshr, series, WS)(W h)
 {
     W h2 = h * h;
     W p = K(-0.00009691537956929450325595875);
@@ -297,7 +384,11 @@ FWD(tanhshrink)
         g = (K(2) * g + K(2) * h * t2) / (K(1) + t2);
         h = K(2) * h;
     }
-    return ABS(x) < 2 ? g : x - TANH(x);
+    /* |x| tiny: x^3/3 alone is exact to the last bit, and computing it as x*x*(x/3) keeps the
+     * intermediates normal where h^3 of the recursion would sink into the subnormals */
+    W tiny = x * x * (x / K(3));
+    W small = sizeof(W) == 4 ? K(1e-4) : K(1e-8);
+    return ABS(x) < small ? tiny : (ABS(x) < 2 ? g : x - TANH(x));
 }
 GRAD(tanhshrink)
 {
@@ -320,5 +411,7 @@ GRAD(step) { UNUSED_AB; (void)dy; return NZ(x, K(0)); }
 #undef MULZ
 #undef SIG
 #undef SIGN_
+#undef SIG_DD
+#undef XSIG
 #undef F_CAT
 #undef F_CAT_

@@ -3,10 +3,11 @@
  * overflow to inf, NaN stays NaN (quiet), subnormals both ways. */
 #ifndef ACT_HALF_H
 #define ACT_HALF_H
+#include "act.h"
 #include <stdint.h>
 #include <string.h>
 
-static inline float act_h2f(uint16_t h)
+ACT_INLINE float act_h2f(uint16_t h)
 {
     uint32_t sign = ((uint32_t)h & 0x8000u) << 16;
     uint32_t em = (uint32_t)h & 0x7fffu;
@@ -23,7 +24,7 @@ static inline float act_h2f(uint16_t h)
     return f;
 }
 
-static inline uint16_t act_f2h(float f)
+ACT_INLINE uint16_t act_f2h(float f)
 {
     uint32_t x;
     memcpy(&x, &f, 4);

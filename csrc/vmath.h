@@ -1,26 +1,87 @@
-/* vmath.h -- header-only, branch-free, vectorisable elementary functions for actcore.
- * (method / accuracy / throughput notes: see the block at the end of this comment, filled in
- *  after measurement)
+/* vmath.h -- header-only, branch-free, libm-free, vectorisable elementary functions
+ * for actcore (C99, every function ACT_INLINE = static inline + always_inline).
+ *
+ * DESIGN RULES (why the code looks the way it does)
+ *  - No branches: every piece of a piecewise function is evaluated and selected with
+ *    ternaries (gcc 12 turns them into blends).  No fmaxf/rintf/floorf (they block
+ *    vectorisation without -ffast-math): clamps are compares, rounding to integer is the
+ *    1.5*2^23 / 1.5*2^52 add-and-subtract trick, bit casts go through memcpy.
+ *  - No FMA anywhere and every expression is written in the evaluation order we want, so
+ *    with -ffp-contract=off all ISAs give bit-identical results (checked: SSE2 build, AVX2+FMA
+ *    build and an -O0 scalar build produce identical outputs on 2^20 random + range inputs per
+ *    function).  Exact products are Veltkamp/Dekker splits (2^12+1 / 2^27+1), exact sums 2Sum /
+ *    Fast2Sum.
+ *  - No 64-bit arithmetic right shift, 64-bit compare, int64<->double conversion or 64-bit
+ *    multiply (SSE2/AVX2 lack them): int64 <-> double goes through the 1.5*2^52 magic, and
+ *    the log decomposition is biased so a logical shift suffices.
+ *  - Over/underflow: exp-type results are m * 2^n1 * 2^n2 with both factors normal, so the
+ *    only rounding is the last multiply: overflow gives +inf and subnormal results are rounded
+ *    once from m (m itself carries <= 0.5 ulp, hence the ~0.75 ulp worst cases in the
+ *    subnormal range).  Out-of-range lanes compute garbage that is discarded by a select (FP
+ *    flags are not preserved, by contract).
+ *
+ * METHODS
+ *  exp:   n = round(x/ln2) (magic add), r = x - n*LN2HI - n*LN2LO (Cody-Waite; LN2HI has 15 / 32
+ *         significant bits so n*LN2HI is exact for the clamped |n|), r kept as r + rlo (2Sum);
+ *         exp(r) = 1 + r + r^2 P(r), P a Chebyshev (near-minimax) fit of (e^r-1-r)/r^2 on
+ *         [-ln2/2, ln2/2]: degree 5 float (abs err 2^-32.5), degree 10 double (2^-62.4).
+ *         1 + r by Fast2Sum so only the final addition rounds.  Clamp |x| to 120 / 800.
+ *  expm1: same reduction; expm1 = 2*[(2^(n-1)-1/2) + 2^(n-1) r + 2^(n-1)(q + ...)], the first
+ *         two terms summed exactly (Fast2Sum; |a| >= |b| for every n) so the n = +-1 cancellation
+ *         is free; the half scaling keeps 2^(n-1) finite up to n = 1024.  |x| < 2^-25 / 2^-54
+ *         returns x (also keeps -0 and subnormals).
+ *  log:   fdlibm: x = 2^k m, m in [sqrt2/2, sqrt2), f = m-1, s = f/(2+f),
+ *         log = k*ln2_hi - ((hfsq - (s*(hfsq+R(s^2)) + k*ln2_lo)) - f); R from FreeBSD e_logf.c
+ *         (4 coeffs, float) / e_log.c (7 coeffs, double).  Subnormals pre-scaled by 2^25 / 2^54.
+ *  log1p: u = 1+x with its exact rounding error c (2Sum); log1p = log(u) + c/u, using the
+ *         log core above (u is never subnormal).
+ *  tanh:  t = expm1(2|x|) as a double-word hi+lo, tanh = t/(t+2) by double-word division
+ *         (q1 = th/dh, exact residual with a Dekker product, one correction division); sign
+ *         copied back; |x| clamped at 9.5 / 22 where tanh rounds to 1.  Tiny x: exactly x.
+ *  exp_neg_half_sq: |x| = xh + xl (Veltkamp, xh has 12 / 26 bits), -x^2/2 = -xh^2/2 (exact)
+ *         + tail -(xh*xl + xl^2/2); the exp reduction takes the exact part and the tail
+ *         separately, so x*x is never rounded (exact lattice argument: xh^2/2 - n*LN2HI is
+ *         representable).  |x| clamped at 15 / 40 (result 0 beyond).
+ *  erf/erfc: fdlibm s_erf.c pieces, branch-free: A |x|<0.84375 x + x*pp/qq(x^2);
+ *         B |x|<1.25 erx + pa/qa(|x|-1); C |x|>=1.25 erfc = exp(-z^2 - 0.5625 + (z-x)(z+x)
+ *         + R/S(1/x^2))/|x| with z = |x| truncated (12 / 21 bits) so z^2 is exact; ra/sa vs rb/sb
+ *         selected per lane (one division).  The exponent goes into a two-part exp reduction
+ *         (-z^2 exact, -0.5625 added exactly after Cody-Waite, tail recovered with 2Sums), the
+ *         mantissa stays double-word and is divided by |x| with a double-word division BEFORE
+ *         the 2^n scaling, so deep-tail subnormal results (erfcf to 1e-45 at x~10.05, erfc to
+ *         x~27.2) round once.  Float A/B pieces are computed in double (the float fdlibm
+ *         rational gave 2.8 ulp for erfcf near 0.84).  Double erfc needs extra care where
+ *         results are small and cancellation-prone: A for x in [0.25,0.84375): 0.5 - ((x-0.5)
+ *         + x*y) with y rebuilt in double-word for its last Horner step, Dekker x*y, 2Sums
+ *         (2.1 -> 1.05 ulp); B for x > 0: fdlibm's pa/qa rewritten exactly (mpmath) as
+ *         a0 + a1*s + s*N(s)/Q(s) so erfc_B = (1-erx-a0) - a1*s - s*N/Q with a1*s exact
+ *         (2.3 -> 1.28 ulp).
+ *
+ * MEASURED ACCURACY (max error in ulps of the exact result; @@ACC@@)
+ *
+ * THROUGHPUT (ns/element, 1 thread, 4096-element in-cache array, AVX2 build,
+ *  -O3 -ffp-contract=off -fno-math-errno -fno-trapping-math -mavx2 -mfma, AMD EPYC VM; @@THR@@)
  */
 #ifndef ACTCORE_VMATH_H
 #define ACTCORE_VMATH_H
 
+#include "act.h"
 #include <stdint.h>
 #include <string.h>
 #include <math.h> /* INFINITY and NAN only: no libm function is called */
 
 /* ---------------------------------------------------------------- bit casts */
-static inline uint32_t act__f2u(float x) { uint32_t u; memcpy(&u, &x, sizeof u); return u; }
-static inline float act__u2f(uint32_t u) { float x; memcpy(&x, &u, sizeof x); return x; }
-static inline uint64_t act__d2u(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
-static inline double act__u2d(uint64_t u) { double x; memcpy(&x, &u, sizeof x); return x; }
-static inline float act__absf(float x) { return act__u2f(act__f2u(x) & 0x7fffffffu); }
-static inline double act__abs(double x) { return act__u2d(act__d2u(x) & 0x7fffffffffffffffull); }
+ACT_INLINE uint32_t act__f2u(float x) { uint32_t u; memcpy(&u, &x, sizeof u); return u; }
+ACT_INLINE float act__u2f(uint32_t u) { float x; memcpy(&x, &u, sizeof x); return x; }
+ACT_INLINE uint64_t act__d2u(double x) { uint64_t u; memcpy(&u, &x, sizeof u); return u; }
+ACT_INLINE double act__u2d(uint64_t u) { double x; memcpy(&x, &u, sizeof x); return x; }
+ACT_INLINE float act__absf(float x) { return act__u2f(act__f2u(x) & 0x7fffffffu); }
+ACT_INLINE double act__abs(double x) { return act__u2d(act__d2u(x) & 0x7fffffffffffffffull); }
 /* |m| with the sign bit of s (s sign only) */
-static inline float act__signf(float m, float s) {
+ACT_INLINE float act__signf(float m, float s) {
     return act__u2f(act__f2u(m) | (act__f2u(s) & 0x80000000u));
 }
-static inline double act__sign(double m, double s) {
+ACT_INLINE double act__sign(double m, double s) {
     return act__u2d(act__d2u(m) | (act__d2u(s) & 0x8000000000000000ull));
 }
 
@@ -40,7 +101,7 @@ static inline double act__sign(double m, double s) {
 typedef struct { float r, rlo, q, kd; int32_t n1, n2; } act__redf;
 typedef struct { double r, rlo, q, kd; int64_t n1, n2; } act__redd;
 
-static inline act__redf act__expf_reduce(float xh, float xa, float xl)
+ACT_INLINE act__redf act__expf_reduce(float xh, float xa, float xl)
 {
     act__redf o;
     float t = (xh + (xa + xl)) * 0x1.715476p0f + ACT__F_MAGIC;
@@ -66,7 +127,7 @@ static inline act__redf act__expf_reduce(float xh, float xa, float xl)
     return o;
 }
 
-static inline act__redd act__exp_reduce(double xh, double xa, double xl)
+ACT_INLINE act__redd act__exp_reduce(double xh, double xa, double xl)
 {
     act__redd o;
     double t = (xh + (xa + xl)) * 1.4426950408889634074 + ACT__D_MAGIC;
@@ -98,13 +159,13 @@ static inline act__redd act__exp_reduce(double xh, double xa, double xl)
 }
 
 /* 1 + r + rlo + q, with 1 + r done as Fast2Sum so only the final addition rounds */
-static inline float act__expf_mant(act__redf o)
+ACT_INLINE float act__expf_mant(act__redf o)
 {
     float s = 1.0f + o.r;
     float e = (1.0f - s) + o.r;
     return s + (o.q + (e + (o.rlo + o.rlo * o.r)));
 }
-static inline double act__exp_mant(act__redd o)
+ACT_INLINE double act__exp_mant(act__redd o)
 {
     double s = 1.0 + o.r;
     double e = (1.0 - s) + o.r;
@@ -112,28 +173,79 @@ static inline double act__exp_mant(act__redd o)
 }
 /* m * 2^n1 * 2^n2: both factors are normal numbers, so the only rounding is the last
  * multiply -> correctly handles overflow to inf and gradual underflow. */
-static inline float act__scalef(float m, int32_t n1, int32_t n2)
+ACT_INLINE float act__scalef(float m, int32_t n1, int32_t n2)
 {
     float s1 = act__u2f((uint32_t)(n1 + 127) << 23);
     float s2 = act__u2f((uint32_t)(n2 + 127) << 23);
     return (m * s1) * s2;
 }
-static inline double act__scale(double m, int64_t n1, int64_t n2)
+ACT_INLINE double act__scale(double m, int64_t n1, int64_t n2)
 {
     double s1 = act__u2d((uint64_t)(n1 + 1023) << 52);
     double s2 = act__u2d((uint64_t)(n2 + 1023) << 52);
     return (m * s1) * s2;
 }
 
+/* Variant for erfc: the tail comes as xl + xl2 (both O(0.2) or less); the rounding error of
+ * xl + xl2 and of
+ * kd*LN2LO - xl is recovered by 2Sum so no O(2^-54) absolute error enters the exponent
+ * (erfc(2.04) was 1.9 ulp without this). */
+ACT_INLINE act__redf act__expf_reduce2(float xh, float xa, float xl, float xl2)
+{
+    float xs = xl + xl2, xb = xs - xl;               /* 2Sum: xs + xe == xl + xl2 */
+    float xe = (xl - (xs - xb)) + (xl2 - xb);
+    xl = xs; xl2 = xe;
+    act__redf o = act__expf_reduce(xh, xa, xl);
+    float pl = o.kd * ACT__F_LN2LO;
+    float lo = pl - xl;
+    float bv = lo - pl;
+    float le = (pl - (lo - bv)) + (-xl - bv);    /* pl - xl == lo + le */
+    o.rlo = (o.rlo - le) + xl2;
+    return o;
+}
+ACT_INLINE act__redd act__exp_reduce2(double xh, double xa, double xl, double xl2)
+{
+    double xs = xl + xl2, xb = xs - xl;               /* 2Sum: xs + xe == xl + xl2 */
+    double xe = (xl - (xs - xb)) + (xl2 - xb);
+    xl = xs; xl2 = xe;
+    act__redd o = act__exp_reduce(xh, xa, xl);
+    double pl = o.kd * ACT__D_LN2LO;
+    double lo = pl - xl;
+    double bv = lo - pl;
+    double le = (pl - (lo - bv)) + (-xl - bv);
+    o.rlo = (o.rlo - le) + xl2;
+    return o;
+}
+/* (nh + nl) / d rounded once (up to ~2^-2p): q1 = nh/d, exact residual nh - q1*d by
+ * Veltkamp/Dekker two-product (no fma), corrected by a second division. */
+ACT_INLINE float act__ddivf(float nh, float nl, float d)
+{
+    float q1 = nh / d;
+    float cq = q1 * 4097.0f, qh = cq - (cq - q1), ql = q1 - qh;
+    float cd = d * 4097.0f, dh = cd - (cd - d), dl = d - dh;
+    float p = q1 * d;
+    float pe = ((qh * dh - p) + qh * dl + ql * dh) + ql * dl;
+    return q1 + (((nh - p) - pe) + nl) / d;
+}
+ACT_INLINE double act__ddiv(double nh, double nl, double d)
+{
+    double q1 = nh / d;
+    double cq = q1 * 134217729.0, qh = cq - (cq - q1), ql = q1 - qh;
+    double cd = d * 134217729.0, dh = cd - (cd - d), dl = d - dh;
+    double p = q1 * d;
+    double pe = ((qh * dh - p) + qh * dl + ql * dh) + ql * dl;
+    return q1 + (((nh - p) - pe) + nl) / d;
+}
+
 /* ========================================================================= exp */
-static inline float act_expf(float x)
+ACT_INLINE float act_expf(float x)
 {
     x = x > 120.0f ? 120.0f : x;      /* NaN passes both compares unchanged */
     x = x < -120.0f ? -120.0f : x;
     act__redf o = act__expf_reduce(x, 0.0f, 0.0f);
     return act__scalef(act__expf_mant(o), o.n1, o.n2);
 }
-static inline double act_exp(double x)
+ACT_INLINE double act_exp(double x)
 {
     x = x > 800.0 ? 800.0 : x;
     x = x < -800.0 ? -800.0 : x;
@@ -147,15 +259,15 @@ static inline double act_exp(double x)
  * cancellation for n = 1 / n = -1 costs nothing.  The half-scaling keeps 2^(n-1) finite up to
  * n = 1024; the final *2 overflows to inf exactly when expm1 does.  Also gives a hi+lo pair
  * (used by tanh). */
-static inline void act__expm1f_hl(float x, float *yh, float *yl)
+ACT_INLINE void act__expm1f_hl(float x, float *yh, float *yl)
 {
     act__redf o = act__expf_reduce(x, 0.0f, 0.0f);
     int32_t n = o.n1 + o.n2;
     float h = act__u2f((uint32_t)(n - 1 + 127) << 23);  /* 2^(n-1), n in [-37, 128] */
     float a = h - 0.5f;
-    float ae = (h - a) - 0.5f;         /* exact; nonzero once 2^(n-1)-1/2 is not representable */
+    float ae = (h - a) - 0.5f;         /* = (h-1/2) - a exactly; nonzero once 2^(n-1)-1/2 is not representable */
     float b = h * o.r;
-    float c = h * (o.q + (o.rlo + o.rlo * o.r)) - ae;
+    float c = h * (o.q + (o.rlo + o.rlo * o.r)) + ae;
     float s = a + b;
     float e = b - (s - a);
     float ce = c + e;
@@ -163,7 +275,7 @@ static inline void act__expm1f_hl(float x, float *yh, float *yl)
     *yh = hh;
     *yl = (s - hh) + ce;
 }
-static inline void act__expm1_hl(double x, double *yh, double *yl)
+ACT_INLINE void act__expm1_hl(double x, double *yh, double *yl)
 {
     act__redd o = act__exp_reduce(x, 0.0, 0.0);
     int64_t n = o.n1 + o.n2;
@@ -171,7 +283,7 @@ static inline void act__expm1_hl(double x, double *yh, double *yl)
     double a = h - 0.5;
     double ae = (h - a) - 0.5;
     double b = h * o.r;
-    double c = h * (o.q + (o.rlo + o.rlo * o.r)) - ae;
+    double c = h * (o.q + (o.rlo + o.rlo * o.r)) + ae;
     double s = a + b;
     double e = b - (s - a);
     double ce = c + e;
@@ -179,7 +291,7 @@ static inline void act__expm1_hl(double x, double *yh, double *yl)
     *yh = hh;
     *yl = (s - hh) + ce;
 }
-static inline float act_expm1f(float x)
+ACT_INLINE float act_expm1f(float x)
 {
     float xc = x > 89.0f ? 89.0f : x;
     xc = xc < -25.0f ? -25.0f : xc;
@@ -190,7 +302,7 @@ static inline float act_expm1f(float x)
        half-scaling would drop their last bit) */
     return act__absf(x) < 0x1p-25f ? x : h;
 }
-static inline double act_expm1(double x)
+ACT_INLINE double act_expm1(double x)
 {
     double xc = x > 710.0 ? 710.0 : x;
     xc = xc < -45.0 ? -45.0 : xc;
@@ -204,7 +316,7 @@ static inline double act_expm1(double x)
  * tanh|x| = t / (t + 2), t = expm1(2|x|) as hi+lo; the quotient is a double-word division:
  * Q1 = th/Dh, exact residual via Dekker/Veltkamp two-product (no fma), Q = Q1 + res/Dh.
  * Tiny x: t = 2x exactly, Q1 = x exactly, residual 0 -> tanh(x) = x. */
-static inline float act_tanhf(float x)
+ACT_INLINE float act_tanhf(float x)
 {
     float ax = act__absf(x);
     ax = ax > 9.5f ? 9.5f : ax;        /* tanhf(9.5) rounds to 1 */
@@ -225,7 +337,7 @@ static inline float act_tanhf(float x)
     float y = q1 + res / dh;
     return act__signf(y, x);
 }
-static inline double act_tanh(double x)
+ACT_INLINE double act_tanh(double x)
 {
     double ax = act__abs(x);
     ax = ax > 22.0 ? 22.0 : ax;        /* tanh(22) rounds to 1 */
@@ -249,7 +361,7 @@ static inline double act_tanh(double x)
 /* ============================================================== exp(-x*x/2)
  * x = xh + xl (Veltkamp split, xh has 12 / 26 bits so xh*xh is exact), then
  * -x^2/2 = -xh^2/2 (exact) - (xh*xl + xl^2/2) (tail) goes to the two-part exp reduction. */
-static inline float act_exp_neg_half_sq_f(float x)
+ACT_INLINE float act_exp_neg_half_sq_f(float x)
 {
     float ax = act__absf(x);
     ax = ax > 15.0f ? 15.0f : ax;
@@ -261,7 +373,7 @@ static inline float act_exp_neg_half_sq_f(float x)
     act__redf o = act__expf_reduce(hi, 0.0f, lo);
     return act__scalef(act__expf_mant(o), o.n1, o.n2);
 }
-static inline double act_exp_neg_half_sq(double x)
+ACT_INLINE double act_exp_neg_half_sq(double x)
 {
     double ax = act__abs(x);
     ax = ax > 40.0 ? 40.0 : ax;
@@ -281,7 +393,7 @@ static inline double act_exp_neg_half_sq(double x)
  * offset trick, biased so only logical shifts are needed: AVX2 has no 64-bit arithmetic
  * shift); subnormals are pre-scaled by 2^25 / 2^54.  log1p adds the exact rounding error c of
  * u = 1+x (2Sum) as c/u. */
-static inline float act__logf_core(float u, float kadj, float corr)
+ACT_INLINE float act__logf_core(float u, float kadj, float corr)
 {
     uint32_t iu = act__f2u(u);
     uint32_t tmp = iu - 0x3f3504f3u + 0x40000000u;
@@ -297,7 +409,7 @@ static inline float act__logf_core(float u, float kadj, float corr)
     float hfsq = 0.5f * f * f;
     return kd * ACT__F_LN2HI - ((hfsq - (s * (hfsq + R) + (kd * ACT__F_LN2LO + corr))) - f);
 }
-static inline double act__log_core(double u, double kadj, double corr)
+ACT_INLINE double act__log_core(double u, double kadj, double corr)
 {
     uint64_t iu = act__d2u(u);
     uint64_t tmp = iu - 0x3fe6a09e667f3bcdull + 0x4000000000000000ull;
@@ -315,7 +427,7 @@ static inline double act__log_core(double u, double kadj, double corr)
     double hfsq = 0.5 * f * f;
     return kd * ACT__D_LN2HI - ((hfsq - (s * (hfsq + R) + (kd * ACT__D_LN2LO + corr))) - f);
 }
-static inline float act_logf(float x)
+ACT_INLINE float act_logf(float x)
 {
     int sub = x < 0x1p-126f;
     float u = sub ? x * 0x1p25f : x;
@@ -325,7 +437,7 @@ static inline float act_logf(float x)
     y = x < 0.0f ? NAN : y;
     return y;
 }
-static inline double act_log(double x)
+ACT_INLINE double act_log(double x)
 {
     int sub = x < 0x1p-1022;
     double u = sub ? x * 0x1p54 : x;
@@ -335,7 +447,7 @@ static inline double act_log(double x)
     y = x < 0.0 ? NAN : y;
     return y;
 }
-static inline float act_log1pf(float x)
+ACT_INLINE float act_log1pf(float x)
 {
     float u = 1.0f + x;
     float bv = u - x;
@@ -347,7 +459,7 @@ static inline float act_log1pf(float x)
     y = x < -1.0f ? NAN : y;
     return y;
 }
-static inline double act_log1p(double x)
+ACT_INLINE double act_log1p(double x)
 {
     double u = 1.0 + x;
     double bv = u - x;
@@ -372,29 +484,32 @@ static inline double act_log1p(double x)
  *                    2^n scaling, so deep-tail (subnormal) results are rounded once.
  *  A and B share one rational (coefficients selected per lane). */
 #define ACT__SEL(c, a, b) ((c) ? (a) : (b))
-static inline float act__erff_impl(float x, int want_erfc)
+ACT_INLINE float act__erff_impl(float x, int want_erfc)
 {
     float ax = act__absf(x);
     int inA = ax < 0.84375f;
     int inB = ax < 1.25f;
-    /* ---- A/B rational ---- */
-    float v = inA ? x * x : ax - 1.0f;
-    float P = ACT__SEL(inA, 0.0f, -2.1663755178e-03f);
-    P = P * v + ACT__SEL(inA, 0.0f, 3.5478305072e-02f);
-    P = P * v + ACT__SEL(inA, -2.3763017452e-05f, -1.1089469492e-01f);
-    P = P * v + ACT__SEL(inA, -5.7702702470e-03f, 3.1834661961e-01f);
-    P = P * v + ACT__SEL(inA, -2.8481749818e-02f, -3.7220788002e-01f);
-    P = P * v + ACT__SEL(inA, -3.2504209876e-01f, 4.1485610604e-01f);
-    P = P * v + ACT__SEL(inA, 1.2837916613e-01f, -2.3621185683e-03f);
-    float Q = ACT__SEL(inA, 0.0f, 1.1984500103e-02f);
-    Q = Q * v + ACT__SEL(inA, -3.9602282413e-06f, 1.3637083583e-02f);
-    Q = Q * v + ACT__SEL(inA, 1.3249473704e-04f, 1.2617121637e-01f);
-    Q = Q * v + ACT__SEL(inA, 5.0813062117e-03f, 7.1828655899e-02f);
-    Q = Q * v + ACT__SEL(inA, 6.5022252500e-02f, 5.4039794207e-01f);
-    Q = Q * v + ACT__SEL(inA, 3.9791721106e-01f, 1.0642088205e-01f);
-    Q = Q * v + 1.0f;
-    float y = P / Q;
-    const float erx = 8.4506291151e-01f;
+    /* ---- A/B: evaluated in double (float fdlibm coefficients gave 2.8 ulp for erfcf near
+       x = 0.84 because of the 0.5 - (x*y + (x-0.5)) cancellation); the double fdlibm rational
+       plus one final rounding to float gives ~0.5 ulp here. */
+    double xd = (double)x;
+    double v = inA ? xd * xd : (double)ax - 1.0;
+    double P = ACT__SEL(inA, 0.0, -2.16637559486879084300e-03);
+    P = P * v + ACT__SEL(inA, 0.0, 3.54783043256182359371e-02);
+    P = P * v + ACT__SEL(inA, -2.37630166566501626084e-05, -1.10894694282396677476e-01);
+    P = P * v + ACT__SEL(inA, -5.77027029648944159157e-03, 3.18346619901161753674e-01);
+    P = P * v + ACT__SEL(inA, -2.84817495755985104766e-02, -3.72207876035701323847e-01);
+    P = P * v + ACT__SEL(inA, -3.25042107247001499370e-01, 4.14856118683748331666e-01);
+    P = P * v + ACT__SEL(inA, 1.28379167095512558561e-01, -2.36211856075265944077e-03);
+    double Q = ACT__SEL(inA, 0.0, 1.19844998467991074170e-02);
+    Q = Q * v + ACT__SEL(inA, -3.96022827877536812320e-06, 1.36370839120290507362e-02);
+    Q = Q * v + ACT__SEL(inA, 1.32494738004321644526e-04, 1.26171219808761642112e-01);
+    Q = Q * v + ACT__SEL(inA, 5.08130628187576562776e-03, 7.18286544141962662868e-02);
+    Q = Q * v + ACT__SEL(inA, 6.50222499887672944485e-02, 5.40397917702171048937e-01);
+    Q = Q * v + ACT__SEL(inA, 3.97917223959155352819e-01, 1.06420880400844228286e-01);
+    Q = Q * v + 1.0;
+    double y = P / Q;
+    const double erx = 8.45062911510467529297e-01;
     /* ---- C ---- */
     float xc = inB ? 2.0f : ax;                 /* keep unused lanes in range */
     xc = xc > 10.5f ? 10.5f : xc;               /* erfcf(10.5) < 2^-150 -> 0 */
@@ -422,31 +537,34 @@ static inline float act__erff_impl(float x, int want_erfc)
     act__redf o = act__expf_reduce(-(z * z), -0.5625f, tail);
     float ec = act__scalef(act__expf_mant(o) / xc, o.n1, o.n2);   /* erfc(|x|), region C */
     if (want_erfc) {
-        float rA = x < 0.25f ? 1.0f - (x + x * y) : 0.5f - (x * y + (x - 0.5f));
-        float rB = x > 0.0f ? (1.0f - erx) - y : 1.0f + (erx + y);
+        float rA = (float)(xd < 0.25 ? 1.0 - (xd + xd * y) : 0.5 - (xd * y + (xd - 0.5)));
+        float rB = (float)(xd > 0.0 ? (1.0 - erx) - y : 1.0 + (erx + y));
         float rC = x > 0.0f ? ec : 2.0f - ec;
-        float r = inA ? rA : (inB ? rB : rC);
-        return r;   /* NaN: ax NaN -> region C, NaN propagates */
+        return inA ? rA : (inB ? rB : rC);   /* NaN: ax NaN -> region C, NaN propagates */
     } else {
-        float rA = x + x * y;
-        float rB = act__signf(erx + y, x);
+        float rA = (float)(xd + xd * y);
+        float rB = act__signf((float)(erx + y), x);
         float rC = act__signf(1.0f - ec, x);
         return inA ? rA : (inB ? rB : rC);
     }
 }
-static inline double act__erf_impl(double x, int want_erfc)
+ACT_INLINE double act__erf_impl(double x, int want_erfc)
 {
     double ax = act__abs(x);
     int inA = ax < 0.84375;
     int inB = ax < 1.25;
     double v = inA ? x * x : ax - 1.0;
-    double P = ACT__SEL(inA, 0.0, -2.16637559486879084300e-03);
-    P = P * v + ACT__SEL(inA, 0.0, 3.54783043256182359371e-02);
-    P = P * v + ACT__SEL(inA, -2.37630166566501626084e-05, -1.10894694282396677476e-01);
-    P = P * v + ACT__SEL(inA, -5.77027029648944159157e-03, 3.18346619901161753674e-01);
-    P = P * v + ACT__SEL(inA, -2.84817495755985104766e-02, -3.72207876035701323847e-01);
-    P = P * v + ACT__SEL(inA, -3.25042107247001499370e-01, 4.14856118683748331666e-01);
-    P = P * v + ACT__SEL(inA, 1.28379167095512558561e-01, -2.36211856075265944077e-03);
+    /* A: y = pp/qq (x^2).  B: y = erf(1+s) - erx = a0 + a1*s + s*N(s)/Q(s) (fdlibm's
+       pa/qa rational rewritten exactly, mpmath, so that the big linear part is explicit:
+       erfc_B = (1-erx-a0) - a1*s - s*N/Q needs no cancellation-prone y; this took erfc on
+       [0.84,1.25] from 2.3 ulp to <1). */
+    double P = ACT__SEL(inA, 0.0, -0.00497485573924228);
+    P = P * v + ACT__SEL(inA, 0.0, -0.007798922560176363);
+    P = P * v + ACT__SEL(inA, -2.37630166566501626084e-05, -0.016864102566677447);
+    P = P * v + ACT__SEL(inA, -5.77027029648944159157e-03, -0.14041327587921937);
+    P = P * v + ACT__SEL(inA, -2.84817495755985104766e-02, 0.09419306047029863);
+    P = P * v + ACT__SEL(inA, -3.25042107247001499370e-01, -0.41510749742059583);
+    P = P * v + ACT__SEL(inA, 1.28379167095512558561e-01, -2.3959022061171278e-17);
     double Q = ACT__SEL(inA, 0.0, 1.19844998467991074170e-02);
     Q = Q * v + ACT__SEL(inA, -3.96022827877536812320e-06, 1.36370839120290507362e-02);
     Q = Q * v + ACT__SEL(inA, 1.32494738004321644526e-04, 1.26171219808761642112e-01);
@@ -454,7 +572,11 @@ static inline double act__erf_impl(double x, int want_erfc)
     Q = Q * v + ACT__SEL(inA, 6.50222499887672944485e-02, 5.40397917702171048937e-01);
     Q = Q * v + ACT__SEL(inA, 3.97917223959155352819e-01, 1.06420880400844228286e-01);
     Q = Q * v + 1.0;
-    double y = P / Q;
+    double w = P / Q;                        /* A: y ; B: N/Q */
+    const double a0 = -2.36211856075265944077e-03, a1 = 0.41510749742059483;
+    const double a1h = 0.41510749608278275, a1l = 1.3378120833351659e-09; /* 26-bit split */
+    double sw = v * w;
+    double y = inA ? w : (a0 + a1 * v) + sw;
     const double erx = 8.45062911510467529297e-01;
     double xc = inB ? 2.0 : ax;
     xc = xc > 28.0 ? 28.0 : xc;                 /* erfc(28) < 2^-1075 -> 0 */
@@ -478,25 +600,66 @@ static inline double act__erf_impl(double x, int want_erfc)
     S = S * sv + ACT__SEL(inCa, 1.96512716674392571292e+01, 3.03380607434824582924e+01);
     S = S * sv + 1.0;
     double z = act__u2d(act__d2u(xc) & 0xffffffff00000000ull);
-    double tail = (z - xc) * (z + xc) + R / S;
-    act__redd o = act__exp_reduce(-(z * z), -0.5625, tail);
-    double ec = act__scale(act__exp_mant(o) / xc, o.n1, o.n2);
+    act__redd o = act__exp_reduce2(-(z * z), -0.5625, R / S, (z - xc) * (z + xc));
+    double ms = 1.0 + o.r, me = (1.0 - ms) + o.r;          /* 1 + r + q as hi + lo */
+    double mt = o.q + (me + (o.rlo + o.rlo * o.r));
+    double mh = ms + mt, ml = (ms - mh) + mt;
+    double ec = act__scale(act__ddiv(mh, ml, xc), o.n1, o.n2); /* one rounding, then 2^n */
     if (want_erfc) {
-        double rA = x < 0.25 ? 1.0 - (x + x * y) : 0.5 - (x * y + (x - 0.5));
-        double rB = x > 0.0 ? (1.0 - erx) - y : 1.0 + (erx + y);
+        /* A, x >= 1/4: 0.5 - ((x-0.5) + x*y) with x*y exact (Dekker) and 2Sum (was 2.3 ulp) */
+        /* ... and y = pp/qq itself rebuilt in double-word for the last Horner step, because
+           pp0 + z*R1 cancels (0.128 - 0.235) near x = 0.84: 2.1 ulp -> see top comment. */
+        double cx = x * 134217729.0, xh = cx - (cx - x), xl = x - xh;
+        double zh = x * x, zl = ((xh * xh - zh) + 2.0 * (xh * xl)) + xl * xl;  /* x^2 exact */
+        double R1 = -3.25042107247001499370e-01 + zh * (-2.84817495755985104766e-02 + zh *
+                    (-5.77027029648944159157e-03 + zh * -2.37630166566501626084e-05));
+        double S1 = 3.97917223959155352819e-01 + zh * (6.50222499887672944485e-02 + zh *
+                    (5.08130628187576562776e-03 + zh * (1.32494738004321644526e-04 + zh *
+                    -3.96022827877536812320e-06)));
+        double cz = zh * 134217729.0, zzh = cz - (cz - zh), zzl = zh - zzh;
+        double c1 = R1 * 134217729.0, r1h = c1 - (c1 - R1), r1l = R1 - r1h;
+        double c2 = S1 * 134217729.0, s1h = c2 - (c2 - S1), s1l = S1 - s1h;
+        double pr = zh * R1, pre = ((zzh * r1h - pr) + zzh * r1l + zzl * r1h) + zzl * r1l;
+        double ps = zh * S1, pse = ((zzh * s1h - ps) + zzh * s1l + zzl * s1h) + zzl * s1l;
+        const double pp0 = 1.28379167095512558561e-01;
+        double rh = pp0 + pr, rb = rh - pp0;
+        double rl = ((pp0 - (rh - rb)) + (pr - rb)) + (pre + zl * R1);
+        double sh = 1.0 + ps, sl = ((1.0 - sh) + ps) + (pse + zl * S1);
+        double yq = rh / sh;                                   /* y = (rh+rl)/(sh+sl) */
+        double cq = yq * 134217729.0, yh = cq - (cq - yq), yl0 = yq - yh;
+        double cs = sh * 134217729.0, shh = cs - (cs - sh), shl = sh - shh;
+        double pq = yq * sh, pqe = ((yh * shh - pq) + yh * shl + yl0 * shh) + yl0 * shl;
+        double yl = ((((rh - pq) - pqe) + rl) - yq * sl) / sh;
+        double ph = x * yq;
+        double pe = (((xh * yh - ph) + xh * yl0 + xl * yh) + xl * yl0) + x * yl;
+        double xm = x - 0.5;
+        double s1 = xm + ph, b1 = s1 - xm;
+        double e1 = (xm - (s1 - b1)) + (ph - b1);
+        double h1 = 0.5 - s1, l1 = (0.5 - h1) - s1;
+        double rA = x < 0.25 ? 1.0 - (x + x * y) : h1 + (l1 - (e1 + pe));
+        /* B, x > 0: C0 - a1*s - s*N/Q, a1*s exact */
+        double cv = v * 134217729.0, vh = cv - (cv - v), vl = v - vh;
+        double mh1 = a1 * v;
+        double me1 = ((a1h * vh - mh1) + a1h * vl + a1l * vh) + a1l * vl;
+        const double C0h = 0.15729920705028513, C0l = -3.469446951953614e-18;
+        double h2 = C0h - mh1, l2 = (C0h - h2) - mh1;          /* Fast2Sum, C0h > a1*s */
+        double rBp = h2 + (((l2 + C0l) - me1) - sw);
+        double rB = x > 0.0 ? rBp : 1.0 + (erx + y);
         double rC = x > 0.0 ? ec : 2.0 - ec;
         return inA ? rA : (inB ? rB : rC);
     } else {
         double rA = x + x * y;
-        double rB = act__sign(erx + y, x);
-        double rC = act__sign(1.0 - ec, x);
+        double rB = erx + y;
+        double rC = 1.0 - ec;
+        rB = x < 0.0 ? -rB : rB;       /* (sign-bit OR blocked SSE2 vectorisation here) */
+        rC = x < 0.0 ? -rC : rC;
         return inA ? rA : (inB ? rB : rC);
     }
 }
-static inline float act_erff(float x) { return act__erff_impl(x, 0); }
-static inline float act_erfcf(float x) { return act__erff_impl(x, 1); }
-static inline double act_erf(double x) { return act__erf_impl(x, 0); }
-static inline double act_erfc(double x) { return act__erf_impl(x, 1); }
+ACT_INLINE float act_erff(float x) { return act__erff_impl(x, 0); }
+ACT_INLINE float act_erfcf(float x) { return act__erff_impl(x, 1); }
+ACT_INLINE double act_erf(double x) { return act__erf_impl(x, 0); }
+ACT_INLINE double act_erfc(double x) { return act__erf_impl(x, 1); }
 #undef ACT__SEL
 
 #endif /* ACTCORE_VMATH_H */

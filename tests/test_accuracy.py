@@ -1,0 +1,52 @@
+"""Accuracy against the reference (SPEC §5): every op, kind, dtype and parameter set.
+
+The measurement is actcore._accuracy (the same code as ``python -m actcore accuracy``); here
+with fewer samples so the suite stays fast, the full sweep is marked slow.  A row passes when
+its max error is <= 4 ULP, or, in the zones SPEC allows (ABS_BOUND_ALLOWED), when every point
+off by more than 4 ULP is within the absolute tolerance.
+"""
+
+import numpy as np
+import pytest
+
+from actcore import _accuracy, reference
+
+MAX_ULP = 4.0
+
+
+def _check(rows):
+    bad = []
+    for r in rows:
+        assert r["status"] == "ok", r
+        ok = r["max_ulp"] <= MAX_ULP
+        if not ok and r["abs_allowed"]:
+            ok = r["max_ulp_beyond_abs_tol"] <= MAX_ULP
+        if not ok:
+            bad.append(f"{r['op']} {r['kind']} {r['dtype']} params={r['params']}: "
+                       f"{r['max_ulp']:.3g} ULP at x={r['worst_x']!r} dy={r['worst_dy']!r} "
+                       f"(got {r['worst_got']!r}, want {r['worst_ref']!r})")
+    assert not bad, "\n".join(bad)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("op", sorted(reference.PARAMS))
+def test_accuracy(op, dtype):
+    rows = _accuracy.measure([op], dtypes=(dtype,), n_random=20_000, n_dense=60_000,
+                             mp_samples=100, mp_max_recheck=300)
+    assert rows
+    _check(rows)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_accuracy_full(dtype):
+    _check(_accuracy.measure(dtypes=(dtype,)))
+
+
+def test_ulp_error_measure():
+    """The yardstick itself: 1 ULP apart is 1, NaN vs NaN is 0, NaN vs number is inf."""
+    one = np.float32(1.0)
+    nxt = np.nextafter(one, np.float32(2))
+    assert _accuracy.ulp_error(np.array([nxt]), np.array([1.0]), np.float32)[0] == 1.0
+    assert _accuracy.ulp_error(np.array([np.nan]), np.array([np.nan]), np.float32)[0] == 0
+    assert np.isinf(_accuracy.ulp_error(np.array([np.nan]), np.array([1.0]), np.float32)[0])

@@ -1,0 +1,423 @@
+"""Elementwise activations as NumPy ufuncs: SPEC §1 and §2 behaviour, for every kernel.
+
+Values are compared with actcore.reference (float64); accuracy in ULP is tests/test_accuracy.py.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from conftest import GOUT_KERNELS, KERNELS, call, sample, ufunc
+
+import actcore
+from actcore import reference
+
+
+def bits(a):
+    """The bytes of an array in C order, for bit-for-bit comparisons of any layout."""
+    return np.ascontiguousarray(a).view(np.uint8)
+
+
+def ref(name, kind, x, params, dy=None):
+    fn = reference.REFERENCES[name][kind]
+    x64 = np.asarray(x, np.float64)
+    with np.errstate(all="ignore"):
+        if kind == "fwd":
+            return fn(x64, *params)
+        return fn(np.ones_like(x64) if dy is None else np.asarray(dy, np.float64), x64, *params)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_values_match_reference(kernel, kind, dtype):
+    name, params = kernel
+    x = sample(1000, dtype)
+    dy = sample(1000, dtype, seed=1) if kind == "grad" else None
+    got = call(name, kind, x, params, dy=dy)
+    assert got.dtype == dtype and got.shape == x.shape
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, ref(name, kind, x, params, dy), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("name,params", GOUT_KERNELS, ids=[k for k, _ in GOUT_KERNELS])
+def test_grad_from_output_matches_grad(name, params):
+    x = sample(2000, np.float64)
+    dy = sample(2000, np.float64, seed=3)
+    y = ufunc(name)(x, *params)
+    got = ufunc(name, "gout")(dy, y, *params)
+    want = ufunc(name, "grad")(dy, x, *params)
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+def test_parameter_free_ops_are_ufuncs():
+    for name in ["sigmoid", "log_sigmoid", "tanh", "relu", "relu6", "selu", "silu", "mish",
+                 "softsign", "hardsigmoid", "hardswish", "tanhshrink", "step"]:
+        assert isinstance(getattr(actcore, name), np.ufunc), name
+        assert isinstance(getattr(actcore, name + "_grad"), np.ufunc), name
+    assert actcore.relu is actcore.ufuncs.relu
+    assert isinstance(actcore.ufuncs.leaky_relu, np.ufunc) and actcore.ufuncs.leaky_relu.nin == 2
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_out_and_in_place_bit_identical(kernel, kind, dtype):
+    name, params = kernel
+    x = sample(3000, dtype)
+    want = call(name, kind, x, params)
+    out = np.empty_like(x)
+    got = call(name, kind, x, params, out=out)
+    assert got is out
+    np.testing.assert_array_equal(out.view(np.uint8), want.view(np.uint8))
+    xx = x.copy()
+    call(name, kind, xx, params, out=xx)  # aliasing: out is the input
+    np.testing.assert_array_equal(xx.view(np.uint8), want.view(np.uint8))
+
+
+def _layouts(x2d):
+    yield "F", np.asfortranarray(x2d)
+    yield "sliced", x2d[:, ::2]
+    yield "negative", x2d[::-1, ::-3]
+    yield "transposed", x2d.T
+    buf = np.zeros(x2d.size * x2d.itemsize + 1, np.uint8)  # unaligned: offset by one byte
+    un = np.frombuffer(buf[1:].data, dtype=x2d.dtype).reshape(x2d.shape)
+    un[...] = x2d
+    assert not un.flags.aligned
+    yield "unaligned", un
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_any_layout_same_bits(kernel, kind, dtype):
+    name, params = kernel
+    x2d = sample(40 * 60, dtype).reshape(40, 60)
+    for label, xv in _layouts(x2d):
+        want = call(name, kind, np.ascontiguousarray(xv), params)
+        got = call(name, kind, xv, params)
+        np.testing.assert_array_equal(bits(got), bits(want), err_msg=label)
+
+
+def test_sizes_and_strides_sweep():
+    """As NumPy's umath tests: lengths 1..70 and strides +-1..4 agree with the contiguous case
+    (exercises the vector body, the tail, and the strided gather path)."""
+    base = sample(300, np.float32)
+    for name, params in KERNELS:
+        for n in list(range(1, 34)) + [63, 64, 65, 70]:
+            for stride in (1, 2, 3, 4, -1, -2):
+                xv = base[::stride][:n]
+                want = call(name, "fwd", np.ascontiguousarray(xv), params)
+                got = call(name, "fwd", xv, params)
+                np.testing.assert_array_equal(got, want, err_msg=f"{name} n={n} s={stride}")
+
+
+def test_zero_d_empty_and_broadcast(kernel, kind):
+    name, params = kernel
+    x0 = np.float32(-0.75)
+    r0 = call(name, kind, x0, params)
+    assert np.ndim(r0) == 0
+    want = call(name, kind, np.array([x0]), params)[0]
+    assert np.array_equal(r0, want, equal_nan=True)
+    e = call(name, kind, np.zeros((0, 3), np.float32), params)
+    assert e.shape == (0, 3) and e.dtype == np.float32
+    b = np.broadcast_to(np.float32(1.25), (5, 7))  # stride 0
+    np.testing.assert_array_equal(call(name, kind, b, params),
+                                  call(name, kind, np.full((5, 7), 1.25, np.float32), params))
+
+
+def test_broadcasting_parameters():
+    x = sample(24, np.float32).reshape(4, 6)
+    slopes = np.linspace(0.0, 0.5, 6, dtype=np.float32)
+    got = actcore.leaky_relu(x, slopes)
+    want = np.where(x > 0, x, x * slopes)
+    np.testing.assert_array_equal(got, want)
+    col = slopes[:4, None]
+    np.testing.assert_array_equal(actcore.leaky_relu(x, col), np.where(x > 0, x, x * col))
+    # mixed: one parameter an array, the other a scalar
+    lo = np.full(6, -0.5, np.float32)
+    np.testing.assert_array_equal(actcore.hardtanh(x, lo, 2.0), np.clip(x, -0.5, 2.0))
+
+
+def test_where_keyword():
+    x = sample(100, np.float64)
+    mask = np.arange(100) % 3 == 0
+    out = np.full(100, 7.0)
+    actcore.relu(x, out=out, where=mask)
+    np.testing.assert_array_equal(out[mask], np.maximum(x[mask], 0))
+    assert np.all(out[~mask] == 7.0)
+    out2 = np.full(100, 7.0)
+    actcore.leaky_relu(x, 0.1, out=out2, where=mask)
+    assert np.all(out2[~mask] == 7.0)
+
+
+def test_float16_is_float32_rounded_once(kernel, kind):
+    name, params = kernel
+    x16 = sample(4000, np.float16)
+    got = call(name, kind, x16, params)
+    assert got.dtype == np.float16
+    # the float16 loop sees the parameters rounded to float16, as NumPy casts them
+    p32 = tuple(np.float32(np.float16(p)) for p in params)
+    want = call(name, kind, x16.astype(np.float32), p32).astype(np.float16)
+    np.testing.assert_array_equal(got.view(np.uint16), want.view(np.uint16))
+
+
+def test_float16_conversion_exhaustive():
+    """Every float16 bit pattern through relu6's identity range and hardtanh(-inf, inf):
+    the f16 <-> f32 conversions in C must round-trip every value, NaN stays NaN."""
+    h = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16)
+    got = actcore.hardtanh(h, -np.inf, np.inf)
+    nan = np.isnan(h)
+    np.testing.assert_array_equal(got.view(np.uint16)[~nan], h.view(np.uint16)[~nan])
+    assert np.all(np.isnan(got[nan]))
+    # and float32 -> float16 rounding (to nearest even, overflow to inf, subnormals)
+    f = np.random.default_rng(0).standard_normal(200000).astype(np.float32) * 3e4
+    f = np.concatenate([f, np.float32([6.1e-5, 5.96e-8, 2.98e-8, 2.99e-8, 65519.9, 65520.0,
+                                       1e9, -1e9, 1e-10])])
+    tiny = np.float16(np.float32(1))  # a float16 parameter keeps the float16 loop
+    with np.errstate(over="ignore"):  # NumPy's own cast warns for 1e9 -> inf
+        f16 = f.astype(np.float16)
+    # sigmoid's float16 loop converts in C: compare its input rounding through relu, whose
+    # float32 result is exact, against NumPy's float32 -> float16 cast
+    got = actcore.ufuncs.relu6(f16, dtype=np.float16)
+    want = np.clip(f16, 0, 6)
+    np.testing.assert_array_equal(got.view(np.uint16), want.view(np.uint16))
+    # and the output rounding: a float32 kernel result rounded in C vs NumPy's cast
+    y32 = actcore.softsign(f)
+    y16 = actcore.softsign(f16.astype(np.float32)).astype(np.float16)
+    np.testing.assert_array_equal(actcore.softsign(f16).view(np.uint16), y16.view(np.uint16))
+    assert y32.dtype == np.float32 and tiny == 1
+
+
+def test_integer_and_bool_inputs_follow_numpy():
+    for dt in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.bool_):
+        x = np.arange(-3, 4).astype(dt)
+        assert actcore.relu(x).dtype == np.tanh(x).dtype, dt
+        np.testing.assert_allclose(actcore.sigmoid(x), 1 / (1 + np.exp(-x.astype(np.float64))),
+                                   rtol=2e-3)
+
+
+@pytest.mark.parametrize("bad", [np.ones(3, complex), np.array(["a"]), np.array([1], object)])
+def test_bad_dtypes_raise_typeerror_naming_op_and_dtype(bad):
+    for fn, name in [(actcore.relu, "relu"), (lambda v: actcore.leaky_relu(v, 0.1), "leaky_relu"),
+                     (lambda v: actcore.gelu(v), "gelu")]:
+        with pytest.raises(TypeError) as exc:
+            fn(bad)
+        assert name in str(exc.value) and str(bad.dtype) in str(exc.value)
+
+
+def test_nan_propagates_everywhere(kernel, kind):
+    name, params = kernel
+    x = np.array([np.nan, -np.nan, 1.0, -1.0], np.float32)
+    got = call(name, kind, x, params)
+    assert np.isnan(got[0]) and np.isnan(got[1]), (name, kind, got)
+    assert not np.isnan(got[2:]).any()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_infinities_give_the_limits(kernel, kind, dtype):
+    name, params = kernel
+    x = np.array([np.inf, -np.inf], dtype)
+    got = call(name, kind, x, params)
+    want = ref(name, kind, x, params).astype(dtype)  # the limit, rounded to the dtype
+    np.testing.assert_array_equal(got, want)
+
+
+def test_no_warnings_for_finite_extremes(kernel, kind):
+    name, params = kernel
+    for dt in (np.float16, np.float32, np.float64):
+        fi = np.finfo(dt)
+        x = np.array([fi.max, -fi.max, fi.tiny, -fi.tiny, fi.smallest_subnormal, 0, 1e4, -1e4,
+                      88.7, -88.7, 710, -745], dtype=np.float64).astype(dt)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with np.errstate(all="raise"):  # even with raise, nothing is flagged
+                got = call(name, kind, x, params)
+        # finite wherever the true value fits the dtype (selu(65504) overflows float16)
+        want = ref(name, kind, x, params)
+        fits = np.abs(want) <= fi.max
+        assert np.all(np.isfinite(got[fits])), (name, kind, dt, got)
+
+
+def test_fp_flags_of_the_caller_left_as_found():
+    with np.errstate(over="raise"):
+        with pytest.raises(FloatingPointError):
+            np.float32(3e38) * np.float32(10)  # the caller's own overflow still raises
+    x = np.array([1e30, -1e30, 100, -100], np.float32)
+    with np.errstate(all="raise"):
+        actcore.sigmoid(x)
+        actcore.gelu(x)
+
+
+def test_inputs_are_not_mutated(kernel, kind):
+    name, params = kernel
+    x = sample(100, np.float32)
+    keep = x.copy()
+    dy = sample(100, np.float32, seed=2)
+    dkeep = dy.copy()
+    call(name, kind, x, params, dy=dy)
+    np.testing.assert_array_equal(x, keep)
+    np.testing.assert_array_equal(dy, dkeep)
+
+
+# ---- wrappers, parameters and their errors ----
+
+def test_wrappers_pass_ufunc_keywords_through():
+    x = sample(10, np.float64)
+    out = np.empty(10, np.float32)
+    r = actcore.leaky_relu(x, 0.3, out=out, casting="same_kind")
+    assert r is out
+    np.testing.assert_allclose(out, np.where(x > 0, x, 0.3 * x), rtol=1e-6)
+    r = actcore.softplus(x, dtype=np.float32)
+    assert r.dtype == np.float32
+    assert actcore.gelu(x, "tanh", out=np.empty(10)).shape == (10,)
+
+
+class _Duck:
+    """A minimal __array_ufunc__ implementer, as dask/xarray are."""
+
+    def __init__(self, data):
+        self.data = data
+        self.seen = []
+
+    def __array_ufunc__(self, uf, method, *inputs, **kwargs):
+        self.seen.append(uf.__name__)
+        args = [i.data if isinstance(i, _Duck) else i for i in inputs]
+        return _Duck(getattr(uf, method)(*args, **kwargs))
+
+
+def test_array_ufunc_dispatch_survives_wrappers():
+    d = _Duck(np.array([-1.0, 2.0]))
+    r = actcore.leaky_relu(d, 0.5)
+    assert isinstance(r, _Duck) and d.seen == ["leaky_relu"]
+    np.testing.assert_array_equal(r.data, [-0.5, 2.0])
+    r = actcore.gelu(d, approximate="tanh")
+    assert isinstance(r, _Duck) and d.seen[-1] == "gelu_tanh"
+    assert isinstance(actcore.relu(d), _Duck)
+
+
+def test_dask_arrays_stay_lazy():
+    da = pytest.importorskip("dask.array")
+    x = da.from_array(sample(1000, np.float32), chunks=100)
+    y = actcore.leaky_relu(x, 0.2)
+    assert isinstance(y, da.Array)
+    np.testing.assert_array_equal(y.compute(), actcore.leaky_relu(x.compute(), 0.2))
+
+
+@pytest.mark.parametrize("call_, match", [
+    (lambda: actcore.gelu(np.ones(3), approximate="fast"), "approximate"),
+    (lambda: actcore.gelu_grad(np.ones(3), np.ones(3), approximate=None), "approximate"),
+    (lambda: actcore.celu(np.ones(3), alpha=0.0), "alpha"),
+    (lambda: actcore.hardtanh(np.ones(3), 2.0, 1.0), "min_val"),
+    (lambda: actcore.softshrink(np.ones(3), -1.0), "lambd"),
+    (lambda: actcore.hardshrink(np.ones(3), np.array([0.1, -1.0, 0.2])), "lambd"),
+    (lambda: actcore.leaky_relu_grad_from_output(np.ones(3), np.ones(3), -0.1),
+     "negative_slope"),
+    (lambda: actcore.elu_grad_from_output(np.ones(3), np.ones(3), -1.0), "alpha"),
+    (lambda: actcore.prelu(np.ones((2, 3)), np.ones(4)), "weight"),
+    (lambda: actcore.prelu(np.ones((2, 3)), np.ones((3, 1))), "weight"),
+    (lambda: actcore.prelu(np.ones((2, 3)), np.ones(3), axis=5), "axis"),
+    (lambda: actcore.rrelu(np.ones(3), 0.5, 0.1), "lower"),
+    (lambda: actcore.rrelu_grad(np.ones(3), np.ones(3), training=True), "noise"),
+    (lambda: actcore.set_num_threads(0), "n"),
+])
+def test_bad_parameters_raise_valueerror_naming_the_argument(call_, match):
+    with pytest.raises(ValueError, match=match):
+        call_()
+
+
+def test_nothing_written_to_out_on_error():
+    out = np.full(3, 5.0)
+    with pytest.raises(ValueError):
+        actcore.gelu(np.ones(3), approximate="bad", out=out)
+    with pytest.raises(ValueError):
+        actcore.hardtanh(np.ones(3), 3.0, 1.0, out=out)
+    with pytest.raises(TypeError):
+        actcore.relu(np.ones(3, complex), out=out)
+    with pytest.raises(ValueError):
+        actcore.prelu(np.ones((1, 3)), np.ones(2), out=out.reshape(1, 3))
+    assert np.all(out == 5.0)
+
+
+def test_complex_parameter_is_typeerror():
+    with pytest.raises(TypeError, match="negative_slope"):
+        actcore.leaky_relu(np.ones(3), 1j)
+
+
+def test_threshold_requires_its_parameters():
+    with pytest.raises(TypeError):
+        actcore.threshold(np.ones(3))
+    np.testing.assert_array_equal(actcore.threshold(np.array([0.0, 1.0, 2.0]), 1.0, -5.0),
+                                  [-5.0, -5.0, 2.0])
+
+
+# ---- prelu and rrelu ----
+
+def test_prelu_per_channel_and_grad():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 3, 5, 5)).astype(np.float32)
+    w = np.array([0.1, 0.2, 0.3], np.float32)
+    y = actcore.prelu(x, w)
+    wb = w.reshape(1, 3, 1, 1)
+    np.testing.assert_array_equal(y, np.where(x > 0, x, wb * x))
+    dy = rng.standard_normal(x.shape).astype(np.float32)
+    dx, dw = actcore.prelu_grad(dy, x, w)
+    np.testing.assert_array_equal(dx, np.where(x > 0, dy, dy * wb))
+    want_dw = np.where(x > 0, 0, dy * x).astype(np.float64).sum(axis=(0, 2, 3))
+    assert dw.shape == w.shape and dw.dtype == np.float32
+    np.testing.assert_allclose(dw, want_dw, rtol=1e-5)
+    # channels-last and a single shared weight
+    xl = np.moveaxis(x, 1, -1)
+    np.testing.assert_array_equal(actcore.prelu(xl, w, axis=-1), np.moveaxis(y, 1, -1))
+    dx1, dw1 = actcore.prelu_grad(dy, x, np.float32(0.25))
+    assert np.shape(dw1) == ()
+    np.testing.assert_allclose(dw1, np.where(x > 0, 0, dy * x).astype(np.float64).sum(),
+                               rtol=1e-5)
+
+
+def test_rrelu_eval_and_training():
+    x = sample(10000, np.float32)
+    np.testing.assert_array_equal(actcore.rrelu(x), actcore.leaky_relu(x, (1 / 8 + 1 / 3) / 2))
+    y, noise = actcore.rrelu(x, 0.1, 0.3, training=True, rng=0, return_noise=True)
+    neg = x < 0
+    slopes = y[neg] / x[neg]
+    assert slopes.min() >= 0.1 - 1e-6 and slopes.max() <= 0.3 + 1e-6
+    assert slopes.std() > 0.03  # really random, not one slope
+    np.testing.assert_array_equal(y[~neg], x[~neg])
+    y2 = actcore.rrelu(x, 0.1, 0.3, training=True, rng=0)
+    np.testing.assert_array_equal(y, y2)  # a seed reproduces
+    dx = actcore.rrelu_grad(np.ones_like(x), x, 0.1, 0.3, training=True, noise=noise)
+    np.testing.assert_array_equal(dx[neg], noise[neg])
+
+
+# ---- PyTorch cross-check (when installed) ----
+
+TORCH_MAP = {
+    "sigmoid": ("sigmoid", {}), "log_sigmoid": ("logsigmoid", {}), "tanh": ("tanh", {}),
+    "relu": ("relu", {}), "relu6": ("relu6", {}), "leaky_relu": ("leaky_relu", {}),
+    "elu": ("elu", {}), "selu": ("selu", {}), "celu": ("celu", {}), "gelu": ("gelu", {}),
+    "gelu_tanh": ("gelu", {"approximate": "tanh"}), "silu": ("silu", {}), "mish": ("mish", {}),
+    "softplus": ("softplus", {}), "softsign": ("softsign", {}),
+    "hardsigmoid": ("hardsigmoid", {}), "hardswish": ("hardswish", {}),
+    "hardtanh": ("hardtanh", {}), "threshold": ("threshold", {}),
+    "hardshrink": ("hardshrink", {}), "softshrink": ("softshrink", {}),
+    "tanhshrink": ("tanhshrink", {}),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name,params", [k for k in KERNELS if k[0] in TORCH_MAP],
+                         ids=[k[0] for k in KERNELS if k[0] in TORCH_MAP])
+def test_matches_pytorch_forward_and_autograd(name, params):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    fname, kw = TORCH_MAP[name]
+    fn = getattr(F, fname)
+    x = sample(5000, np.float64)
+    x = x[(np.abs(x) > 1e-3)]  # away from kinks, where conventions are tested separately
+    for k in (0.0, 3.0, -3.0, 6.0, 0.7, -0.7, 0.25, 1.5, -2.0, 5.0):
+        x = x[np.abs(x - k) > 1e-6]
+    # PyTorch rounds some constants to float32 even in float64 (hardsigmoid's 1/6, celu's
+    # 1/alpha in the backward): compare those to float32 precision
+    rtol = 1e-6 if name in ("celu", "hardsigmoid") else 1e-10
+    tx = torch.tensor(x, requires_grad=True)
+    ty = fn(tx, *params, **kw)
+    ty.backward(torch.ones_like(ty))
+    np.testing.assert_allclose(ufunc(name)(x, *params), ty.detach().numpy(), rtol=1e-12,
+                               atol=1e-15)
+    np.testing.assert_allclose(ufunc(name, "grad")(np.ones_like(x), x, *params),
+                               tx.grad.numpy(), rtol=rtol, atol=1e-14)
