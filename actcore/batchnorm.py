@@ -488,9 +488,9 @@ def batch_norm_train(x, weight=None, bias=None, *, eps=1e-5, axis=1, activation=
 
 
 def batch_norm_grad(dy, x, mean, invstd, weight, *, axis=1, activation=None, y=None,
-                    bias=None, residual=None, activation_params=None, training=True):
+                    bias=None, residual=None, activation_params=None, training=True, out=None):
     """batch_norm_grad(dy, x, mean, invstd, weight, *, axis=1, activation=None, y=None,
-    bias=None, residual=None, activation_params=None, training=True)
+    bias=None, residual=None, activation_params=None, training=True, out=None)
         -> (dx, dweight, dbias)  or  (dx, dweight, dbias, dresidual)
 
     The backward of :func:`batch_norm_train` for y = act(bn(x) + residual).  dweight and dbias
@@ -507,6 +507,8 @@ def batch_norm_grad(dy, x, mean, invstd, weight, *, axis=1, activation=None, y=N
 
     training=False: the statistics were constants (inference, or a frozen layer):
     dx = dz * weight * invstd, no terms through the mean and variance.
+
+    out: an array of x's shape and dtype for dx (saves allocating, and faulting in, a new one).
     """
     fname = "batch_norm_grad"
     x = _as_x(fname, x)
@@ -525,6 +527,7 @@ def batch_norm_grad(dy, x, mean, invstd, weight, *, axis=1, activation=None, y=N
     r = None if residual is True or residual is False else _check_like(fname, "residual",
                                                                          residual, x)
     y = _check_like(fname, "y", y, x)
+    out = _check_out(fname, out, x)
     use_gout = act is not None and act.gout and y is not None
     if act is not None and not use_gout and residual is True:
         raise ValueError(f"{fname}: activation {act.name!r} needs the residual array itself "
@@ -553,13 +556,20 @@ def batch_norm_grad(dy, x, mean, invstd, weight, *, axis=1, activation=None, y=N
     else:
         ge = np.zeros(C)
         gd = np.zeros(C)
-    dx, dx3 = plan.new()
+    dx3 = None
+    if out is not None and not any(np.may_share_memory(out, a) for a in (x, dy, y, r)
+                                   if a is not None):
+        dx, dx3 = out, plan.view(out)
+    if dx3 is None:
+        dx, dx3 = plan.new()
     _core.bn_kernel("grad_apply", out=dx3, dres=dres3, dres_ready=int(want_dres),
                     ga=a.astype(T), gd=gd.astype(T), ge=ge.astype(T), **common)
     P = _param_dtype(plan.x)
     dweight = None if w is None else (s2 * invstd_d).astype(P)
     dbias = None if w is None else s1.astype(P)
-    dx = dx.reshape(x.shape)
+    if out is not None and dx is not out:
+        np.copyto(out, dx)
+        dx = out
     if want_dres:
         return dx, dweight, dbias, dres.reshape(x.shape)
     return dx, dweight, dbias
