@@ -57,8 +57,8 @@ static int get_view(PyObject *kw, const char *name, PyArrayObject *x, int layout
         return -1;
     }
     npy_intp *st = PyArray_STRIDES(a), *sh = PyArray_DIMS(a);
-    if ((layout == ACT_BN_INNER && sh[2] > 1 && st[2] != isz) ||
-        (layout == ACT_BN_CHAN && sh[1] > 1 && st[1] != isz)) {
+    if (PyArray_SIZE(a) > 0 && ((layout == ACT_BN_INNER && sh[2] > 1 && st[2] != isz) ||
+        (layout == ACT_BN_CHAN && sh[1] > 1 && st[1] != isz))) {
         PyErr_Format(PyExc_ValueError, "bn_kernel: %s is not contiguous along the %s axis", name,
                      layout == ACT_BN_INNER ? "inner" : "channel");
         return -1;

@@ -149,6 +149,8 @@ def _fits(v, layout):
     if v is None or not v.flags.aligned or not v.dtype.isnative:
         return False
     isz = v.itemsize
+    if v.size == 0:
+        return True
     if layout == _LAYOUT_INNER:
         return v.shape[2] <= 1 or v.strides[2] == isz
     return v.shape[1] <= 1 or v.strides[1] == isz
@@ -175,6 +177,8 @@ class _Plan:
             return None
         o, c, i = v.shape
         isz = v.itemsize
+        if v.size == 0:  # nothing to read or write; any layout will do
+            return v, _LAYOUT_INNER, False
         if i > 1 and v.strides[2] == isz:
             return v, _LAYOUT_INNER, False
         if o > 1 and v.strides[0] == isz:

@@ -590,3 +590,12 @@ def test_bit_identical_across_isas():
     for other in res[1:]:
         for a, c in zip(res[0], other):
             assert a.tobytes() == c.tobytes()
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (2, 3, 0), (0, 3, 4, 4)])
+def test_empty_inference(shape):
+    rm, rv = np.zeros(3, np.float32), np.ones(3, np.float32)
+    x = np.empty(shape, np.float32)
+    assert batch_norm(x, rm, rv, activation="relu").shape == shape
+    with pytest.raises(ValueError, match="more than 1 value"):
+        batch_norm(x, rm, rv, training=True)
