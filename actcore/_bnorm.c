@@ -1,6 +1,274 @@
-/* Glue for the bnorm functions of actcore._core (see _glue.h). */
+/* Glue for the batch-norm kernels of actcore._core (see _glue.h and csrc/bnorm.h).
+ *
+ * actcore/batchnorm.py does the user-facing work (argument checks, the (outer, C, inner) view,
+ * per-channel arithmetic, running statistics); these functions check again what the C kernels
+ * rely on (so a wrong call raises instead of crashing), release the GIL and run one kernel:
+ *
+ *   bn_kernel(which, **arrays_and_settings)
+ *     which = "stats"       -> (mean, m2)            float64 (C,)
+ *             "apply"       -> None                  writes out
+ *             "grad_reduce" -> (sum_dz, sum_dzxm)    float64 (C,); writes dres when given
+ *             "grad_apply"  -> None                  writes out (= dx)
+ *   bn_read_floor(a, b, ...) -> float: one OpenMP read of float32 arrays (benchmark floor)
+ *   bn_isa() -> name of the batch-norm kernel table in use
+ */
 #include "_glue.h"
+#include "bnorm.h"
+#include <string.h>
+
+static const act_bn_table *bn_table(void)
+{
+    switch (act_isa_current()) {
+#ifdef ACT_BUILD_AVX512
+    case ACT_ISA_AVX512: return &act_bn_table_avx512;
+#endif
+#ifdef ACT_BUILD_AVX2
+    case ACT_ISA_AVX2: return &act_bn_table_avx2;
+#endif
+    default: return &act_bn_table_baseline;
+    }
+}
+
+static int dtype_index(int typenum)
+{
+    return typenum == NPY_HALF ? ACT_F16 : typenum == NPY_FLOAT ? ACT_F32
+         : typenum == NPY_DOUBLE ? ACT_F64 : -1;
+}
+
+/* kwargs[name] as an array view matching x; None/absent leaves v->p NULL */
+static int get_view(PyObject *kw, const char *name, PyArrayObject *x, int layout, int writable,
+                    act_bn_view *v)
+{
+    memset(v, 0, sizeof *v);
+    PyObject *o = kw ? PyDict_GetItemString(kw, name) : NULL;
+    if (!o || o == Py_None) return 0;
+    if (!PyArray_Check(o)) {
+        PyErr_Format(PyExc_TypeError, "bn_kernel: %s must be an ndarray", name);
+        return -1;
+    }
+    PyArrayObject *a = (PyArrayObject *)o;
+    npy_intp isz = PyArray_ITEMSIZE(x);
+    if (PyArray_NDIM(a) != 3 || !PyArray_CompareLists(PyArray_DIMS(a), PyArray_DIMS(x), 3) ||
+        PyArray_TYPE(a) != PyArray_TYPE(x) || !PyArray_ISALIGNED(a) ||
+        !PyArray_ISNOTSWAPPED(a)) {
+        PyErr_Format(PyExc_ValueError,
+                     "bn_kernel: %s must be an aligned native 3-D array of x's shape and dtype",
+                     name);
+        return -1;
+    }
+    npy_intp *st = PyArray_STRIDES(a), *sh = PyArray_DIMS(a);
+    if (PyArray_SIZE(a) > 0 && ((layout == ACT_BN_INNER && sh[2] > 1 && st[2] != isz) ||
+        (layout == ACT_BN_CHAN && sh[1] > 1 && st[1] != isz))) {
+        PyErr_Format(PyExc_ValueError, "bn_kernel: %s is not contiguous along the %s axis", name,
+                     layout == ACT_BN_INNER ? "inner" : "channel");
+        return -1;
+    }
+    if (writable && !PyArray_ISWRITEABLE(a)) {
+        PyErr_Format(PyExc_ValueError, "bn_kernel: %s must be writeable", name);
+        return -1;
+    }
+    v->p = PyArray_BYTES(a);
+    v->so = st[0];
+    v->sc = st[1];
+    v->si = st[2];
+    return 0;
+}
+
+/* kwargs[name]: a contiguous 1-D array of C values of typenum (required when `need`) */
+static int get_vec(PyObject *kw, const char *name, npy_intp C, int typenum, int need,
+                   const void **p)
+{
+    *p = NULL;
+    PyObject *o = kw ? PyDict_GetItemString(kw, name) : NULL;
+    if (!o || o == Py_None) {
+        if (need) {
+            PyErr_Format(PyExc_ValueError, "bn_kernel: %s is required", name);
+            return -1;
+        }
+        return 0;
+    }
+    PyArrayObject *a = (PyArrayObject *)o;
+    if (!PyArray_Check(o) || PyArray_NDIM(a) != 1 || PyArray_DIM(a, 0) != C ||
+        PyArray_TYPE(a) != typenum || !PyArray_IS_C_CONTIGUOUS(a) || !PyArray_ISALIGNED(a) ||
+        !PyArray_ISNOTSWAPPED(a)) {
+        PyErr_Format(PyExc_ValueError,
+                     "bn_kernel: %s must be a contiguous 1-D array of %zd %s values", name,
+                     (Py_ssize_t)C, typenum == NPY_FLOAT ? "float32" : "float64");
+        return -1;
+    }
+    *p = PyArray_DATA(a);
+    return 0;
+}
+
+static int get_int(PyObject *kw, const char *name, long dflt, long *out)
+{
+    PyObject *o = kw ? PyDict_GetItemString(kw, name) : NULL;
+    *out = dflt;
+    if (!o || o == Py_None) return 0;
+    *out = PyLong_AsLong(o);
+    return (*out == -1 && PyErr_Occurred()) ? -1 : 0;
+}
+
+static PyObject *bn_kernel(PyObject *self, PyObject *args, PyObject *kw)
+{
+    const char *which;
+    if (!PyArg_ParseTuple(args, "s", &which)) return NULL;
+    int w = strcmp(which, "stats") == 0         ? 0
+          : strcmp(which, "apply") == 0         ? 1
+          : strcmp(which, "grad_reduce") == 0   ? 2
+          : strcmp(which, "grad_apply") == 0    ? 3
+                                                : -1;
+    if (w < 0) {
+        PyErr_Format(PyExc_ValueError, "bn_kernel: unknown kernel %s", which);
+        return NULL;
+    }
+    PyObject *xo = kw ? PyDict_GetItemString(kw, "x") : NULL;
+    if (!xo || !PyArray_Check(xo)) {
+        PyErr_SetString(PyExc_TypeError, "bn_kernel: x must be an ndarray");
+        return NULL;
+    }
+    PyArrayObject *x = (PyArrayObject *)xo;
+    act_bn_args a;
+    memset(&a, 0, sizeof a);
+    a.dtype = dtype_index(PyArray_TYPE(x));
+    long layout, act_op, act_kind, dres_ready;
+    if (get_int(kw, "layout", 0, &layout) < 0 || get_int(kw, "act_op", -1, &act_op) < 0 ||
+        get_int(kw, "act_kind", ACT_GRAD, &act_kind) < 0 ||
+        get_int(kw, "dres_ready", 0, &dres_ready) < 0)
+        return NULL;
+    if (a.dtype < 0 || PyArray_NDIM(x) != 3) {
+        PyErr_SetString(PyExc_TypeError, "bn_kernel: x must be a 3-D float16/32/64 array");
+        return NULL;
+    }
+    if (layout != ACT_BN_INNER && layout != ACT_BN_CHAN) {
+        PyErr_SetString(PyExc_ValueError, "bn_kernel: layout must be 0 or 1");
+        return NULL;
+    }
+    if (act_op < -1 || act_op >= ACT_NOPS ||
+        (act_kind != ACT_GRAD && act_kind != ACT_GOUT) ||
+        (act_op >= 0 && act_kind == ACT_GOUT && !act_ops[act_op].has_gout)) {
+        PyErr_SetString(PyExc_ValueError, "bn_kernel: bad act_op/act_kind");
+        return NULL;
+    }
+    a.layout = (int)layout;
+    a.act_op = (int)act_op;
+    a.act_grad_kind = (int)act_kind;
+    a.dres_ready = (int)dres_ready;
+    a.outer = PyArray_DIM(x, 0);
+    a.C = PyArray_DIM(x, 1);
+    a.inner = PyArray_DIM(x, 2);
+    PyObject *po = kw ? PyDict_GetItemString(kw, "params") : NULL;
+    if (po && po != Py_None) {
+        if (!PyArg_ParseTuple(po, "|dd", &a.act_params[0], &a.act_params[1])) return NULL;
+    }
+    if (get_view(kw, "x", x, a.layout, 0, &a.x) < 0 ||
+        get_view(kw, "out", x, a.layout, 1, &a.out) < 0 ||
+        get_view(kw, "r", x, a.layout, 0, &a.r) < 0 ||
+        get_view(kw, "dy", x, a.layout, 0, &a.dy) < 0 ||
+        get_view(kw, "yin", x, a.layout, 0, &a.yin) < 0 ||
+        get_view(kw, "dres", x, a.layout, 1, &a.dres) < 0)
+        return NULL;
+    int pt = a.dtype == ACT_F64 ? NPY_DOUBLE : NPY_FLOAT;
+    npy_intp C = a.C;
+    int fwd_params = w == 1 || ((w == 2 || w == 3) && a.act_op >= 0 && act_kind == ACT_GRAD &&
+                                !a.dres_ready);
+    if (get_vec(kw, "mh", C, pt, fwd_params || w == 3, &a.mh) < 0 ||
+        get_vec(kw, "ml", C, pt, fwd_params || w == 3, &a.ml) < 0 ||
+        get_vec(kw, "scale", C, pt, fwd_params, &a.scale) < 0 ||
+        get_vec(kw, "shift", C, pt, fwd_params, &a.shift) < 0 ||
+        get_vec(kw, "ga", C, pt, w == 3, &a.ga) < 0 ||
+        get_vec(kw, "gd", C, pt, w == 3, &a.gd) < 0 ||
+        get_vec(kw, "ge", C, pt, w == 3, &a.ge) < 0 ||
+        get_vec(kw, "mean", C, NPY_DOUBLE, w == 2, (const void **)&a.mean) < 0)
+        return NULL;
+    if ((w == 1 || w == 3) && !a.out.p) {
+        PyErr_SetString(PyExc_ValueError, "bn_kernel: out is required");
+        return NULL;
+    }
+    if ((w == 2 || w == 3) && !a.dres_ready && !a.dy.p) {
+        PyErr_SetString(PyExc_ValueError, "bn_kernel: dy is required");
+        return NULL;
+    }
+    if ((w == 2 || w == 3) && a.dres_ready && !a.dres.p) {
+        PyErr_SetString(PyExc_ValueError, "bn_kernel: dres_ready needs dres");
+        return NULL;
+    }
+    if ((w == 2 || w == 3) && a.act_op >= 0 && act_kind == ACT_GOUT && !a.dres_ready &&
+        !a.yin.p) {
+        PyErr_SetString(PyExc_ValueError, "bn_kernel: a gradient from the output needs yin");
+        return NULL;
+    }
+    const act_bn_table *t = bn_table();
+    PyObject *r1 = NULL, *r2 = NULL;
+    if (w == 0 || w == 2) {
+        r1 = PyArray_ZEROS(1, &C, NPY_DOUBLE, 0);
+        r2 = PyArray_ZEROS(1, &C, NPY_DOUBLE, 0);
+        if (!r1 || !r2) goto fail;
+    }
+    int rc = 0;
+    if (a.outer * a.C * a.inner > 0) { /* empty: nothing to read or write, sums 0 */
+        double *d1 = r1 ? PyArray_DATA((PyArrayObject *)r1) : NULL;
+        double *d2 = r2 ? PyArray_DATA((PyArrayObject *)r2) : NULL;
+        Py_BEGIN_ALLOW_THREADS
+        switch (w) {
+        case 0: rc = t->stats(&a, d1, d2); break;
+        case 1: t->apply(&a); break;
+        case 2: rc = t->grad_reduce(&a, d1, d2); break;
+        default: t->grad_apply(&a); break;
+        }
+        Py_END_ALLOW_THREADS
+    }
+    if (rc < 0) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    if (w == 1 || w == 3) Py_RETURN_NONE;
+    return Py_BuildValue("(NN)", r1, r2);
+fail:
+    Py_XDECREF(r1);
+    Py_XDECREF(r2);
+    return NULL;
+}
+
+static PyObject *bn_read_floor(PyObject *self, PyObject *args)
+{
+    Py_ssize_t k = PyTuple_GET_SIZE(args);
+    const float *arrs[8];
+    npy_intp n = -1;
+    if (k < 1 || k > 8) {
+        PyErr_SetString(PyExc_ValueError, "bn_read_floor: 1 to 8 arrays");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < k; i++) {
+        PyObject *o = PyTuple_GET_ITEM(args, i);
+        PyArrayObject *a = (PyArrayObject *)o;
+        if (!PyArray_Check(o) || PyArray_TYPE(a) != NPY_FLOAT || !PyArray_IS_C_CONTIGUOUS(a) ||
+            !PyArray_ISALIGNED(a) || (n >= 0 && PyArray_SIZE(a) != n)) {
+            PyErr_SetString(PyExc_ValueError,
+                            "bn_read_floor: expected C-contiguous float32 arrays of one size");
+            return NULL;
+        }
+        n = PyArray_SIZE(a);
+        arrs[i] = (const float *)PyArray_DATA(a);
+    }
+    float s;
+    const act_bn_table *t = bn_table();
+    Py_BEGIN_ALLOW_THREADS
+    s = t->read_floor(arrs, (int)k, n);
+    Py_END_ALLOW_THREADS
+    return PyFloat_FromDouble(s);
+}
+
+static PyObject *bn_isa(PyObject *self, PyObject *noargs)
+{
+    return PyUnicode_FromString(bn_table()->name);
+}
 
 PyMethodDef act_bnorm_methods[] = {
+    {"bn_kernel", (PyCFunction)(void (*)(void))bn_kernel, METH_VARARGS | METH_KEYWORDS,
+     "bn_kernel(which, **kw): one batch-norm kernel (see actcore/batchnorm.py)"},
+    {"bn_read_floor", bn_read_floor, METH_VARARGS,
+     "bn_read_floor(*arrays): read float32 arrays once (benchmark floor)"},
+    {"bn_isa", bn_isa, METH_NOARGS, "name of the batch-norm kernel table in use"},
     {NULL, NULL, 0, NULL},
 };

@@ -1,0 +1,354 @@
+/* Batch-norm kernels for one dtype: a template included by bnorm.c with
+ *   BN_SFX (f16/f32/f64), BN_S (storage type), BN_T (compute type), BN_LD/BN_ST (storage <->
+ *   compute conversion), BN_ADT (the dtype index of the activation kernels run on BN_T).
+ * No include guard: it is included once per dtype and undefines its parameters at the end. */
+#if !defined(BN_SFX) || !defined(BN_S) || !defined(BN_T) || !defined(BN_ADT)
+#error "bnorm_t.h is a template: include it from bnorm.c with BN_SFX, BN_S, BN_T, BN_ADT set"
+#endif
+
+#define BN_C3_(a, b, c) a##_##b##_##c
+#define BN_C3(a, b, c) BN_C3_(a, b, c)
+#define BN_F(name) BN_C3(bn_##name, BN_SFX, ACT_ISA)
+
+/* buf[row * len + j] = the block's elements of view v */
+static void BN_F(load)(const act_bn_args *a, const act_bn_view *v, const bn_blk *k, BN_T *buf)
+{
+    ptrdiff_t len = k->len;
+    for (ptrdiff_t row = 0; row < k->rows; row++) {
+        const BN_S *s = (const BN_S *)bn_seg(a, v, k, row);
+        BN_T *d = buf + row * len;
+        for (ptrdiff_t j = 0; j < len; j++) d[j] = BN_LD(s[j]);
+    }
+}
+
+static void BN_F(store)(const act_bn_args *a, const act_bn_view *v, const bn_blk *k,
+                        const BN_T *buf)
+{
+    ptrdiff_t len = k->len;
+    for (ptrdiff_t row = 0; row < k->rows; row++) {
+        BN_S *d = (BN_S *)bn_seg(a, v, k, row);
+        const BN_T *s = buf + row * len;
+        for (ptrdiff_t j = 0; j < len; j++) d[j] = BN_ST(s[j]);
+    }
+}
+
+/* The block of view v as one contiguous run in memory, or NULL (float16 storage, or rows that
+ * do not follow each other).  Lets float32/float64 blocks be read and written in place instead
+ * of through a copy. */
+static BN_S *BN_F(contig)(const act_bn_args *a, const act_bn_view *v, const bn_blk *k)
+{
+    if (sizeof(BN_S) != sizeof(BN_T) || !v->p) return NULL;
+    ptrdiff_t isz = (ptrdiff_t)sizeof(BN_S);
+    if (k->rows == 1) return (BN_S *)bn_seg(a, v, k, 0);
+    if (a->layout == ACT_BN_CHAN && k->cw == a->C &&
+        (a->inner == 1 ? v->so == a->C * isz : (v->si == a->C * isz && v->so == a->inner * v->si)))
+        return (BN_S *)bn_seg(a, v, k, 0);
+    return NULL;
+}
+
+/* the block of v: in place when contiguous, else loaded into buf */
+static const BN_T *BN_F(src)(const act_bn_args *a, const act_bn_view *v, const bn_blk *k,
+                             BN_T *buf)
+{
+    const BN_S *d = BN_F(contig)(a, v, k);
+    if (d) return (const BN_T *)d;
+    BN_F(load)(a, v, k, buf);
+    return buf;
+}
+
+/* d = ((x - mh) - ml) * scale + shift (+ r): the pre-activation of the block, in block order.
+ * x and r are read in the same loop, so d may be x's or r's own memory (out=x, out=residual). */
+static void BN_F(pre)(const act_bn_args *a, const bn_blk *k, BN_T *buf)
+{
+    const BN_T *mh = (const BN_T *)a->mh + k->c0, *ml = (const BN_T *)a->ml + k->c0;
+    const BN_T *sc = (const BN_T *)a->scale + k->c0, *sh = (const BN_T *)a->shift + k->c0;
+    ptrdiff_t len = k->len;
+    for (ptrdiff_t row = 0; row < k->rows; row++) {
+        const BN_S *xs = (const BN_S *)bn_seg(a, &a->x, k, row);
+        const BN_S *rs = a->r.p ? (const BN_S *)bn_seg(a, &a->r, k, row) : NULL;
+        BN_T *d = buf + row * len;
+        if (a->layout == ACT_BN_INNER) {
+            const BN_T h = mh[0], l = ml[0], s = sc[0], b = sh[0];
+            if (rs)
+                for (ptrdiff_t j = 0; j < len; j++)
+                    d[j] = (((BN_LD(xs[j]) - h) - l) * s + b) + BN_LD(rs[j]);
+            else
+                for (ptrdiff_t j = 0; j < len; j++) d[j] = ((BN_LD(xs[j]) - h) - l) * s + b;
+        }
+        else {
+            if (rs)
+                for (ptrdiff_t j = 0; j < len; j++)
+                    d[j] = (((BN_LD(xs[j]) - mh[j]) - ml[j]) * sc[j] + sh[j]) + BN_LD(rs[j]);
+            else
+                for (ptrdiff_t j = 0; j < len; j++)
+                    d[j] = ((BN_LD(xs[j]) - mh[j]) - ml[j]) * sc[j] + sh[j];
+        }
+    }
+}
+
+/* run activation kernel `kind` of a->act_op on m elements: out = f(in0[, in1]) */
+static void BN_F(act)(const act_bn_args *a, int kind, const BN_T *in0, const BN_T *in1,
+                      BN_T *out, ptrdiff_t m)
+{
+    const BN_T pa = (BN_T)a->act_params[0], pb = (BN_T)a->act_params[1];
+    const char *in[4];
+    int nx = 0;
+    in[nx++] = (const char *)in0;
+    if (kind != ACT_FWD) in[nx++] = (const char *)in1;
+    in[nx++] = (const char *)&pa;
+    in[nx++] = (const char *)&pb;
+    act_table->fn[a->act_op][kind][BN_ADT](0, m, in, 0, (char *)out);
+}
+
+/* dz for the block, the gradient after the activation (= dy without one): a pointer to dy's
+ * or dres's own memory when that is contiguous, else to dzb */
+static const BN_T *BN_F(dz)(const act_bn_args *a, const bn_blk *k, BN_T *dzb, BN_T *tmp)
+{
+    ptrdiff_t m = k->rows * k->len;
+    if (a->dres_ready) return BN_F(src)(a, &a->dres, k, dzb);
+    const BN_T *dy = BN_F(src)(a, &a->dy, k, dzb);
+    if (a->act_op < 0) return dy;
+    const BN_T *t;
+    if (a->act_grad_kind == ACT_GOUT)
+        t = BN_F(src)(a, &a->yin, k, tmp);
+    else {
+        BN_F(pre)(a, k, tmp);
+        t = tmp;
+    }
+    BN_F(act)(a, a->act_grad_kind, dy, t, dzb, m);
+    return dzb;
+}
+
+/* Reductions over a block in 16 fixed float64 lanes, combined in a fixed tree: gcc vectorises
+ * them without reassociating (4 ymm accumulators on AVX2, enough to hide the add latency; 8
+ * lanes measured 1.5x slower), and the lanes do not depend on the vector width, so every ISA
+ * gives the same bits.  One accumulator array per loop: with two, gcc 12 fell back to scalar
+ * code (measured 3x slower), so the backward's two sums are two loops over the L1 block. */
+#define BN_LANES 16
+#define BN_TREE(s)                                                                              \
+    ((((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))) +                    \
+     (((s[8] + s[9]) + (s[10] + s[11])) + ((s[12] + s[13]) + (s[14] + s[15]))))
+
+/* sum of v */
+static inline double BN_F(sum16)(const BN_T *v, ptrdiff_t m)
+{
+    double s[BN_LANES] = {0};
+    ptrdiff_t j = 0;
+    for (; j + BN_LANES <= m; j += BN_LANES)
+        for (int l = 0; l < BN_LANES; l++) s[l] += (double)v[j + l];
+    for (int l = 0; j + l < m; l++) s[l] += (double)v[j + l];
+    return BN_TREE(s);
+}
+
+/* sum of (v - mu)^2 */
+static inline double BN_F(ssd16)(const BN_T *v, ptrdiff_t m, double mu)
+{
+    double s[BN_LANES] = {0};
+    ptrdiff_t j = 0;
+    for (; j + BN_LANES <= m; j += BN_LANES)
+        for (int l = 0; l < BN_LANES; l++) {
+            double d = (double)v[j + l] - mu;
+            s[l] += d * d;
+        }
+    for (int l = 0; j + l < m; l++) {
+        double d = (double)v[j + l] - mu;
+        s[l] += d * d;
+    }
+    return BN_TREE(s);
+}
+
+/* sum of dz * (x - mu) */
+static inline double BN_F(dot16)(const BN_T *dz, const BN_T *x, ptrdiff_t m, double mu)
+{
+    double s[BN_LANES] = {0};
+    ptrdiff_t j = 0;
+    for (; j + BN_LANES <= m; j += BN_LANES)
+        for (int l = 0; l < BN_LANES; l++) s[l] += (double)dz[j + l] * ((double)x[j + l] - mu);
+    for (int l = 0; j + l < m; l++) s[l] += (double)dz[j + l] * ((double)x[j + l] - mu);
+    return BN_TREE(s);
+}
+
+static int BN_F(stats)(const act_bn_args *a, double *mean, double *m2)
+{
+    bn_plan p = bn_make_plan(a);
+    ptrdiff_t nslots = a->layout == ACT_BN_INNER ? p.nblk : p.nrb * a->C;
+    double *pm = (double *)malloc((size_t)(nslots > 0 ? nslots : 1) * 2 * sizeof(double));
+    if (!pm) return -1;
+    double *pq = pm + nslots;
+    int nt = act_threads_for(a->outer * a->C * a->inner);
+    (void)nt;
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (ptrdiff_t b = 0; b < p.nblk; b++) {
+        BN_T tb[BLK];
+        bn_blk k = bn_block(a, &p, b);
+        const BN_T *buf = BN_F(src)(a, &a->x, &k, tb);
+        if (a->layout == ACT_BN_INNER) {
+            ptrdiff_t m = k.rows * k.len;
+            double mu = BN_F(sum16)(buf, m) / (double)m;
+            pm[k.slot] = mu;
+            pq[k.slot] = BN_F(ssd16)(buf, m, mu);
+        }
+        else {
+            /* per channel over the block's rows: the inner loop runs over channels and
+             * vectorises; each channel's sum has one fixed order (row order) */
+            double acc[BLK], mu[BLK];
+            ptrdiff_t cw = k.cw;
+            for (ptrdiff_t c = 0; c < cw; c++) acc[c] = 0.0;
+            for (ptrdiff_t row = 0; row < k.rows; row++)
+                for (ptrdiff_t c = 0; c < cw; c++) acc[c] += (double)buf[row * cw + c];
+            for (ptrdiff_t c = 0; c < cw; c++) {
+                mu[c] = acc[c] / (double)k.rows;
+                acc[c] = 0.0;
+            }
+            for (ptrdiff_t row = 0; row < k.rows; row++)
+                for (ptrdiff_t c = 0; c < cw; c++) {
+                    double d = (double)buf[row * cw + c] - mu[c];
+                    acc[c] += d * d;
+                }
+            for (ptrdiff_t c = 0; c < cw; c++) {
+                pm[k.slot * a->C + k.c0 + c] = mu[c];
+                pq[k.slot * a->C + k.c0 + c] = acc[c];
+            }
+        }
+    }
+    for (ptrdiff_t c = 0; c < a->C; c++) {
+        double n = 0, mu = 0, q = 0;
+        if (a->layout == ACT_BN_INNER) {
+            for (ptrdiff_t b = 0; b < p.per; b++)
+                bn_chan_merge(&n, &mu, &q, (double)bn_inner_count(a, &p, b), pm[c * p.per + b],
+                              pq[c * p.per + b]);
+        }
+        else {
+            ptrdiff_t nr = a->outer * a->inner;
+            for (ptrdiff_t rb = 0; rb < p.nrb; rb++) {
+                ptrdiff_t rows = nr - rb * p.rows < p.rows ? nr - rb * p.rows : p.rows;
+                bn_chan_merge(&n, &mu, &q, (double)rows, pm[rb * a->C + c], pq[rb * a->C + c]);
+            }
+        }
+        mean[c] = mu;
+        m2[c] = q;
+    }
+    free(pm);
+    return 0;
+}
+
+static void BN_F(apply)(const act_bn_args *a)
+{
+    bn_plan p = bn_make_plan(a);
+    int nt = act_threads_for(a->outer * a->C * a->inner);
+    (void)nt;
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (ptrdiff_t b = 0; b < p.nblk; b++) {
+        BN_T tb[BLK];
+        bn_blk k = bn_block(a, &p, b);
+        BN_T *direct = (BN_T *)BN_F(contig)(a, &a->out, &k);
+        BN_T *buf = direct ? direct : tb;
+        BN_F(pre)(a, &k, buf);
+        /* the activation runs on the block while it is in L1: one read of x, one write of y */
+        if (a->act_op >= 0) BN_F(act)(a, ACT_FWD, buf, NULL, buf, k.rows * k.len);
+        if (!direct) BN_F(store)(a, &a->out, &k, buf);
+    }
+}
+
+static int BN_F(grad_reduce)(const act_bn_args *a, double *sum_dz, double *sum_dzxm)
+{
+    bn_plan p = bn_make_plan(a);
+    ptrdiff_t nslots = a->layout == ACT_BN_INNER ? p.nblk : p.nrb * a->C;
+    double *p1 = (double *)malloc((size_t)(nslots > 0 ? nslots : 1) * 2 * sizeof(double));
+    if (!p1) return -1;
+    double *p2 = p1 + nslots;
+    int nt = act_threads_for(a->outer * a->C * a->inner);
+    (void)nt;
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (ptrdiff_t b = 0; b < p.nblk; b++) {
+        BN_T dzb[BLK], tb[BLK];
+        bn_blk k = bn_block(a, &p, b);
+        const BN_T *dz = BN_F(dz)(a, &k, dzb, tb);
+        if (a->dres.p && !a->dres_ready) BN_F(store)(a, &a->dres, &k, dz);
+        const BN_T *xb = BN_F(src)(a, &a->x, &k, tb);
+        if (a->layout == ACT_BN_INNER) {
+            ptrdiff_t m = k.rows * k.len;
+            p1[k.slot] = BN_F(sum16)(dz, m);
+            p2[k.slot] = BN_F(dot16)(dz, xb, m, a->mean[k.c0]);
+        }
+        else {
+            double acc1[BLK], acc2[BLK];
+            ptrdiff_t cw = k.cw;
+            const double *mu = a->mean + k.c0;
+            for (ptrdiff_t c = 0; c < cw; c++) acc1[c] = acc2[c] = 0.0;
+            for (ptrdiff_t row = 0; row < k.rows; row++)
+                for (ptrdiff_t c = 0; c < cw; c++) {
+                    double d = (double)dz[row * cw + c];
+                    acc1[c] += d;
+                    acc2[c] += d * ((double)xb[row * cw + c] - mu[c]);
+                }
+            for (ptrdiff_t c = 0; c < cw; c++) {
+                p1[k.slot * a->C + k.c0 + c] = acc1[c];
+                p2[k.slot * a->C + k.c0 + c] = acc2[c];
+            }
+        }
+    }
+    for (ptrdiff_t c = 0; c < a->C; c++) {
+        double s1 = 0, s2 = 0;
+        if (a->layout == ACT_BN_INNER)
+            for (ptrdiff_t b = 0; b < p.per; b++) {
+                s1 += p1[c * p.per + b];
+                s2 += p2[c * p.per + b];
+            }
+        else
+            for (ptrdiff_t rb = 0; rb < p.nrb; rb++) {
+                s1 += p1[rb * a->C + c];
+                s2 += p2[rb * a->C + c];
+            }
+        sum_dz[c] = s1;
+        sum_dzxm[c] = s2;
+    }
+    free(p1);
+    return 0;
+}
+
+static void BN_F(grad_apply)(const act_bn_args *a)
+{
+    bn_plan p = bn_make_plan(a);
+    int nt = act_threads_for(a->outer * a->C * a->inner);
+    (void)nt;
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (ptrdiff_t b = 0; b < p.nblk; b++) {
+        BN_T dzb[BLK], tmp[BLK];
+        bn_blk k = bn_block(a, &p, b);
+        const BN_T *dz = BN_F(dz)(a, &k, dzb, tmp);
+        BN_T *direct = (BN_T *)BN_F(contig)(a, &a->out, &k);
+        BN_T *ob = direct ? direct : dzb;
+        const BN_T *mh = (const BN_T *)a->mh + k.c0, *ml = (const BN_T *)a->ml + k.c0;
+        const BN_T *ga = (const BN_T *)a->ga + k.c0, *gd = (const BN_T *)a->gd + k.c0;
+        const BN_T *ge = (const BN_T *)a->ge + k.c0;
+        ptrdiff_t len = k.len;
+        for (ptrdiff_t row = 0; row < k.rows; row++) {
+            const BN_S *xs = (const BN_S *)bn_seg(a, &a->x, &k, row);
+            const BN_T *z = dz + row * len;
+            BN_T *d = ob + row * len;
+            if (a->layout == ACT_BN_INNER) {
+                const BN_T h = mh[0], l = ml[0], g1 = ga[0], g2 = gd[0], g3 = ge[0];
+                for (ptrdiff_t j = 0; j < len; j++)
+                    d[j] = (g1 * z[j] - ((BN_LD(xs[j]) - h) - l) * g2) - g3;
+            }
+            else {
+                for (ptrdiff_t j = 0; j < len; j++)
+                    d[j] = (ga[j] * z[j] - ((BN_LD(xs[j]) - mh[j]) - ml[j]) * gd[j]) - ge[j];
+            }
+        }
+        if (!direct) BN_F(store)(a, &a->out, &k, ob);
+    }
+}
+
+#undef BN_F
+#undef BN_LANES
+#undef BN_TREE
+#undef BN_C3
+#undef BN_C3_
+#undef BN_SFX
+#undef BN_S
+#undef BN_T
+#undef BN_LD
+#undef BN_ST
+#undef BN_ADT

@@ -1,0 +1,601 @@
+"""Batch normalization (SPEC §4) against a float64 NumPy reference, PyTorch when installed."""
+
+import numpy as np
+import pytest
+
+import actcore
+from actcore import BatchNorm, batch_norm, batch_norm_grad, batch_norm_train, fold_batch_norm
+
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:  # pragma: no cover - torch is optional
+    torch = None
+
+needs_torch = pytest.mark.skipif(torch is None, reason="torch not installed")
+RNG = np.random.default_rng(1234)
+
+
+# ---------------------------------------------------------------- float64 reference
+def ref_act(name, z, **p):
+    if name is None:
+        return z
+    if name == "relu":
+        return np.maximum(z, 0)
+    if name == "leaky_relu":
+        s = p.get("negative_slope", 0.01)
+        return np.where(z > 0, z, s * z)
+    if name == "sigmoid":
+        return 1 / (1 + np.exp(-z))
+    if name == "gelu":
+        from scipy.special import ndtr
+        return z * ndtr(z)
+    raise KeyError(name)
+
+
+def ref_act_grad(name, z, **p):
+    if name is None:
+        return np.ones_like(z)
+    if name == "relu":
+        return (z > 0).astype(np.float64)
+    if name == "leaky_relu":
+        return np.where(z > 0, 1.0, p.get("negative_slope", 0.01))
+    if name == "sigmoid":
+        s = 1 / (1 + np.exp(-z))
+        return s * (1 - s)
+    if name == "gelu":
+        from scipy.special import ndtr
+        return ndtr(z) + z * np.exp(-z * z / 2) / np.sqrt(2 * np.pi)
+    raise KeyError(name)
+
+
+def bshape(x, axis):
+    s = [1] * x.ndim
+    s[axis % x.ndim] = x.shape[axis]
+    return tuple(s)
+
+
+def ref_forward(x, w, b, axis, eps=1e-5, residual=None, act=None, **p):
+    xd = x.astype(np.float64)
+    red = tuple(i for i in range(x.ndim) if i != axis % x.ndim)
+    mu = xd.mean(red)
+    var = ((xd - mu.reshape(bshape(x, axis))) ** 2).mean(red)
+    inv = 1 / np.sqrt(var + eps)
+    bs = bshape(x, axis)
+    z = (xd - mu.reshape(bs)) * inv.reshape(bs)
+    if w is not None:
+        z = z * w.reshape(bs)
+    if b is not None:
+        z = z + b.reshape(bs)
+    if residual is not None:
+        z = z + residual
+    return ref_act(act, z, **p), mu, var, inv, z
+
+
+def ref_backward(dy, x, w, b, axis, eps=1e-5, residual=None, act=None, **p):
+    _, mu, var, inv, z = ref_forward(x, w, b, axis, eps, residual, act, **p)
+    dz = dy.astype(np.float64) * ref_act_grad(act, z, **p)
+    red = tuple(i for i in range(x.ndim) if i != axis % x.ndim)
+    bs = bshape(x, axis)
+    xhat = (x.astype(np.float64) - mu.reshape(bs)) * inv.reshape(bs)
+    n = x.size // x.shape[axis]
+    wd = np.ones(x.shape[axis]) if w is None else w.astype(np.float64)
+    db = dz.sum(red)
+    dw = (dz * xhat).sum(red)
+    dx = (wd * inv).reshape(bs) * (dz - db.reshape(bs) / n - xhat * dw.reshape(bs) / n)
+    return dx, dw, db, dz
+
+
+def close(got, ref, dtype, scale=1.0):
+    tol = {np.float16: 3e-3, np.float32: 2e-6, np.float64: 1e-13}[np.dtype(dtype).type]
+    np.testing.assert_allclose(np.asarray(got, np.float64), ref, rtol=tol * 10,
+                               atol=tol * scale * 10)
+
+
+LAYOUTS = [
+    ((6, 5), 1), ((4, 3, 7), 1), ((3, 4, 5, 6), 1), ((2, 3, 2, 3, 4), 1),
+    ((3, 5, 6, 4), -1), ((40, 3), 1), ((2, 3, 70, 40), 1),   # a line longer than a block
+    ((700, 5), -1), ((3, 2500), 1),                          # many rows; wide channels
+]
+
+
+# ---------------------------------------------------------------- forward
+@pytest.mark.parametrize("shape,axis", LAYOUTS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_train_forward_matches_reference(shape, axis, dtype):
+    C = shape[axis]
+    x = (RNG.standard_normal(shape) * 3 + 1.5).astype(dtype)
+    w = RNG.standard_normal(C).astype(dtype)
+    b = RNG.standard_normal(C).astype(dtype)
+    y, mean, invstd = batch_norm_train(x, w, b, axis=axis)
+    ry, rmu, _, rinv, _ = ref_forward(x, w, b, axis)
+    close(y, ry, dtype, scale=np.abs(ry).max())
+    close(mean, rmu, dtype, scale=3)
+    close(invstd, rinv, dtype)
+    assert y.dtype == dtype and mean.dtype == dtype
+
+
+@pytest.mark.parametrize("shape,axis", LAYOUTS[:5])
+def test_inference_matches_reference(shape, axis):
+    C = shape[axis]
+    x = RNG.standard_normal(shape).astype(np.float32)
+    rm = RNG.standard_normal(C).astype(np.float32)
+    rv = RNG.uniform(0.5, 2, C).astype(np.float32)
+    w = RNG.standard_normal(C).astype(np.float32)
+    y = batch_norm(x, rm, rv, w, None, axis=axis, activation="relu")
+    bs = bshape(x, axis)
+    ref = np.maximum((x - rm.reshape(bs).astype(np.float64))
+                     / np.sqrt(rv.reshape(bs).astype(np.float64) + 1e-5) * w.reshape(bs), 0)
+    close(y, ref, np.float32, scale=4)
+
+
+def test_layouts_strided_and_transposed_agree():
+    x = RNG.standard_normal((4, 6, 5, 7)).astype(np.float32)
+    y0, m0, i0 = batch_norm_train(x)
+    for v, axis in [(np.asfortranarray(x), 1), (x.transpose(0, 2, 3, 1), 3),
+                    (np.ascontiguousarray(x.transpose(0, 2, 3, 1)), -1),
+                    (x[:, :, ::-1, :], 1), (x.astype(">f4"), 1)]:
+        y, m, i = batch_norm_train(v, axis=axis)
+        ref = y0.transpose(0, 2, 3, 1) if v.shape != x.shape else y0
+        if v.strides[2] < 0:
+            ref = y0[:, :, ::-1, :]
+        np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(m, m0, rtol=1e-5, atol=1e-6)
+    # a column-major (N, C): the outer axis is the contiguous one
+    x2 = np.asfortranarray(RNG.standard_normal((50, 4)).astype(np.float32))
+    close(batch_norm_train(x2)[0], ref_forward(x2, None, None, 1)[0], np.float32, 4)
+
+
+def test_float16_uses_float32_statistics():
+    x = (RNG.standard_normal((8, 3, 9, 9)) * 2 + 4).astype(np.float16)
+    w = np.array([1.0, -2.0, 0.5], np.float32)
+    b = np.array([0.1, 0.2, -0.3], np.float32)
+    y, mean, invstd = batch_norm_train(x, w, b)
+    assert y.dtype == np.float16 and mean.dtype == np.float32 and invstd.dtype == np.float32
+    ry, rmu, _, _, _ = ref_forward(x, w, b, 1)
+    np.testing.assert_allclose(y.astype(np.float64), ry, rtol=2e-3, atol=4e-3)
+    np.testing.assert_allclose(mean, rmu, rtol=1e-6)
+
+
+@pytest.mark.parametrize("offset", [1e4, 1e5, 1e6, 1e7])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_constant_channel_far_from_zero(offset, dtype):
+    x = RNG.standard_normal((4, 3, 6, 6)).astype(dtype)
+    x[:, 1] = dtype(offset)
+    b = np.array([0.5, -1.25, 2.0], dtype)
+    w = np.array([2.0, 3.0, 0.5], dtype)
+    rm, rv = np.zeros(3, dtype), np.ones(3, dtype)
+    y, mean, invstd = batch_norm_train(x, w, b, running_mean=rm, running_var=rv)
+    assert np.all(np.isfinite(y))
+    assert np.all(y[:, 1] == b[1])
+    assert mean[1] == dtype(offset)
+    assert rv[1] == dtype(0.9)  # unbiased variance 0 -> 0.9 * 1 + 0.1 * 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_large_offset_accuracy(dtype):
+    """x = 1e4 + N(0, 1): x - mean is formed with the mean split in two parts."""
+    x = (1e4 + RNG.standard_normal((16, 2, 32))).astype(dtype)
+    y, _, _ = batch_norm_train(x)
+    # float32: mean rounded to float alone would cost up to ulp(1e4)/2 = 4.9e-4 here
+    atol = 2e-6 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(y, ref_forward(x, None, None, 1)[0], rtol=0, atol=atol)
+
+
+def test_one_value_per_channel_in_training_raises():
+    rm, rv = np.zeros(3, np.float32), np.ones(3, np.float32)
+    with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
+        batch_norm(np.ones((1, 3), np.float32), rm, rv, training=True)
+    with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
+        batch_norm_train(np.ones((1, 3, 1, 1), np.float32))
+    assert np.all(rm == 0) and np.all(rv == 1)
+    # inference with one value per channel is fine
+    assert batch_norm(np.ones((1, 3), np.float32), rm, rv).shape == (1, 3)
+
+
+# ---------------------------------------------------------------- running statistics
+def test_running_update_pytorch_convention():
+    x = RNG.standard_normal((5, 4, 3)).astype(np.float64) * 2 + 1
+    rm, rv = np.full(4, 0.5), np.full(4, 2.0)
+    batch_norm(x, rm, rv, training=True, momentum=0.3)
+    xd = x.transpose(1, 0, 2).reshape(4, -1)
+    np.testing.assert_allclose(rm, 0.7 * 0.5 + 0.3 * xd.mean(1), rtol=1e-14)
+    np.testing.assert_allclose(rv, 0.7 * 2.0 + 0.3 * xd.var(1, ddof=1), rtol=1e-14)
+
+
+def test_cumulative_average_with_batch_count():
+    rm, rv = np.zeros(3), np.ones(3)
+    nbt = np.zeros((), np.int64)
+    batches = [RNG.standard_normal((6, 3)) + k for k in range(3)]
+    for xb in batches:
+        batch_norm(xb, rm, rv, training=True, momentum=None, num_batches_tracked=nbt)
+    assert int(nbt) == 3
+    np.testing.assert_allclose(rm, np.mean([xb.mean(0) for xb in batches], 0), rtol=1e-13)
+    np.testing.assert_allclose(rv, np.mean([xb.var(0, ddof=1) for xb in batches], 0),
+                               rtol=1e-13)
+    # an int count: batches seen before this one
+    rm2, rv2 = rm.copy(), rv.copy()
+    x4 = RNG.standard_normal((6, 3))
+    batch_norm(x4, rm2, rv2, training=True, momentum=None, num_batches_tracked=3)
+    np.testing.assert_allclose(rm2, 0.75 * rm + 0.25 * x4.mean(0), rtol=1e-13)
+    with pytest.raises(ValueError, match="num_batches_tracked"):
+        batch_norm(x4, rm2, rv2, training=True, momentum=None)
+
+
+# ---------------------------------------------------------------- fused epilogue
+ACTS = [None, "relu", ("leaky_relu", {"negative_slope": 0.2}), "sigmoid", "gelu"]
+
+
+def _act_name(a):
+    return (a, {}) if not isinstance(a, tuple) else a
+
+
+@pytest.mark.parametrize("act", ACTS)
+@pytest.mark.parametrize("with_res", [False, True])
+@pytest.mark.parametrize("shape,axis", [((4, 3, 5, 6), 1), ((3, 5, 6, 4), -1)])
+def test_fused_activation_and_residual(act, with_res, shape, axis):
+    C = shape[axis]
+    x = RNG.standard_normal(shape)
+    w, b = RNG.standard_normal(C), RNG.standard_normal(C)
+    r = RNG.standard_normal(shape) if with_res else None
+    name, p = _act_name(act)
+    y, mean, invstd = batch_norm_train(x, w, b, axis=axis, activation=act, residual=r)
+    ry = ref_forward(x, w, b, axis, residual=r, act=name, **p)[0]
+    np.testing.assert_allclose(y, ry, rtol=1e-12, atol=1e-13)
+    # the same activation passed as name + activation_params
+    if p:
+        y2 = batch_norm_train(x, w, b, axis=axis, activation=name, activation_params=p,
+                              residual=r)[0]
+        np.testing.assert_array_equal(y, y2)
+    # backward, with the residual's gradient
+    dy = RNG.standard_normal(shape)
+    res_arg = r if with_res else None
+    got = batch_norm_grad(dy, x, mean, invstd, w, axis=axis, activation=act, y=y, bias=b,
+                          residual=res_arg)
+    rdx, rdw, rdb, rdz = ref_backward(dy, x, w, b, axis, residual=r, act=name, **p)
+    np.testing.assert_allclose(got[0], rdx, rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(got[1], rdw, rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(got[2], rdb, rtol=1e-9, atol=1e-11)
+    if with_res:
+        assert len(got) == 4
+        np.testing.assert_allclose(got[3], rdz, rtol=1e-9, atol=1e-12)
+    else:
+        assert len(got) == 3
+
+
+def test_relu_gradient_from_output_equals_recomputed():
+    x = RNG.standard_normal((4, 3, 8, 8)).astype(np.float32)
+    w, b = RNG.standard_normal(3).astype(np.float32), RNG.standard_normal(3).astype(np.float32)
+    y, m, i = batch_norm_train(x, w, b, activation="relu")
+    dy = RNG.standard_normal(x.shape).astype(np.float32)
+    g1 = batch_norm_grad(dy, x, m, i, w, activation="relu", y=y)
+    g2 = batch_norm_grad(dy, x, m, i, w, activation="relu", bias=b)
+    for a, c in zip(g1, g2):
+        np.testing.assert_allclose(a, c, rtol=1e-5, atol=1e-5)
+
+
+def test_inference_in_place_and_out():
+    x = RNG.standard_normal((4, 3, 6, 6)).astype(np.float32)
+    rm, rv = RNG.standard_normal(3).astype(np.float32), np.ones(3, np.float32)
+    ref = batch_norm(x, rm, rv, activation="relu")
+    out = np.empty_like(x)
+    assert batch_norm(x, rm, rv, activation="relu", out=out) is out
+    np.testing.assert_array_equal(out, ref)
+    xc = x.copy()
+    batch_norm(xc, rm, rv, activation="relu", out=xc)
+    np.testing.assert_array_equal(xc, ref)
+    # out in another memory order than x
+    outf = np.empty_like(x, order="F")
+    batch_norm(x, rm, rv, activation="relu", out=outf)
+    np.testing.assert_array_equal(outf, ref)
+
+
+def test_grad_out_argument():
+    x = RNG.standard_normal((5, 3, 40)).astype(np.float32)
+    y, m, i = batch_norm_train(x)
+    dy = RNG.standard_normal(x.shape).astype(np.float32)
+    ref = batch_norm_grad(dy, x, m, i, None)[0]
+    out = np.empty_like(x)
+    assert batch_norm_grad(dy, x, m, i, None, out=out)[0] is out
+    np.testing.assert_array_equal(out, ref)
+    outf = np.empty_like(x, order="F")  # another memory order: through a temporary
+    batch_norm_grad(dy, x, m, i, None, out=outf)
+    np.testing.assert_array_equal(outf, ref)
+
+
+def test_no_weight_gives_none_grads():
+    x = RNG.standard_normal((5, 3, 4))
+    y, m, i = batch_norm_train(x)
+    dx, dw, db = batch_norm_grad(RNG.standard_normal(x.shape), x, m, i, None)
+    assert dw is None and db is None and dx.shape == x.shape
+
+
+# ---------------------------------------------------------------- threads
+@pytest.mark.parametrize("shape,axis", [((8, 3, 64, 64), 1), ((2, 64, 64, 24), -1),
+                                        ((4096, 7), 1)])
+def test_bit_identical_across_thread_counts(shape, axis):
+    x = (RNG.standard_normal(shape) * 5 + 3).astype(np.float32)
+    C = shape[axis]
+    w, b = RNG.standard_normal(C).astype(np.float32), RNG.standard_normal(C).astype(np.float32)
+    dy = RNG.standard_normal(shape).astype(np.float32)
+    res = []
+    for nt in (1, 2):
+        with actcore.num_threads(nt):
+            rm, rv = np.zeros(C, np.float32), np.ones(C, np.float32)
+            y, m, i = batch_norm_train(x, w, b, axis=axis, activation="gelu",
+                                       running_mean=rm, running_var=rv)
+            g = batch_norm_grad(dy, x, m, i, w, axis=axis, activation="gelu", bias=b)
+            res.append((y, m, i, rm, rv) + g)
+    for a, c in zip(*res):
+        assert a.tobytes() == c.tobytes()
+
+
+# ---------------------------------------------------------------- bad input
+def _fresh():
+    x = RNG.standard_normal((4, 3, 5)).astype(np.float32)
+    return x, np.zeros(3, np.float32), np.ones(3, np.float32)
+
+
+@pytest.mark.parametrize("kw,exc,match", [
+    (dict(running_mean=np.zeros(4, np.float32)), ValueError, "running_mean"),
+    (dict(running_var=np.ones(3, np.int64)), TypeError, "running_var"),
+    (dict(eps=0.0), ValueError, "eps"),
+    (dict(eps=-1e-5), ValueError, "eps"),
+    (dict(momentum=1.5), ValueError, "momentum"),
+    (dict(momentum=-0.1), ValueError, "momentum"),
+    (dict(axis=3), ValueError, "axis"),
+    (dict(axis=-4), ValueError, "axis"),
+    (dict(activation="nope"), ValueError, "activation"),
+    (dict(activation="prelu"), ValueError, "activation"),
+    (dict(activation=("leaky_relu", {"slope": 1})), ValueError, "slope"),
+    (dict(residual=np.zeros((4, 3, 4), np.float32)), ValueError, "residual"),
+    (dict(out=np.zeros((4, 3, 4), np.float32)), ValueError, "out"),
+    (dict(out=np.zeros((4, 3, 5), np.float64)), TypeError, "out"),
+    (dict(weight=np.ones(2, np.float32)), ValueError, "weight"),
+])
+@pytest.mark.parametrize("training", [False, True])
+def test_bad_input_writes_nothing(kw, exc, match, training):
+    x, rm, rv = _fresh()
+    args = dict(running_mean=rm, running_var=rv)
+    args.update(kw)
+    out = args.get("out")
+    out_before = None if out is None else out.copy()
+    keep = [(a, a.copy()) for a in (args["running_mean"], args["running_var"])]
+    with pytest.raises(exc, match=match):
+        batch_norm(x, args.pop("running_mean"), args.pop("running_var"), training=training,
+                   **args)
+    for a, c in keep:
+        np.testing.assert_array_equal(a, c)
+    if out is not None:
+        np.testing.assert_array_equal(out, out_before)
+
+
+def test_read_only_running_buffer():
+    x, rm, rv = _fresh()
+    rv.flags.writeable = False
+    with pytest.raises(ValueError, match="running_var"):
+        batch_norm(x, rm, rv, training=True)
+    assert np.all(rm == 0)
+    batch_norm(x, rm, rv)  # inference only reads it
+
+
+def test_bad_input_x_dtype():
+    with pytest.raises(TypeError, match="x"):
+        batch_norm_train(np.ones((3, 2), np.int32))
+
+
+# ---------------------------------------------------------------- the layer
+def test_layer_train_eval_freeze_and_state_dict():
+    bn = BatchNorm(3, momentum=0.2)
+    x = RNG.standard_normal((6, 3, 4, 4)).astype(np.float32) * 2 + 1
+    y = bn(x)
+    close(y, ref_forward(x, bn.weight, bn.bias, 1)[0], np.float32, 4)
+    assert int(bn.num_batches_tracked) == 1
+    dy = RNG.standard_normal(x.shape).astype(np.float32)
+    dx = bn.backward(dy)
+    rdx, rdw, rdb, _ = ref_backward(dy, x, bn.weight, bn.bias, 1)
+    close(dx, rdx, np.float32, 10)
+    close(bn.dweight, rdw, np.float32, 100)
+    close(bn.dbias, rdb, np.float32, 100)
+    # frozen: running statistics used and fixed; weight/bias still get gradients
+    bn.freeze()
+    rm = bn.running_mean.copy()
+    y = bn(x)
+    assert np.array_equal(bn.running_mean, rm)
+    inv = 1 / np.sqrt(bn.running_var.astype(np.float64) + 1e-5)
+    xhat = (x - rm[None, :, None, None]) * inv[None, :, None, None]
+    close(y, xhat, np.float32, 4)
+    dx = bn.backward(dy)
+    close(dx, dy * inv[None, :, None, None], np.float32, 4)
+    close(bn.dweight, (dy * xhat).sum((0, 2, 3)), np.float32, 100)
+    # state dict round trip
+    sd = bn.state_dict()
+    assert set(sd) == {"weight", "bias", "running_mean", "running_var", "num_batches_tracked"}
+    bn2 = BatchNorm(3).eval()
+    bn2.load_state_dict(sd)
+    np.testing.assert_array_equal(bn2(x), batch_norm(x, sd["running_mean"],
+                                                     sd["running_var"], sd["weight"],
+                                                     sd["bias"]))
+    bn2.reset_running_stats()
+    assert np.all(bn2.running_mean == 0) and int(bn2.num_batches_tracked) == 0
+    with pytest.raises(ValueError, match="running_var"):
+        bn2.load_state_dict({**sd, "running_var": np.ones(4, np.float32)})
+
+
+# ---------------------------------------------------------------- folding
+def conv_ref(x, W, b, groups, padding=0):
+    """NumPy grouped conv, stride 1: x (N, Cin, *S), W (Cout, Cin/g, *K)."""
+    nd = W.ndim - 2
+    if padding:
+        x = np.pad(x, [(0, 0), (0, 0)] + [(padding, padding)] * nd)
+    N, Cin = x.shape[:2]
+    Cout, cig = W.shape[:2]
+    og = Cout // groups
+    K = W.shape[2:]
+    out_sp = tuple(s - k + 1 for s, k in zip(x.shape[2:], K))
+    y = np.zeros((N, Cout) + out_sp)
+    for o in range(Cout):
+        g = o // og
+        for idx in np.ndindex(*K):
+            sl = tuple(slice(i, i + s) for i, s in zip(idx, out_sp))
+            patch = x[(slice(None), slice(g * cig, (g + 1) * cig)) + sl]
+            y[:, o] += np.tensordot(patch, W[(o, slice(None)) + idx], axes=([1], [0]))
+    return y + (0 if b is None else b.reshape((1, Cout) + (1,) * nd))
+
+
+def conv_t_ref(x, W, b, groups, stride=2):
+    """NumPy grouped transposed conv: x (N, Cin, *S), W (Cin, Cout/g, *K)."""
+    nd = W.ndim - 2
+    N, Cin = x.shape[:2]
+    og = W.shape[1]
+    ig = Cin // groups
+    Cout = og * groups
+    K = W.shape[2:]
+    out_sp = tuple((s - 1) * stride + k for s, k in zip(x.shape[2:], K))
+    y = np.zeros((N, Cout) + out_sp)
+    for ci in range(Cin):
+        g = ci // ig
+        for pos in np.ndindex(*x.shape[2:]):
+            v = x[(slice(None), ci) + pos]  # (N,)
+            sl = tuple(slice(p * stride, p * stride + k) for p, k in zip(pos, K))
+            y[(slice(None), slice(g * og, (g + 1) * og)) + sl] += \
+                v[:, None, *([None] * nd)] * W[ci][None]
+    return y + (0 if b is None else b.reshape((1, Cout) + (1,) * nd))
+
+
+def bn_eval(x, rm, rv, g, beta, eps=1e-5):
+    bs = (1, -1) + (1,) * (x.ndim - 2)
+    return (x - rm.reshape(bs)) / np.sqrt(rv.reshape(bs) + eps) * g.reshape(bs) + \
+        beta.reshape(bs)
+
+
+def _bn_params(C):
+    return (RNG.standard_normal(C), RNG.uniform(0.5, 2, C), RNG.standard_normal(C),
+            RNG.standard_normal(C))
+
+
+@pytest.mark.parametrize("has_bias", [True, False])
+def test_fold_linear(has_bias):
+    W = RNG.standard_normal((5, 4))
+    b = RNG.standard_normal(5) if has_bias else None
+    x = RNG.standard_normal((7, 4))
+    rm, rv, g, beta = _bn_params(5)
+    W2, b2 = fold_batch_norm(W, b, rm, rv, g, beta)
+    np.testing.assert_allclose(x @ W2.T + b2,
+                               bn_eval(x @ W.T + (0 if b is None else b), rm, rv, g, beta),
+                               rtol=1e-12, atol=1e-12)
+    rm, rv, g, beta = _bn_params(4)
+    W3, b3 = fold_batch_norm(W, b, rm, rv, g, beta, bn_first=True)
+    np.testing.assert_allclose(x @ W3.T + b3,
+                               bn_eval(x, rm, rv, g, beta) @ W.T + (0 if b is None else b),
+                               rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("groups", [1, 2, 3])
+@pytest.mark.parametrize("nd", [1, 2])
+def test_fold_conv_and_transposed(groups, nd):
+    cin, cout = 3 * groups, 2 * groups
+    K = (3,) * nd
+    x = RNG.standard_normal((2, cin) + (5,) * nd)
+    W = RNG.standard_normal((cout, cin // groups) + K)
+    b = RNG.standard_normal(cout)
+    rm, rv, g, beta = _bn_params(cout)
+    W2, b2 = fold_batch_norm(W, b, rm, rv, g, beta, layer="conv", groups=groups)
+    np.testing.assert_allclose(conv_ref(x, W2, b2, groups, padding=1),
+                               bn_eval(conv_ref(x, W, b, groups, padding=1), rm, rv, g, beta),
+                               rtol=1e-11, atol=1e-11)
+    # BN -> conv: exact without padding
+    rm, rv, g, beta = _bn_params(cin)
+    W3, b3 = fold_batch_norm(W, None, rm, rv, g, beta, layer="conv", groups=groups,
+                             bn_first=True, padding=0)
+    np.testing.assert_allclose(conv_ref(x, W3, b3, groups),
+                               conv_ref(bn_eval(x, rm, rv, g, beta), W, None, groups),
+                               rtol=1e-11, atol=1e-11)
+    with pytest.raises(ValueError, match="padding"):
+        fold_batch_norm(W, None, rm, rv, layer="conv", groups=groups, bn_first=True)
+    # transposed: weight (in, out/groups, *k)
+    Wt = RNG.standard_normal((cin, cout // groups) + K)
+    rm, rv, g, beta = _bn_params(cout)
+    W4, b4 = fold_batch_norm(Wt, None, rm, rv, g, beta, layer="conv_transpose", groups=groups)
+    np.testing.assert_allclose(conv_t_ref(x, W4, b4, groups),
+                               bn_eval(conv_t_ref(x, Wt, None, groups), rm, rv, g, beta),
+                               rtol=1e-11, atol=1e-11)
+    with pytest.raises(ValueError, match="conv_transpose"):
+        fold_batch_norm(Wt, None, *_bn_params(cin)[:2], layer="conv_transpose",
+                        groups=groups, bn_first=True)
+
+
+# ---------------------------------------------------------------- PyTorch cross-checks
+@needs_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("act", [None, "relu"])
+def test_against_torch_forward_and_autograd(act):
+    x = RNG.standard_normal((4, 5, 6, 7)).astype(np.float32) * 2 + 0.5
+    w, b = RNG.standard_normal(5).astype(np.float32), RNG.standard_normal(5).astype(np.float32)
+    r = RNG.standard_normal(x.shape).astype(np.float32)
+    dy = RNG.standard_normal(x.shape).astype(np.float32)
+    rm, rv = np.zeros(5, np.float32), np.ones(5, np.float32)
+    y, m, i = batch_norm_train(x, w, b, activation=act, residual=r, running_mean=rm,
+                               running_var=rv)
+    dx, dw, db, dr = batch_norm_grad(dy, x, m, i, w, activation=act, y=y, bias=b, residual=r)
+    tx = torch.tensor(x, requires_grad=True)
+    tw, tb = torch.tensor(w, requires_grad=True), torch.tensor(b, requires_grad=True)
+    tr = torch.tensor(r, requires_grad=True)
+    trm, trv = torch.zeros(5), torch.ones(5)
+    ty = F.batch_norm(tx, trm, trv, tw, tb, training=True) + tr
+    if act:
+        ty = torch.relu(ty)
+    ty.backward(torch.tensor(dy))
+    for got, ref in [(y, ty), (dx, tx.grad), (dw, tw.grad), (db, tb.grad), (dr, tr.grad),
+                     (rm, trm), (rv, trv)]:
+        ref = ref.detach().numpy()
+        np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4 * max(1, np.abs(ref).max()))
+
+
+@needs_torch
+@pytest.mark.torch
+def test_torch_state_dict_loads():
+    tbn = torch.nn.BatchNorm2d(4)
+    with torch.no_grad():
+        tbn.weight.uniform_(0.5, 2)
+        tbn.bias.uniform_(-1, 1)
+    x = RNG.standard_normal((3, 4, 5, 5)).astype(np.float32)
+    for _ in range(3):
+        tbn(torch.tensor(x * 1.5 + 0.3))
+    tbn.eval()
+    bn = BatchNorm(4)
+    bn.load_state_dict({k: v.numpy() for k, v in tbn.state_dict().items()})
+    bn.eval()
+    np.testing.assert_allclose(bn(x), tbn(torch.tensor(x)).detach().numpy(), rtol=1e-5,
+                               atol=1e-5)
+    assert int(bn.num_batches_tracked) == 3
+
+
+def test_bit_identical_across_isas():
+    """16 fixed lanes, -ffp-contract=off: the baseline and the best table give the same bits."""
+    import actcore._core as core
+    isas = core.isa_info()["supported"]
+    current = core.isa_info()["current"]
+    x = (RNG.standard_normal((4, 6, 33, 31)) * 3 + 2).astype(np.float32)
+    dy = RNG.standard_normal(x.shape).astype(np.float32)
+    res = []
+    try:
+        for isa in isas:
+            core.set_isa(isa)
+            assert core.bn_isa() == isa
+            y, m, i = batch_norm_train(x, activation="silu")
+            res.append((y, m, i) + batch_norm_grad(dy, x, m, i, None, activation="silu")[:1])
+    finally:
+        core.set_isa(current)
+    for other in res[1:]:
+        for a, c in zip(res[0], other):
+            assert a.tobytes() == c.tobytes()
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (2, 3, 0), (0, 3, 4, 4)])
+def test_empty_inference(shape):
+    rm, rv = np.zeros(3, np.float32), np.ones(3, np.float32)
+    x = np.empty(shape, np.float32)
+    assert batch_norm(x, rm, rv, activation="relu").shape == shape
+    with pytest.raises(ValueError, match="more than 1 value"):
+        batch_norm(x, rm, rv, training=True)
