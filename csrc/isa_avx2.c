@@ -3,3 +3,4 @@
 #define ACT_STR_(s) #s
 #define ACT_STR(s) ACT_STR_(s)
 #include "eltwise.c"
+#include "axis.c"

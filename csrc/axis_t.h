@@ -1,0 +1,470 @@
+/* Axis-activation kernels for one storage type: a template, included by axis.c once for float
+ * and once for double (T, SFX, the T-specific helpers below).  See axis.c for the reduction
+ * order every kernel shares, which is what makes the results independent of thread count and
+ * memory layout. */
+#ifndef T
+#error "axis_t.h is a template: include it from axis.c"
+#endif
+
+#define AXF_(n, s, i) act_ax_##n##_##s##_##i
+#define AXF(n, s, i) AXF_(n, s, i)
+#define F(n) AXF(n, SFX, ACT_ISA)
+
+/* ---------------------------------------------------------------- softmax family, pass A
+ * One block of n <= AX_B contiguous elements: block max m (NaN sticky) and
+ * s = sum e^(x - ms), ms = m normalised (+0 for -0, 0 for -inf), in double, element i going
+ * to lane i % AX_K, lanes added in a fixed tree.  Gradients: m = 0, s = sum of the terms. */
+static void F(blk_a)(int op, const T *x, const T *x2, const unsigned char *mk, ptrdiff_t n,
+                     double *mout, double *sout)
+{
+    double acc[AX_K], e[AX_CH];
+    for (int k = 0; k < AX_K; k++) acc[k] = 0.0;
+    double ms = 0.0, m = 0.0;
+    if (op <= ACT_AX_LOGSUMEXP) {
+        T mv[AX_K];
+        for (int k = 0; k < AX_K; k++) mv[k] = -INFINITY;
+        ptrdiff_t i = 0;
+        if (mk) {
+            for (; i + AX_K <= n; i += AX_K)
+                for (int k = 0; k < AX_K; k++) {
+                    T v = mk[i + k] ? x[i + k] : (T)-INFINITY;
+                    mv[k] = (v > mv[k] || v != v) ? v : mv[k];
+                }
+            for (; i < n; i++) {
+                T v = mk[i] ? x[i] : (T)-INFINITY;
+                mv[0] = (v > mv[0] || v != v) ? v : mv[0];
+            }
+        }
+        else {
+            for (; i + AX_K <= n; i += AX_K)
+                for (int k = 0; k < AX_K; k++) {
+                    T v = x[i + k];
+                    mv[k] = (v > mv[k] || v != v) ? v : mv[k];
+                }
+            for (; i < n; i++) {
+                T v = x[i];
+                mv[0] = (v > mv[0] || v != v) ? v : mv[0];
+            }
+        }
+        T mt = mv[0];
+        for (int k = 1; k < AX_K; k++) mt = (mv[k] > mt || mv[k] != mv[k]) ? mv[k] : mt;
+        m = (double)mt;
+        ms = ax_norm_max(m);
+    }
+    for (ptrdiff_t c = 0; c < n; c += AX_CH) {
+        ptrdiff_t cn = n - c < AX_CH ? n - c : AX_CH;
+        const T *xc = x + c;
+        if (op <= ACT_AX_LOGSUMEXP) {
+            if (mk) {
+                const unsigned char *mc = mk + c;
+                for (ptrdiff_t j = 0; j < cn; j++) {
+                    double v = mc[j] ? (double)xc[j] : -INFINITY;
+                    e[j] = act_exp(v - ms);
+                }
+            }
+            else
+                for (ptrdiff_t j = 0; j < cn; j++) e[j] = act_exp((double)xc[j] - ms);
+        }
+        else if (op == ACT_AX_SOFTMAX_GRAD) {
+            const T *dc = x2 + c;
+            for (ptrdiff_t j = 0; j < cn; j++) e[j] = (double)xc[j] * (double)dc[j];
+        }
+        else {
+            const T *dc = x2 + c;
+            for (ptrdiff_t j = 0; j < cn; j++) e[j] = (double)dc[j];
+        }
+        /* AX_CH is a multiple of AX_K, so element c + j goes to lane j % AX_K */
+        ptrdiff_t j = 0;
+        for (; j + AX_K <= cn; j += AX_K)
+            for (int k = 0; k < AX_K; k++) acc[k] += e[j + k];
+        for (; j < cn; j++) acc[j % AX_K] += e[j];
+    }
+    *mout = m;
+    *sout = ax_tree(acc);
+}
+
+/* Pass A over columns: n <= AX_B rows of J <= AX_J contiguous columns (row stride `inner`),
+ * each column with exactly the arithmetic of blk_a on a contiguous row. */
+static void F(col_a)(int op, const T *x, const T *x2, const unsigned char *mk, ptrdiff_t inner,
+                     ptrdiff_t n, ptrdiff_t J, double *mout, double *sout)
+{
+    double acc[AX_K][AX_J], ms[AX_J];
+    for (int k = 0; k < AX_K; k++)
+        for (ptrdiff_t j = 0; j < J; j++) acc[k][j] = 0.0;
+    if (op <= ACT_AX_LOGSUMEXP) {
+        T mv[AX_J];
+        for (ptrdiff_t j = 0; j < J; j++) mv[j] = -INFINITY;
+        for (ptrdiff_t l = 0; l < n; l++) {
+            const T *xr = x + l * inner;
+            if (mk) {
+                const unsigned char *mr = mk + l * inner;
+                for (ptrdiff_t j = 0; j < J; j++) {
+                    T v = mr[j] ? xr[j] : (T)-INFINITY;
+                    mv[j] = (v > mv[j] || v != v) ? v : mv[j];
+                }
+            }
+            else
+                for (ptrdiff_t j = 0; j < J; j++) {
+                    T v = xr[j];
+                    mv[j] = (v > mv[j] || v != v) ? v : mv[j];
+                }
+        }
+        for (ptrdiff_t j = 0; j < J; j++) {
+            mout[j] = (double)mv[j];
+            ms[j] = ax_norm_max(mout[j]);
+        }
+    }
+    else
+        for (ptrdiff_t j = 0; j < J; j++) mout[j] = ms[j] = 0.0;
+    for (ptrdiff_t l = 0; l < n; l++) {
+        double *a = acc[l % AX_K];
+        const T *xr = x + l * inner;
+        if (op <= ACT_AX_LOGSUMEXP) {
+            if (mk) {
+                const unsigned char *mr = mk + l * inner;
+                for (ptrdiff_t j = 0; j < J; j++) {
+                    double v = mr[j] ? (double)xr[j] : -INFINITY;
+                    a[j] += act_exp(v - ms[j]);
+                }
+            }
+            else
+                for (ptrdiff_t j = 0; j < J; j++) a[j] += act_exp((double)xr[j] - ms[j]);
+        }
+        else if (op == ACT_AX_SOFTMAX_GRAD) {
+            const T *dr = x2 + l * inner;
+            for (ptrdiff_t j = 0; j < J; j++) a[j] += (double)xr[j] * (double)dr[j];
+        }
+        else {
+            const T *dr = x2 + l * inner;
+            for (ptrdiff_t j = 0; j < J; j++) a[j] += (double)dr[j];
+        }
+    }
+    for (ptrdiff_t j = 0; j < J; j++) {
+        double t[AX_K];
+        for (int k = 0; k < AX_K; k++) t[k] = acc[k][j];
+        sout[j] = ax_tree(t);
+    }
+}
+
+/* ---------------------------------------------------------------- pass B: the outputs
+ * One contiguous run of n elements sharing the row statistics st (see ax_stats). */
+static void F(run_b)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
+                     ptrdiff_t n, const ax_stats *st)
+{
+    if (op == ACT_AX_SOFTMAX) {
+        const T ms = (T)st->ms, r = (T)st->r;
+        if (mk)
+            for (ptrdiff_t i = 0; i < n; i++) {
+                T e = EXP_SHIFTED(x[i], ms);
+                y[i] = mk[i] ? e * r : (T)0;
+            }
+        else
+            for (ptrdiff_t i = 0; i < n; i++) y[i] = EXP_SHIFTED(x[i], ms) * r;
+    }
+    else if (op == ACT_AX_LOG_SOFTMAX) {
+        const double ms = st->ms, lg = st->lg;
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = LOG_SOFTMAX(x[i], ms, lg);
+    }
+    else if (op == ACT_AX_SOFTMAX_GRAD) {
+        const double s = st->s; /* x = y, x2 = dy: dx = y (dy - s) */
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = (T)((double)x[i] * ((double)x2[i] - s));
+    }
+    else { /* log_softmax_grad: dx = dy - e^y s */
+        const double s = st->s;
+        for (ptrdiff_t i = 0; i < n; i++)
+            y[i] = (T)((double)x2[i] - act_exp((double)x[i]) * s);
+    }
+}
+
+/* the same over J columns of n rows (row stride inner), column j with statistics st[j] */
+static void F(col_b)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
+                     ptrdiff_t inner, ptrdiff_t n, ptrdiff_t J, const ax_stats *st)
+{
+    T ms[AX_J], r[AX_J];
+    double msd[AX_J], lg[AX_J], s[AX_J];
+    for (ptrdiff_t j = 0; j < J; j++) {
+        ms[j] = (T)st[j].ms, r[j] = (T)st[j].r;
+        msd[j] = st[j].ms, lg[j] = st[j].lg, s[j] = st[j].s;
+    }
+    for (ptrdiff_t l = 0; l < n; l++) {
+        const T *xr = x + l * inner;
+        T *yr = y + l * inner;
+        if (op == ACT_AX_SOFTMAX) {
+            if (mk) {
+                const unsigned char *mr = mk + l * inner;
+                for (ptrdiff_t j = 0; j < J; j++) {
+                    T e = EXP_SHIFTED(xr[j], ms[j]);
+                    yr[j] = mr[j] ? e * r[j] : (T)0;
+                }
+            }
+            else
+                for (ptrdiff_t j = 0; j < J; j++) yr[j] = EXP_SHIFTED(xr[j], ms[j]) * r[j];
+        }
+        else if (op == ACT_AX_LOG_SOFTMAX)
+            for (ptrdiff_t j = 0; j < J; j++) yr[j] = LOG_SOFTMAX(xr[j], msd[j], lg[j]);
+        else if (op == ACT_AX_SOFTMAX_GRAD) {
+            const T *dr = x2 + l * inner;
+            for (ptrdiff_t j = 0; j < J; j++)
+                yr[j] = (T)((double)xr[j] * ((double)dr[j] - s[j]));
+        }
+        else {
+            const T *dr = x2 + l * inner;
+            for (ptrdiff_t j = 0; j < J; j++)
+                yr[j] = (T)((double)dr[j] - act_exp((double)xr[j]) * s[j]);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- softmax-family driver */
+static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
+                       ptrdiff_t outer, ptrdiff_t L, ptrdiff_t inner)
+{
+    const ptrdiff_t nb = (L + AX_B - 1) / AX_B;
+    const int reduce_only = op == ACT_AX_LOGSUMEXP;
+    int nt = act_threads_for(outer * L * inner);
+    if (inner == 1) {
+        /* Few long rows: every (row, block) pair is a task, so one row of 2^22 uses all
+         * threads; the per-block results are combined in block order afterwards. */
+        int split = nt > 1 && outer < 4 * nt && nb > 1;
+        double *mb = (double *)malloc(sizeof(double) * 2 * (size_t)(outer * nb + 1));
+        ax_stats *st = (ax_stats *)malloc(sizeof(ax_stats) * (size_t)(outer + 1));
+        if (!mb || !st) {
+            free(mb), free(st);
+            return -1;
+        }
+        double *sb = mb + outer * nb;
+        if (split) {
+            ptrdiff_t ntask = outer * nb;
+#pragma omp parallel num_threads(nt)
+            {
+#pragma omp for schedule(static)
+                for (ptrdiff_t t = 0; t < ntask; t++) {
+                    ptrdiff_t o = t / nb, b = t % nb, lo = b * AX_B;
+                    ptrdiff_t n = L - lo < AX_B ? L - lo : AX_B;
+                    ptrdiff_t off = o * L + lo;
+                    F(blk_a)(op, x + off, x2 ? x2 + off : NULL, mk ? mk + off : NULL, n,
+                             mb + t, sb + t);
+                }
+#pragma omp for schedule(static)
+                for (ptrdiff_t o = 0; o < outer; o++)
+                    ax_combine(op, mb + o * nb, sb + o * nb, nb, &st[o]);
+                if (!reduce_only) {
+#pragma omp for schedule(static)
+                    for (ptrdiff_t t = 0; t < ntask; t++) {
+                        ptrdiff_t o = t / nb, b = t % nb, lo = b * AX_B;
+                        ptrdiff_t n = L - lo < AX_B ? L - lo : AX_B;
+                        ptrdiff_t off = o * L + lo;
+                        F(run_b)(op, x + off, x2 ? x2 + off : NULL, mk ? mk + off : NULL,
+                                 y + off, n, &st[o]);
+                    }
+                }
+            }
+        }
+        else {
+            /* One row per task, pass B right after pass A: a row under ~256 KB is read from
+             * memory once and re-read from cache. */
+#pragma omp parallel for schedule(static) num_threads(nt)
+            for (ptrdiff_t o = 0; o < outer; o++) {
+                const T *xr = x + o * L, *x2r = x2 ? x2 + o * L : NULL;
+                const unsigned char *mr = mk ? mk + o * L : NULL;
+                for (ptrdiff_t b = 0; b < nb; b++) {
+                    ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
+                    F(blk_a)(op, xr + lo, x2r ? x2r + lo : NULL, mr ? mr + lo : NULL, n,
+                             mb + o * nb + b, sb + o * nb + b);
+                }
+                ax_combine(op, mb + o * nb, sb + o * nb, nb, &st[o]);
+                if (!reduce_only) F(run_b)(op, xr, x2r, mr, y + o * L, L, &st[o]);
+            }
+        }
+        if (reduce_only)
+            for (ptrdiff_t o = 0; o < outer; o++) y[o] = (T)st[o].lse;
+        free(mb), free(st);
+        return 0;
+    }
+    /* inner > 1: a task is AX_J adjacent columns of one outer slab, vectorised across them */
+    const ptrdiff_t ncb = (inner + AX_J - 1) / AX_J, ntask = outer * ncb;
+    if (ntask < nt) nt = (int)ntask;
+    int fail = 0;
+#pragma omp parallel num_threads(nt) reduction(| : fail)
+    {
+        double *mb = (double *)malloc(sizeof(double) * 2 * (size_t)(nb * AX_J + 1));
+        ax_stats st[AX_J];
+        if (!mb) fail = 1;
+#pragma omp for schedule(static)
+        for (ptrdiff_t t = 0; t < ntask; t++) {
+            if (!mb) continue;
+            double *sb = mb + nb * AX_J;
+            ptrdiff_t o = t / ncb, j0 = (t % ncb) * AX_J;
+            ptrdiff_t J = inner - j0 < AX_J ? inner - j0 : AX_J;
+            ptrdiff_t base = o * L * inner + j0;
+            for (ptrdiff_t b = 0; b < nb; b++) {
+                ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
+                ptrdiff_t off = base + lo * inner;
+                F(col_a)(op, x + off, x2 ? x2 + off : NULL, mk ? mk + off : NULL, inner, n, J,
+                         mb + b * AX_J, sb + b * AX_J);
+            }
+            for (ptrdiff_t j = 0; j < J; j++) ax_combine_strided(op, mb + j, sb + j, nb, AX_J, &st[j]);
+            if (reduce_only)
+                for (ptrdiff_t j = 0; j < J; j++) y[o * inner + j0 + j] = (T)st[j].lse;
+            else
+                F(col_b)(op, x + base, x2 ? x2 + base : NULL, mk ? mk + base : NULL, y + base,
+                         inner, L, J, st);
+        }
+        free(mb);
+    }
+    return fail ? -1 : 0;
+}
+
+/* ---------------------------------------------------------------- GLU family */
+static void F(glu_seg)(int op, const T *a, const T *b, T *y, ptrdiff_t n)
+{
+    switch (op) {
+    case ACT_GLU:
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = a[i] * FORM(sigmoid, fwd)(b[i], 0, 0);
+        break;
+    case ACT_SWIGLU:
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = FORM(silu, fwd)(a[i], 0, 0) * b[i];
+        break;
+    case ACT_GEGLU:
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = FORM(gelu, fwd)(a[i], 0, 0) * b[i];
+        break;
+    case ACT_GEGLU_TANH:
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = FORM(gelu_tanh, fwd)(a[i], 0, 0) * b[i];
+        break;
+    default: /* ACT_REGLU */
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = FORM(relu, fwd)(a[i], 0, 0) * b[i];
+        break;
+    }
+}
+
+/* da = dy * df/da, db = dy * df/db; the _grad formulas take the upstream factor first */
+static void F(glu_grad_seg)(int op, const T *dy, const T *a, const T *b, T *da, T *db,
+                            ptrdiff_t n)
+{
+    switch (op) {
+    case ACT_GLU: /* a s(b): da = dy s(b), db = (dy a) s'(b) */
+        for (ptrdiff_t i = 0; i < n; i++) {
+            T g = dy[i], av = a[i], bv = b[i];
+            da[i] = g * FORM(sigmoid, fwd)(bv, 0, 0);
+            db[i] = FORM(sigmoid, grad)(g * av, bv, 0, 0);
+        }
+        break;
+    case ACT_SWIGLU:
+        for (ptrdiff_t i = 0; i < n; i++) {
+            T g = dy[i], av = a[i], bv = b[i];
+            da[i] = FORM(silu, grad)(g * bv, av, 0, 0);
+            db[i] = g * FORM(silu, fwd)(av, 0, 0);
+        }
+        break;
+    case ACT_GEGLU:
+        for (ptrdiff_t i = 0; i < n; i++) {
+            T g = dy[i], av = a[i], bv = b[i];
+            da[i] = FORM(gelu, grad)(g * bv, av, 0, 0);
+            db[i] = g * FORM(gelu, fwd)(av, 0, 0);
+        }
+        break;
+    case ACT_GEGLU_TANH:
+        for (ptrdiff_t i = 0; i < n; i++) {
+            T g = dy[i], av = a[i], bv = b[i];
+            da[i] = FORM(gelu_tanh, grad)(g * bv, av, 0, 0);
+            db[i] = g * FORM(gelu_tanh, fwd)(av, 0, 0);
+        }
+        break;
+    default:
+        for (ptrdiff_t i = 0; i < n; i++) {
+            T g = dy[i], av = a[i], bv = b[i];
+            da[i] = FORM(relu, grad)(g * bv, av, 0, 0);
+            db[i] = g * FORM(relu, fwd)(av, 0, 0);
+        }
+        break;
+    }
+}
+
+/* The flat range [0, outer*n) is cut into per-thread chunks of whole 64-element runs (rows
+ * are walked piecewise), so a single long pair of halves is split as well as many short. */
+static void F(glu)(int op, const T *a, const T *b, ptrdiff_t istride, T *y, const T *dy,
+                   T *da, T *db, ptrdiff_t ostride, ptrdiff_t outer, ptrdiff_t n)
+{
+    ptrdiff_t total = outer * n;
+    int nt = act_threads_for(total);
+#pragma omp parallel num_threads(nt)
+    {
+        ptrdiff_t lo = 0, hi = total;
+#ifdef _OPENMP
+        ptrdiff_t T_ = omp_get_num_threads(), t = omp_get_thread_num();
+        ptrdiff_t chunk = ((total + T_ - 1) / T_ + 63) & ~(ptrdiff_t)63;
+        lo = t * chunk < total ? t * chunk : total;
+        hi = lo + chunk < total ? lo + chunk : total;
+#endif
+        while (lo < hi) {
+            ptrdiff_t o = lo / n, i = lo % n, m = n - i < hi - lo ? n - i : hi - lo;
+            const T *ar = a + o * istride + i, *br = b + o * istride + i;
+            if (dy)
+                F(glu_grad_seg)(op, dy + o * n + i, ar, br, da + o * ostride + i,
+                                db + o * ostride + i, m);
+            else
+                F(glu_seg)(op, ar, br, y + o * n + i, m);
+            lo += m;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- maxout
+ * max over each group of `pool` consecutive channels; the first maximum wins ties, and a NaN
+ * anywhere in a group wins (the first NaN): take v when v > best, or v is NaN and best not. */
+#define AX_TAKE(v, best) ((v) > (best) || ((v) != (v) && (best) == (best)))
+static void F(maxout)(const T *x, T *y, const T *dy, T *dx, ptrdiff_t outer, ptrdiff_t G,
+                      ptrdiff_t pool, ptrdiff_t inner)
+{
+    ptrdiff_t ng = outer * G;
+    int nt = act_threads_for(ng * pool * inner);
+    if (inner == 1) {
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (ptrdiff_t q = 0; q < ng; q++) {
+            const T *xg = x + q * pool;
+            T best = xg[0];
+            ptrdiff_t bi = 0;
+            for (ptrdiff_t p = 1; p < pool; p++) {
+                int take = AX_TAKE(xg[p], best);
+                best = take ? xg[p] : best;
+                bi = take ? p : bi;
+            }
+            if (dx)
+                for (ptrdiff_t p = 0; p < pool; p++) dx[q * pool + p] = p == bi ? dy[q] : (T)0;
+            else
+                y[q] = best;
+        }
+        return;
+    }
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (ptrdiff_t q = 0; q < ng; q++) {
+        T best[AX_J];
+        int bi[AX_J];
+        for (ptrdiff_t j0 = 0; j0 < inner; j0 += AX_J) {
+            ptrdiff_t J = inner - j0 < AX_J ? inner - j0 : AX_J;
+            const T *x0 = x + q * pool * inner + j0;
+            for (ptrdiff_t j = 0; j < J; j++) best[j] = x0[j], bi[j] = 0;
+            for (ptrdiff_t p = 1; p < pool; p++) {
+                const T *xp = x0 + p * inner;
+                for (ptrdiff_t j = 0; j < J; j++) {
+                    int take = AX_TAKE(xp[j], best[j]);
+                    best[j] = take ? xp[j] : best[j];
+                    bi[j] = take ? (int)p : bi[j];
+                }
+            }
+            if (dx) {
+                const T *g = dy + q * inner + j0;
+                for (ptrdiff_t p = 0; p < pool; p++) {
+                    T *dp = dx + (q * pool + p) * inner + j0;
+                    for (ptrdiff_t j = 0; j < J; j++) dp[j] = bi[j] == p ? g[j] : (T)0;
+                }
+            }
+            else
+                for (ptrdiff_t j = 0; j < J; j++) y[q * inner + j0 + j] = best[j];
+        }
+    }
+}
+#undef AX_TAKE
+#undef F
+#undef AXF
+#undef AXF_
