@@ -29,11 +29,23 @@
 #include <omp.h>
 #endif
 
+/* gcc leaves act_exp & co. (static inline, but large) as out-of-line calls inside these big
+ * loop bodies, which stops vectorisation: measured 16x slower than the memory floor.  flatten
+ * inlines every call in the kernel bodies, so the loops vectorise like eltwise.c's. */
+#if defined(__GNUC__)
+#define AX_FLAT __attribute__((flatten))
+#else
+#define AX_FLAT
+#endif
+
 /* Shared once per translation unit (each isa_*.c includes this file once). */
 #define AX_K 16  /* accumulation lanes: 4 AVX2 / 2 AVX-512 double vectors, short add chains */
 #define AX_B 1024 /* block: 4 KB of float32 read twice by pass A from L1 */
 #define AX_CH 256 /* exp buffer of pass A (a multiple of AX_K) */
 #define AX_J 64   /* columns per task when the axis is not the last one */
+
+/* max(v, m) keeping a NaN of either: two selects, no ||, so gcc emits blends, not branches */
+#define AX_MAX(v, m) ((v) != (v) ? (v) : ((v) > (m) ? (v) : (m)))
 
 typedef struct {
     double ms;  /* the shift: M, with -inf -> 0 and -0 -> +0 */
@@ -67,7 +79,7 @@ static void ax_combine_strided(int op, const double *m, const double *s, ptrdiff
     double M = -INFINITY;
     for (ptrdiff_t b = 0; b < nb; b++) {
         double v = m[b * stride];
-        M = (v > M || v != v) ? v : M;
+        M = AX_MAX(v, M);
     }
     double Ms = ax_norm_max(M);
     for (ptrdiff_t b = 0; b < nb; b++) {
@@ -85,6 +97,13 @@ static void ax_combine_strided(int op, const double *m, const double *s, ptrdiff
 static void ax_combine(int op, const double *m, const double *s, ptrdiff_t nb, ax_stats *st)
 {
     ax_combine_strided(op, m, s, nb, 1, st);
+}
+
+/* softmax pass B: y = e^(x - m_b) * (e^(m_b - M) / S), the factor rounded once to T */
+static inline double ax_block_scale(double mb, const ax_stats *st)
+{
+    double f = mb == -INFINITY ? 0.0 : act_exp(ax_norm_max(mb) - st->ms);
+    return f * st->r;
 }
 
 /* e^(x - ms) with x - ms carried as 2Sum hi + lo (exact).  An infinite x makes lo NaN: 0 then.
@@ -125,8 +144,14 @@ static inline double ax_lsm_d(double x, double ms, double lg)
     return (dh - lg) + dl;
 }
 
+/* Pass A's exponentials in the storage type (2Sum-exact shift, <= 1 ULP each) except float32
+ * logsumexp, which works in double: M + log S can cancel (x = [-1, -1, -1]: -1 + log 3 keeps
+ * a tenth of log S), so log S needs more than float's accuracy.  log_softmax does not:
+ * |y_i| >= log S for every i, and the error of S is below eps*(S - 1) (the max term is exactly
+ * 1), so log S is as accurate relative to every output as the exponentials are. */
 #define T float
 #define SFX f32
+#define AX_EXP_IN_T(op) ((op) == ACT_AX_SOFTMAX || (op) == ACT_AX_LOG_SOFTMAX)
 #define EXP_SHIFTED(x, ms) ax_exp_shift_f(x, ms)
 #define LOG_SOFTMAX(x, ms, lg) ax_lsm_f(x, ms, lg)
 #define FORM(op, kind) act_##op##_##kind##_wf
@@ -136,9 +161,11 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #undef EXP_SHIFTED
 #undef LOG_SOFTMAX
 #undef FORM
+#undef AX_EXP_IN_T
 
 #define T double
 #define SFX f64
+#define AX_EXP_IN_T(op) ((op) <= ACT_AX_LOGSUMEXP)
 #define EXP_SHIFTED(x, ms) ax_exp_shift_d(x, ms)
 #define LOG_SOFTMAX(x, ms, lg) ax_lsm_d(x, ms, lg)
 #define FORM(op, kind) act_##op##_##kind##_wd
@@ -148,6 +175,7 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #undef EXP_SHIFTED
 #undef LOG_SOFTMAX
 #undef FORM
+#undef AX_EXP_IN_T
 
 /* ---- the dtype-dispatching entry points of this target ---- */
 #define AXN_(n, i) act_ax_##n##_##i

@@ -10,61 +10,68 @@
 #define AXF(n, s, i) AXF_(n, s, i)
 #define F(n) AXF(n, SFX, ACT_ISA)
 
+/* max of a contiguous run (masked-out entries as -inf), NaN if any entry is NaN.  The order of
+ * a max does not change its value (-0/+0 aside, which ax_norm_max folds), so an OpenMP simd
+ * reduction may reorder it: gcc does not vectorise the NaN-keeping select chain otherwise. */
+static inline T F(rowmax)(const T *x, const unsigned char *mk, ptrdiff_t n)
+{
+    T m = -INFINITY;
+    int nan = 0;
+    if (mk) {
+#pragma omp simd reduction(max : m) reduction(| : nan)
+        for (ptrdiff_t i = 0; i < n; i++) {
+            T v = mk[i] ? x[i] : (T)-INFINITY;
+            m = v > m ? v : m;
+            nan |= v != v;
+        }
+    }
+    else {
+#pragma omp simd reduction(max : m) reduction(| : nan)
+        for (ptrdiff_t i = 0; i < n; i++) {
+            T v = x[i];
+            m = v > m ? v : m;
+            nan |= v != v;
+        }
+    }
+    return nan ? (T)NAN : m;
+}
+
 /* ---------------------------------------------------------------- softmax family, pass A
  * One block of n <= AX_B contiguous elements: block max m (NaN sticky) and
  * s = sum e^(x - ms), ms = m normalised (+0 for -0, 0 for -inf), in double, element i going
  * to lane i % AX_K, lanes added in a fixed tree.  Gradients: m = 0, s = sum of the terms. */
-static void F(blk_a)(int op, const T *x, const T *x2, const unsigned char *mk, ptrdiff_t n,
-                     double *mout, double *sout)
+AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
+                             ptrdiff_t n, double *mout, double *sout)
 {
     double acc[AX_K], e[AX_CH];
+    T et[AX_CH];
     for (int k = 0; k < AX_K; k++) acc[k] = 0.0;
     double ms = 0.0, m = 0.0;
     if (op <= ACT_AX_LOGSUMEXP) {
-        T mv[AX_K];
-        for (int k = 0; k < AX_K; k++) mv[k] = -INFINITY;
-        ptrdiff_t i = 0;
-        if (mk) {
-            for (; i + AX_K <= n; i += AX_K)
-                for (int k = 0; k < AX_K; k++) {
-                    T v = mk[i + k] ? x[i + k] : (T)-INFINITY;
-                    mv[k] = (v > mv[k] || v != v) ? v : mv[k];
-                }
-            for (; i < n; i++) {
-                T v = mk[i] ? x[i] : (T)-INFINITY;
-                mv[0] = (v > mv[0] || v != v) ? v : mv[0];
-            }
-        }
-        else {
-            for (; i + AX_K <= n; i += AX_K)
-                for (int k = 0; k < AX_K; k++) {
-                    T v = x[i + k];
-                    mv[k] = (v > mv[k] || v != v) ? v : mv[k];
-                }
-            for (; i < n; i++) {
-                T v = x[i];
-                mv[0] = (v > mv[0] || v != v) ? v : mv[0];
-            }
-        }
-        T mt = mv[0];
-        for (int k = 1; k < AX_K; k++) mt = (mv[k] > mt || mv[k] != mv[k]) ? mv[k] : mt;
+        T mt = F(rowmax)(x, mk, n);
         m = (double)mt;
         ms = ax_norm_max(m);
     }
     for (ptrdiff_t c = 0; c < n; c += AX_CH) {
         ptrdiff_t cn = n - c < AX_CH ? n - c : AX_CH;
         const T *xc = x + c;
-        if (op <= ACT_AX_LOGSUMEXP) {
+        if (AX_EXP_IN_T(op)) {
+            /* softmax keeps e^(x - m_b) in y: pass B only rescales it */
+            T *ec = op == ACT_AX_SOFTMAX ? y + c : et;
+            const T mst = (T)ms;
             if (mk) {
                 const unsigned char *mc = mk + c;
                 for (ptrdiff_t j = 0; j < cn; j++) {
-                    double v = mc[j] ? (double)xc[j] : -INFINITY;
-                    e[j] = act_exp(v - ms);
+                    T v = mc[j] ? xc[j] : (T)-INFINITY;
+                    ec[j] = EXP_SHIFTED(v, mst);
                 }
             }
             else
-                for (ptrdiff_t j = 0; j < cn; j++) e[j] = act_exp((double)xc[j] - ms);
+                for (ptrdiff_t j = 0; j < cn; j++) ec[j] = EXP_SHIFTED(xc[j], mst);
+            for (ptrdiff_t j = 0; j < cn; j++) e[j] = (double)ec[j];
         }
+        else if (op == ACT_AX_LOGSUMEXP) /* float32: shift and exp in double */
+            for (ptrdiff_t j = 0; j < cn; j++) e[j] = act_exp((double)xc[j] - ms);
         else if (op == ACT_AX_SOFTMAX_GRAD) {
             const T *dc = x2 + c;
             for (ptrdiff_t j = 0; j < cn; j++) e[j] = (double)xc[j] * (double)dc[j];
@@ -85,10 +92,12 @@ static void F(blk_a)(int op, const T *x, const T *x2, const unsigned char *mk, p
 
 /* Pass A over columns: n <= AX_B rows of J <= AX_J contiguous columns (row stride `inner`),
  * each column with exactly the arithmetic of blk_a on a contiguous row. */
-static void F(col_a)(int op, const T *x, const T *x2, const unsigned char *mk, ptrdiff_t inner,
-                     ptrdiff_t n, ptrdiff_t J, double *mout, double *sout)
+AX_FLAT static void F(col_a)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
+                             ptrdiff_t inner, ptrdiff_t n, ptrdiff_t J, double *mout,
+                             double *sout)
 {
     double acc[AX_K][AX_J], ms[AX_J];
+    T mst[AX_J], et[AX_J];
     for (int k = 0; k < AX_K; k++)
         for (ptrdiff_t j = 0; j < J; j++) acc[k][j] = 0.0;
     if (op <= ACT_AX_LOGSUMEXP) {
@@ -100,36 +109,41 @@ static void F(col_a)(int op, const T *x, const T *x2, const unsigned char *mk, p
                 const unsigned char *mr = mk + l * inner;
                 for (ptrdiff_t j = 0; j < J; j++) {
                     T v = mr[j] ? xr[j] : (T)-INFINITY;
-                    mv[j] = (v > mv[j] || v != v) ? v : mv[j];
+                    mv[j] = AX_MAX(v, mv[j]);
                 }
             }
             else
                 for (ptrdiff_t j = 0; j < J; j++) {
                     T v = xr[j];
-                    mv[j] = (v > mv[j] || v != v) ? v : mv[j];
+                    mv[j] = AX_MAX(v, mv[j]);
                 }
         }
         for (ptrdiff_t j = 0; j < J; j++) {
             mout[j] = (double)mv[j];
             ms[j] = ax_norm_max(mout[j]);
+            mst[j] = (T)ms[j];
         }
     }
     else
-        for (ptrdiff_t j = 0; j < J; j++) mout[j] = ms[j] = 0.0;
+        for (ptrdiff_t j = 0; j < J; j++) mout[j] = ms[j] = 0.0, mst[j] = 0;
     for (ptrdiff_t l = 0; l < n; l++) {
         double *a = acc[l % AX_K];
         const T *xr = x + l * inner;
-        if (op <= ACT_AX_LOGSUMEXP) {
+        if (AX_EXP_IN_T(op)) {
+            T *ec = op == ACT_AX_SOFTMAX ? y + l * inner : et;
             if (mk) {
                 const unsigned char *mr = mk + l * inner;
                 for (ptrdiff_t j = 0; j < J; j++) {
-                    double v = mr[j] ? (double)xr[j] : -INFINITY;
-                    a[j] += act_exp(v - ms[j]);
+                    T v = mr[j] ? xr[j] : (T)-INFINITY;
+                    ec[j] = EXP_SHIFTED(v, mst[j]);
                 }
             }
             else
-                for (ptrdiff_t j = 0; j < J; j++) a[j] += act_exp((double)xr[j] - ms[j]);
+                for (ptrdiff_t j = 0; j < J; j++) ec[j] = EXP_SHIFTED(xr[j], mst[j]);
+            for (ptrdiff_t j = 0; j < J; j++) a[j] += (double)ec[j];
         }
+        else if (op == ACT_AX_LOGSUMEXP)
+            for (ptrdiff_t j = 0; j < J; j++) a[j] += act_exp((double)xr[j] - ms[j]);
         else if (op == ACT_AX_SOFTMAX_GRAD) {
             const T *dr = x2 + l * inner;
             for (ptrdiff_t j = 0; j < J; j++) a[j] += (double)xr[j] * (double)dr[j];
@@ -148,18 +162,12 @@ static void F(col_a)(int op, const T *x, const T *x2, const unsigned char *mk, p
 
 /* ---------------------------------------------------------------- pass B: the outputs
  * One contiguous run of n elements sharing the row statistics st (see ax_stats). */
-static void F(run_b)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
-                     ptrdiff_t n, const ax_stats *st)
+AX_FLAT static void F(run_b)(int op, const T *x, const T *x2, T *y, ptrdiff_t n,
+                             const ax_stats *st, double mb)
 {
-    if (op == ACT_AX_SOFTMAX) {
-        const T ms = (T)st->ms, r = (T)st->r;
-        if (mk)
-            for (ptrdiff_t i = 0; i < n; i++) {
-                T e = EXP_SHIFTED(x[i], ms);
-                y[i] = mk[i] ? e * r : (T)0;
-            }
-        else
-            for (ptrdiff_t i = 0; i < n; i++) y[i] = EXP_SHIFTED(x[i], ms) * r;
+    if (op == ACT_AX_SOFTMAX) { /* y holds e^(x - m_b) from pass A */
+        const T c = (T)ax_block_scale(mb, st);
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = y[i] * c;
     }
     else if (op == ACT_AX_LOG_SOFTMAX) {
         const double ms = st->ms, lg = st->lg;
@@ -177,28 +185,20 @@ static void F(run_b)(int op, const T *x, const T *x2, const unsigned char *mk, T
 }
 
 /* the same over J columns of n rows (row stride inner), column j with statistics st[j] */
-static void F(col_b)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
-                     ptrdiff_t inner, ptrdiff_t n, ptrdiff_t J, const ax_stats *st)
+AX_FLAT static void F(col_b)(int op, const T *x, const T *x2, T *y, ptrdiff_t inner,
+                             ptrdiff_t L, ptrdiff_t J, const ax_stats *st, const double *mb)
 {
-    T ms[AX_J], r[AX_J];
+    T c[AX_J];
     double msd[AX_J], lg[AX_J], s[AX_J];
-    for (ptrdiff_t j = 0; j < J; j++) {
-        ms[j] = (T)st[j].ms, r[j] = (T)st[j].r;
-        msd[j] = st[j].ms, lg[j] = st[j].lg, s[j] = st[j].s;
-    }
-    for (ptrdiff_t l = 0; l < n; l++) {
+    for (ptrdiff_t j = 0; j < J; j++) msd[j] = st[j].ms, lg[j] = st[j].lg, s[j] = st[j].s;
+    for (ptrdiff_t l = 0; l < L; l++) {
         const T *xr = x + l * inner;
         T *yr = y + l * inner;
         if (op == ACT_AX_SOFTMAX) {
-            if (mk) {
-                const unsigned char *mr = mk + l * inner;
-                for (ptrdiff_t j = 0; j < J; j++) {
-                    T e = EXP_SHIFTED(xr[j], ms[j]);
-                    yr[j] = mr[j] ? e * r[j] : (T)0;
-                }
-            }
-            else
-                for (ptrdiff_t j = 0; j < J; j++) yr[j] = EXP_SHIFTED(xr[j], ms[j]) * r[j];
+            if (l % AX_B == 0) /* a new block: its scale per column */
+                for (ptrdiff_t j = 0; j < J; j++)
+                    c[j] = (T)ax_block_scale(mb[(l / AX_B) * AX_J + j], &st[j]);
+            for (ptrdiff_t j = 0; j < J; j++) yr[j] = yr[j] * c[j];
         }
         else if (op == ACT_AX_LOG_SOFTMAX)
             for (ptrdiff_t j = 0; j < J; j++) yr[j] = LOG_SOFTMAX(xr[j], msd[j], lg[j]);
@@ -242,8 +242,8 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
                     ptrdiff_t o = t / nb, b = t % nb, lo = b * AX_B;
                     ptrdiff_t n = L - lo < AX_B ? L - lo : AX_B;
                     ptrdiff_t off = o * L + lo;
-                    F(blk_a)(op, x + off, x2 ? x2 + off : NULL, mk ? mk + off : NULL, n,
-                             mb + t, sb + t);
+                    F(blk_a)(op, x + off, x2 ? x2 + off : NULL, mk ? mk + off : NULL,
+                             reduce_only ? NULL : y + off, n, mb + t, sb + t);
                 }
 #pragma omp for schedule(static)
                 for (ptrdiff_t o = 0; o < outer; o++)
@@ -254,8 +254,8 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
                         ptrdiff_t o = t / nb, b = t % nb, lo = b * AX_B;
                         ptrdiff_t n = L - lo < AX_B ? L - lo : AX_B;
                         ptrdiff_t off = o * L + lo;
-                        F(run_b)(op, x + off, x2 ? x2 + off : NULL, mk ? mk + off : NULL,
-                                 y + off, n, &st[o]);
+                        F(run_b)(op, x + off, x2 ? x2 + off : NULL, y + off, n, &st[o],
+                                 mb[t]);
                     }
                 }
             }
@@ -269,11 +269,17 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
                 const unsigned char *mr = mk ? mk + o * L : NULL;
                 for (ptrdiff_t b = 0; b < nb; b++) {
                     ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
-                    F(blk_a)(op, xr + lo, x2r ? x2r + lo : NULL, mr ? mr + lo : NULL, n,
-                             mb + o * nb + b, sb + o * nb + b);
+                    F(blk_a)(op, xr + lo, x2r ? x2r + lo : NULL, mr ? mr + lo : NULL,
+                             reduce_only ? NULL : y + o * L + lo, n, mb + o * nb + b,
+                             sb + o * nb + b);
                 }
                 ax_combine(op, mb + o * nb, sb + o * nb, nb, &st[o]);
-                if (!reduce_only) F(run_b)(op, xr, x2r, mr, y + o * L, L, &st[o]);
+                if (!reduce_only)
+                    for (ptrdiff_t b = 0; b < nb; b++) {
+                        ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
+                        F(run_b)(op, xr + lo, x2r ? x2r + lo : NULL, y + o * L + lo, n, &st[o],
+                                 mb[o * nb + b]);
+                    }
             }
         }
         if (reduce_only)
@@ -300,15 +306,15 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
             for (ptrdiff_t b = 0; b < nb; b++) {
                 ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
                 ptrdiff_t off = base + lo * inner;
-                F(col_a)(op, x + off, x2 ? x2 + off : NULL, mk ? mk + off : NULL, inner, n, J,
-                         mb + b * AX_J, sb + b * AX_J);
+                F(col_a)(op, x + off, x2 ? x2 + off : NULL, mk ? mk + off : NULL,
+                         reduce_only ? NULL : y + off, inner, n, J, mb + b * AX_J,
+                         sb + b * AX_J);
             }
             for (ptrdiff_t j = 0; j < J; j++) ax_combine_strided(op, mb + j, sb + j, nb, AX_J, &st[j]);
             if (reduce_only)
                 for (ptrdiff_t j = 0; j < J; j++) y[o * inner + j0 + j] = (T)st[j].lse;
             else
-                F(col_b)(op, x + base, x2 ? x2 + base : NULL, mk ? mk + base : NULL, y + base,
-                         inner, L, J, st);
+                F(col_b)(op, x + base, x2 ? x2 + base : NULL, y + base, inner, L, J, st, mb);
         }
         free(mb);
     }
@@ -316,7 +322,7 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
 }
 
 /* ---------------------------------------------------------------- GLU family */
-static void F(glu_seg)(int op, const T *a, const T *b, T *y, ptrdiff_t n)
+AX_FLAT static void F(glu_seg)(int op, const T *a, const T *b, T *y, ptrdiff_t n)
 {
     switch (op) {
     case ACT_GLU:
@@ -338,7 +344,7 @@ static void F(glu_seg)(int op, const T *a, const T *b, T *y, ptrdiff_t n)
 }
 
 /* da = dy * df/da, db = dy * df/db; the _grad formulas take the upstream factor first */
-static void F(glu_grad_seg)(int op, const T *dy, const T *a, const T *b, T *da, T *db,
+AX_FLAT static void F(glu_grad_seg)(int op, const T *dy, const T *a, const T *b, T *da, T *db,
                             ptrdiff_t n)
 {
     switch (op) {
