@@ -66,13 +66,18 @@ static inline double ax_tree(double *acc)
     return acc[0];
 }
 
-static void ax_combine_strided(int op, const double *m, const double *s, ptrdiff_t nb,
-                               ptrdiff_t stride, ax_stats *st)
+/* The row's statistics from its blocks, in block order.  Each block gives m_b, the number c_b
+ * of its terms equal to 1 (its max, e^0) and s_b, the sum of the other terms; so for the
+ * blocks holding the row max, S = C + R with C an exact count and R the rest, and
+ * log S = log1p((C - 1) + R) keeps every bit of S - 1: a plain S ~ 1.02 rounded to double
+ * would cost log_softmax ~30 ULP of float64 near 0 (measured, tests/test_axis.py). */
+static void ax_combine_strided(int op, const double *m, const double *s, const double *c,
+                               ptrdiff_t nb, ptrdiff_t stride, ax_stats *st)
 {
-    double S = 0.0;
+    double R = 0.0, C = 0.0;
     if (op >= ACT_AX_SOFTMAX_GRAD) {
-        for (ptrdiff_t b = 0; b < nb; b++) S += s[b * stride];
-        st->s = S;
+        for (ptrdiff_t b = 0; b < nb; b++) R += s[b * stride];
+        st->s = R;
         st->ms = st->r = st->lg = st->lse = 0.0;
         return;
     }
@@ -84,19 +89,26 @@ static void ax_combine_strided(int op, const double *m, const double *s, ptrdiff
     double Ms = ax_norm_max(M);
     for (ptrdiff_t b = 0; b < nb; b++) {
         double v = m[b * stride];
-        /* the block holding M scales by e^0 = 1 exactly, so one block is just s_0 */
-        double f = v == -INFINITY ? 0.0 : act_exp(ax_norm_max(v) - Ms);
-        S += s[b * stride] * f;
+        if (v == M && M != -INFINITY) { /* scale e^0 = 1: count and rest stay apart */
+            C += c[b * stride];
+            R += s[b * stride];
+        }
+        else {
+            double f = v == -INFINITY ? 0.0 : act_exp(ax_norm_max(v) - Ms);
+            R += (c[b * stride] + s[b * stride]) * f;
+        }
     }
+    double S = C + R;
     st->ms = Ms;
     st->s = S;
     st->r = S == 0.0 ? 0.0 : 1.0 / S; /* S NaN (NaN or +inf in the row): r NaN */
-    st->lg = S == 0.0 ? 0.0 : act_log(S);
+    st->lg = S == 0.0 ? 0.0 : act_log1p((C - 1.0) + R);
     st->lse = S == 0.0 ? -INFINITY : Ms + st->lg;
 }
-static void ax_combine(int op, const double *m, const double *s, ptrdiff_t nb, ax_stats *st)
+static void ax_combine(int op, const double *m, const double *s, const double *c, ptrdiff_t nb,
+                       ax_stats *st)
 {
-    ax_combine_strided(op, m, s, nb, 1, st);
+    ax_combine_strided(op, m, s, c, nb, 1, st);
 }
 
 /* softmax pass B: y = e^(x - m_b) * (e^(m_b - M) / S), the factor rounded once to T */

@@ -41,8 +41,9 @@ static inline T F(rowmax)(const T *x, const unsigned char *mk, ptrdiff_t n)
  * s = sum e^(x - ms), ms = m normalised (+0 for -0, 0 for -inf), in double, element i going
  * to lane i % AX_K, lanes added in a fixed tree.  Gradients: m = 0, s = sum of the terms. */
 AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
-                             ptrdiff_t n, double *mout, double *sout)
+                             ptrdiff_t n, double *mout, double *sout, double *cout)
 {
+    ptrdiff_t ones = 0;
     double acc[AX_K], e[AX_CH];
     T et[AX_CH];
     for (int k = 0; k < AX_K; k++) acc[k] = 0.0;
@@ -80,6 +81,15 @@ AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned cha
             const T *dc = x2 + c;
             for (ptrdiff_t j = 0; j < cn; j++) e[j] = (double)dc[j];
         }
+        if (op <= ACT_AX_LOGSUMEXP) {
+            /* terms equal to 1 (the max, e^0) are counted, not summed: see ax_combine */
+#pragma omp simd reduction(+ : ones)
+            for (ptrdiff_t j = 0; j < cn; j++) {
+                int one = e[j] == 1.0;
+                ones += one;
+                e[j] -= one ? 1.0 : 0.0;
+            }
+        }
         /* AX_CH is a multiple of AX_K, so element c + j goes to lane j % AX_K */
         ptrdiff_t j = 0;
         for (; j + AX_K <= cn; j += AX_K)
@@ -88,15 +98,17 @@ AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned cha
     }
     *mout = m;
     *sout = ax_tree(acc);
+    *cout = (double)ones;
 }
 
 /* Pass A over columns: n <= AX_B rows of J <= AX_J contiguous columns (row stride `inner`),
  * each column with exactly the arithmetic of blk_a on a contiguous row. */
 AX_FLAT static void F(col_a)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
                              ptrdiff_t inner, ptrdiff_t n, ptrdiff_t J, double *mout,
-                             double *sout)
+                             double *sout, double *cout)
 {
-    double acc[AX_K][AX_J], ms[AX_J];
+    double acc[AX_K][AX_J], ms[AX_J], ones[AX_J];
+    for (ptrdiff_t j = 0; j < J; j++) ones[j] = 0.0;
     T mst[AX_J], et[AX_J];
     for (int k = 0; k < AX_K; k++)
         for (ptrdiff_t j = 0; j < J; j++) acc[k][j] = 0.0;
@@ -140,10 +152,18 @@ AX_FLAT static void F(col_a)(int op, const T *x, const T *x2, const unsigned cha
             }
             else
                 for (ptrdiff_t j = 0; j < J; j++) ec[j] = EXP_SHIFTED(xr[j], mst[j]);
-            for (ptrdiff_t j = 0; j < J; j++) a[j] += (double)ec[j];
+            for (ptrdiff_t j = 0; j < J; j++) {
+                double t = (double)ec[j], one = t == 1.0 ? 1.0 : 0.0;
+                ones[j] += one;
+                a[j] += t - one;
+            }
         }
         else if (op == ACT_AX_LOGSUMEXP)
-            for (ptrdiff_t j = 0; j < J; j++) a[j] += act_exp((double)xr[j] - ms[j]);
+            for (ptrdiff_t j = 0; j < J; j++) {
+                double t = act_exp((double)xr[j] - ms[j]), one = t == 1.0 ? 1.0 : 0.0;
+                ones[j] += one;
+                a[j] += t - one;
+            }
         else if (op == ACT_AX_SOFTMAX_GRAD) {
             const T *dr = x2 + l * inner;
             for (ptrdiff_t j = 0; j < J; j++) a[j] += (double)xr[j] * (double)dr[j];
@@ -157,6 +177,7 @@ AX_FLAT static void F(col_a)(int op, const T *x, const T *x2, const unsigned cha
         double t[AX_K];
         for (int k = 0; k < AX_K; k++) t[k] = acc[k][j];
         sout[j] = ax_tree(t);
+        cout[j] = ones[j];
     }
 }
 
@@ -226,13 +247,13 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
         /* Few long rows: every (row, block) pair is a task, so one row of 2^22 uses all
          * threads; the per-block results are combined in block order afterwards. */
         int split = nt > 1 && outer < 4 * nt && nb > 1;
-        double *mb = (double *)malloc(sizeof(double) * 2 * (size_t)(outer * nb + 1));
+        double *mb = (double *)malloc(sizeof(double) * 3 * (size_t)(outer * nb + 1));
         ax_stats *st = (ax_stats *)malloc(sizeof(ax_stats) * (size_t)(outer + 1));
         if (!mb || !st) {
             free(mb), free(st);
             return -1;
         }
-        double *sb = mb + outer * nb;
+        double *sb = mb + outer * nb, *cb = sb + outer * nb;
         if (split) {
             ptrdiff_t ntask = outer * nb;
 #pragma omp parallel num_threads(nt)
@@ -243,11 +264,11 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
                     ptrdiff_t n = L - lo < AX_B ? L - lo : AX_B;
                     ptrdiff_t off = o * L + lo;
                     F(blk_a)(op, x + off, x2 ? x2 + off : NULL, mk ? mk + off : NULL,
-                             reduce_only ? NULL : y + off, n, mb + t, sb + t);
+                             reduce_only ? NULL : y + off, n, mb + t, sb + t, cb + t);
                 }
 #pragma omp for schedule(static)
                 for (ptrdiff_t o = 0; o < outer; o++)
-                    ax_combine(op, mb + o * nb, sb + o * nb, nb, &st[o]);
+                    ax_combine(op, mb + o * nb, sb + o * nb, cb + o * nb, nb, &st[o]);
                 if (!reduce_only) {
 #pragma omp for schedule(static)
                     for (ptrdiff_t t = 0; t < ntask; t++) {
@@ -271,9 +292,9 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
                     ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
                     F(blk_a)(op, xr + lo, x2r ? x2r + lo : NULL, mr ? mr + lo : NULL,
                              reduce_only ? NULL : y + o * L + lo, n, mb + o * nb + b,
-                             sb + o * nb + b);
+                             sb + o * nb + b, cb + o * nb + b);
                 }
-                ax_combine(op, mb + o * nb, sb + o * nb, nb, &st[o]);
+                ax_combine(op, mb + o * nb, sb + o * nb, cb + o * nb, nb, &st[o]);
                 if (!reduce_only)
                     for (ptrdiff_t b = 0; b < nb; b++) {
                         ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
@@ -293,13 +314,13 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
     int fail = 0;
 #pragma omp parallel num_threads(nt) reduction(| : fail)
     {
-        double *mb = (double *)malloc(sizeof(double) * 2 * (size_t)(nb * AX_J + 1));
+        double *mb = (double *)malloc(sizeof(double) * 3 * (size_t)(nb * AX_J + 1));
         ax_stats st[AX_J];
         if (!mb) fail = 1;
 #pragma omp for schedule(static)
         for (ptrdiff_t t = 0; t < ntask; t++) {
             if (!mb) continue;
-            double *sb = mb + nb * AX_J;
+            double *sb = mb + nb * AX_J, *cb = sb + nb * AX_J;
             ptrdiff_t o = t / ncb, j0 = (t % ncb) * AX_J;
             ptrdiff_t J = inner - j0 < AX_J ? inner - j0 : AX_J;
             ptrdiff_t base = o * L * inner + j0;
@@ -308,9 +329,10 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
                 ptrdiff_t off = base + lo * inner;
                 F(col_a)(op, x + off, x2 ? x2 + off : NULL, mk ? mk + off : NULL,
                          reduce_only ? NULL : y + off, inner, n, J, mb + b * AX_J,
-                         sb + b * AX_J);
+                         sb + b * AX_J, cb + b * AX_J);
             }
-            for (ptrdiff_t j = 0; j < J; j++) ax_combine_strided(op, mb + j, sb + j, nb, AX_J, &st[j]);
+            for (ptrdiff_t j = 0; j < J; j++)
+                ax_combine_strided(op, mb + j, sb + j, cb + j, nb, AX_J, &st[j]);
             if (reduce_only)
                 for (ptrdiff_t j = 0; j < J; j++) y[o * inner + j0 + j] = (T)st[j].lse;
             else
