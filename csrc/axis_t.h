@@ -44,9 +44,9 @@ AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned cha
                              ptrdiff_t n, double *mout, double *sout, double *cout)
 {
     ptrdiff_t ones = 0;
-    double acc[AX_K], e[AX_CH];
+    double acc[AX_K], comp[AX_K], e[AX_CH];
     T et[AX_CH];
-    for (int k = 0; k < AX_K; k++) acc[k] = 0.0;
+    for (int k = 0; k < AX_K; k++) acc[k] = comp[k] = 0.0;
     double ms = 0.0, m = 0.0;
     if (op <= ACT_AX_LOGSUMEXP) {
         T mt = F(rowmax)(x, mk, n);
@@ -57,8 +57,8 @@ AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned cha
         ptrdiff_t cn = n - c < AX_CH ? n - c : AX_CH;
         const T *xc = x + c;
         if (AX_EXP_IN_T(op)) {
-            /* softmax keeps e^(x - m_b) in y: pass B only rescales it */
-            T *ec = op == ACT_AX_SOFTMAX ? y + c : et;
+            /* float32 softmax keeps e^(x - m_b) in y: pass B only rescales it */
+            T *ec = (op == ACT_AX_SOFTMAX && AX_STORE_E) ? y + c : et;
             const T mst = (T)ms;
             if (mk) {
                 const unsigned char *mc = mk + c;
@@ -93,9 +93,10 @@ AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned cha
         /* AX_CH is a multiple of AX_K, so element c + j goes to lane j % AX_K */
         ptrdiff_t j = 0;
         for (; j + AX_K <= cn; j += AX_K)
-            for (int k = 0; k < AX_K; k++) acc[k] += e[j + k];
-        for (; j < cn; j++) acc[j % AX_K] += e[j];
+            for (int k = 0; k < AX_K; k++) AX_ADD(acc[k], comp[k], e[j + k]);
+        for (; j < cn; j++) AX_ADD(acc[j % AX_K], comp[j % AX_K], e[j]);
     }
+    for (int k = 0; k < AX_K; k++) acc[k] += comp[k];
     *mout = m;
     *sout = ax_tree(acc);
     *cout = (double)ones;
@@ -107,11 +108,11 @@ AX_FLAT static void F(col_a)(int op, const T *x, const T *x2, const unsigned cha
                              ptrdiff_t inner, ptrdiff_t n, ptrdiff_t J, double *mout,
                              double *sout, double *cout)
 {
-    double acc[AX_K][AX_J], ms[AX_J], ones[AX_J];
+    double acc[AX_K][AX_J], comp[AX_K][AX_J], ms[AX_J], ones[AX_J];
     for (ptrdiff_t j = 0; j < J; j++) ones[j] = 0.0;
     T mst[AX_J], et[AX_J];
     for (int k = 0; k < AX_K; k++)
-        for (ptrdiff_t j = 0; j < J; j++) acc[k][j] = 0.0;
+        for (ptrdiff_t j = 0; j < J; j++) acc[k][j] = comp[k][j] = 0.0;
     if (op <= ACT_AX_LOGSUMEXP) {
         T mv[AX_J];
         for (ptrdiff_t j = 0; j < J; j++) mv[j] = -INFINITY;
@@ -139,10 +140,11 @@ AX_FLAT static void F(col_a)(int op, const T *x, const T *x2, const unsigned cha
     else
         for (ptrdiff_t j = 0; j < J; j++) mout[j] = ms[j] = 0.0, mst[j] = 0;
     for (ptrdiff_t l = 0; l < n; l++) {
-        double *a = acc[l % AX_K];
+        double *a = acc[l % AX_K], *cp = comp[l % AX_K];
+        (void)cp; /* unused where AX_ADD is a plain add */
         const T *xr = x + l * inner;
         if (AX_EXP_IN_T(op)) {
-            T *ec = op == ACT_AX_SOFTMAX ? y + l * inner : et;
+            T *ec = (op == ACT_AX_SOFTMAX && AX_STORE_E) ? y + l * inner : et;
             if (mk) {
                 const unsigned char *mr = mk + l * inner;
                 for (ptrdiff_t j = 0; j < J; j++) {
@@ -155,27 +157,27 @@ AX_FLAT static void F(col_a)(int op, const T *x, const T *x2, const unsigned cha
             for (ptrdiff_t j = 0; j < J; j++) {
                 double t = (double)ec[j], one = t == 1.0 ? 1.0 : 0.0;
                 ones[j] += one;
-                a[j] += t - one;
+                AX_ADD(a[j], cp[j], t - one);
             }
         }
         else if (op == ACT_AX_LOGSUMEXP)
             for (ptrdiff_t j = 0; j < J; j++) {
                 double t = act_exp((double)xr[j] - ms[j]), one = t == 1.0 ? 1.0 : 0.0;
                 ones[j] += one;
-                a[j] += t - one;
+                AX_ADD(a[j], cp[j], t - one);
             }
         else if (op == ACT_AX_SOFTMAX_GRAD) {
             const T *dr = x2 + l * inner;
-            for (ptrdiff_t j = 0; j < J; j++) a[j] += (double)xr[j] * (double)dr[j];
+            for (ptrdiff_t j = 0; j < J; j++) AX_ADD(a[j], cp[j], (double)xr[j] * (double)dr[j]);
         }
         else {
             const T *dr = x2 + l * inner;
-            for (ptrdiff_t j = 0; j < J; j++) a[j] += (double)dr[j];
+            for (ptrdiff_t j = 0; j < J; j++) AX_ADD(a[j], cp[j], (double)dr[j]);
         }
     }
     for (ptrdiff_t j = 0; j < J; j++) {
         double t[AX_K];
-        for (int k = 0; k < AX_K; k++) t[k] = acc[k][j];
+        for (int k = 0; k < AX_K; k++) t[k] = acc[k][j] + comp[k][j];
         sout[j] = ax_tree(t);
         cout[j] = ones[j];
     }
@@ -183,12 +185,24 @@ AX_FLAT static void F(col_a)(int op, const T *x, const T *x2, const unsigned cha
 
 /* ---------------------------------------------------------------- pass B: the outputs
  * One contiguous run of n elements sharing the row statistics st (see ax_stats). */
-AX_FLAT static void F(run_b)(int op, const T *x, const T *x2, T *y, ptrdiff_t n,
-                             const ax_stats *st, double mb)
+AX_FLAT static void F(run_b)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
+                             ptrdiff_t n, const ax_stats *st, double mb)
 {
-    if (op == ACT_AX_SOFTMAX) { /* y holds e^(x - m_b) from pass A */
+    if (op == ACT_AX_SOFTMAX && AX_STORE_E) { /* y holds e^(x - m_b) from pass A */
         const T c = (T)ax_block_scale(mb, st);
         for (ptrdiff_t i = 0; i < n; i++) y[i] = y[i] * c;
+    }
+    else if (op == ACT_AX_SOFTMAX) { /* e^(x - M) / S */
+        const T ms = (T)st->ms, S = (T)st->s;
+        if (S == 0)
+            for (ptrdiff_t i = 0; i < n; i++) y[i] = 0;
+        else if (mk)
+            for (ptrdiff_t i = 0; i < n; i++) {
+                T e = EXP_SHIFTED(x[i], ms) / S;
+                y[i] = mk[i] ? e : (T)0;
+            }
+        else
+            for (ptrdiff_t i = 0; i < n; i++) y[i] = EXP_SHIFTED(x[i], ms) / S;
     }
     else if (op == ACT_AX_LOG_SOFTMAX) {
         const double ms = st->ms, lg = st->lg;
@@ -206,16 +220,32 @@ AX_FLAT static void F(run_b)(int op, const T *x, const T *x2, T *y, ptrdiff_t n,
 }
 
 /* the same over J columns of n rows (row stride inner), column j with statistics st[j] */
-AX_FLAT static void F(col_b)(int op, const T *x, const T *x2, T *y, ptrdiff_t inner,
-                             ptrdiff_t L, ptrdiff_t J, const ax_stats *st, const double *mb)
+AX_FLAT static void F(col_b)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
+                             ptrdiff_t inner, ptrdiff_t L, ptrdiff_t J, const ax_stats *st,
+                             const double *mb)
 {
-    T c[AX_J];
+    T c[AX_J], ms[AX_J], S[AX_J];
+    for (ptrdiff_t j = 0; j < J; j++) {
+        ms[j] = (T)st[j].ms;
+        S[j] = st[j].s == 0 ? (T)INFINITY : (T)st[j].s; /* e / inf = 0 for an empty row */
+    }
     double msd[AX_J], lg[AX_J], s[AX_J];
     for (ptrdiff_t j = 0; j < J; j++) msd[j] = st[j].ms, lg[j] = st[j].lg, s[j] = st[j].s;
     for (ptrdiff_t l = 0; l < L; l++) {
         const T *xr = x + l * inner;
         T *yr = y + l * inner;
-        if (op == ACT_AX_SOFTMAX) {
+        if (op == ACT_AX_SOFTMAX && !AX_STORE_E) {
+            if (mk) {
+                const unsigned char *mr = mk + l * inner;
+                for (ptrdiff_t j = 0; j < J; j++) {
+                    T e = EXP_SHIFTED(xr[j], ms[j]) / S[j];
+                    yr[j] = mr[j] ? e : (T)0;
+                }
+            }
+            else
+                for (ptrdiff_t j = 0; j < J; j++) yr[j] = EXP_SHIFTED(xr[j], ms[j]) / S[j];
+        }
+        else if (op == ACT_AX_SOFTMAX) {
             if (l % AX_B == 0) /* a new block: its scale per column */
                 for (ptrdiff_t j = 0; j < J; j++)
                     c[j] = (T)ax_block_scale(mb[(l / AX_B) * AX_J + j], &st[j]);
@@ -275,8 +305,8 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
                         ptrdiff_t o = t / nb, b = t % nb, lo = b * AX_B;
                         ptrdiff_t n = L - lo < AX_B ? L - lo : AX_B;
                         ptrdiff_t off = o * L + lo;
-                        F(run_b)(op, x + off, x2 ? x2 + off : NULL, y + off, n, &st[o],
-                                 mb[t]);
+                        F(run_b)(op, x + off, x2 ? x2 + off : NULL, mk ? mk + off : NULL,
+                                 y + off, n, &st[o], mb[t]);
                     }
                 }
             }
@@ -298,8 +328,8 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
                 if (!reduce_only)
                     for (ptrdiff_t b = 0; b < nb; b++) {
                         ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
-                        F(run_b)(op, xr + lo, x2r ? x2r + lo : NULL, y + o * L + lo, n, &st[o],
-                                 mb[o * nb + b]);
+                        F(run_b)(op, xr + lo, x2r ? x2r + lo : NULL, mr ? mr + lo : NULL,
+                                 y + o * L + lo, n, &st[o], mb[o * nb + b]);
                     }
             }
         }
@@ -336,7 +366,8 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
             if (reduce_only)
                 for (ptrdiff_t j = 0; j < J; j++) y[o * inner + j0 + j] = (T)st[j].lse;
             else
-                F(col_b)(op, x + base, x2 ? x2 + base : NULL, y + base, inner, L, J, st, mb);
+                F(col_b)(op, x + base, x2 ? x2 + base : NULL, mk ? mk + base : NULL, y + base,
+                         inner, L, J, st, mb);
         }
         free(mb);
     }
