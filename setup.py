@@ -128,7 +128,7 @@ class BuildExt(build_ext):
 
 
 csrc_headers = [os.path.join("csrc", f) for f in os.listdir("csrc") if f.endswith((".h", ".def"))]
-csrc_kernels = [os.path.join("csrc", f) for f in ("eltwise.c", "bnorm.c")]
+csrc_kernels = [os.path.join("csrc", f) for f in ("eltwise.c", "bnorm.c", "axis.c")]
 
 setup(
     ext_modules=[

@@ -13,6 +13,8 @@ from ._threads import _init_from_env, get_num_threads, num_threads, set_num_thre
 from .activations import *  # noqa: E402,F403
 from .activations import __all__ as _act_all  # noqa: E402
 from .activations import info, list_activations  # noqa: E402
+from .axis import *  # noqa: E402,F403
+from .axis import __all__ as _axis_all  # noqa: E402
 from .batchnorm import (  # noqa: E402
     BatchNorm,
     batch_norm,
@@ -25,6 +27,7 @@ _init_from_env()
 
 __all__ = sorted(
     set(_act_all)
+    | set(_axis_all)
     | {"ufuncs", "info", "list_activations", "show_config", "config", "get_num_threads",
        "set_num_threads", "num_threads", "__version__", "batch_norm", "batch_norm_train",
        "batch_norm_grad", "BatchNorm", "fold_batch_norm"}

@@ -346,5 +346,42 @@ OPS: dict[str, Op] = {
     ]
 }
 
+# Axis activations (SPEC §3): functions in actcore/axis.py, kernels in csrc/axis.c, no ops.def
+# kernel.  f0 / fprime0 / max_abs_grad describe elementwise ops and are None here.
+AXIS_OPS = [
+    Op("softmax", "e^(x-max) / sum e^(x-max) along axis", None, params=(("axis", -1),),
+       range=(0.0, 1.0), monotonic=False, zero_centred=False, f0=None, fprime0=None,
+       max_abs_grad=None, grad_from_output=True, kind="axis",
+       names=_names("torch.softmax", "Softmax", "softmax", "jax.nn.softmax")),
+    Op("log_softmax", "x - logsumexp(x) along axis", None, params=(("axis", -1),),
+       range=(-INF, 0.0), monotonic=False, zero_centred=False, f0=None, fprime0=None,
+       max_abs_grad=None, grad_from_output=True, kind="axis",
+       names=_names("torch.log_softmax", "LogSoftmax", "log_softmax", "jax.nn.log_softmax")),
+    Op("logsumexp", "max + log sum e^(x-max) along axis", None,
+       params=(("axis", -1), ("keepdims", False)), zero_centred=False, f0=None, fprime0=None,
+       max_abs_grad=None, kind="axis",
+       names=_names("torch.logsumexp", "ReduceLogSumExp", "keras.ops.logsumexp",
+                    "jax.nn.logsumexp")),
+    Op("glu", "a*sigmoid(b), x split in halves a, b along axis", None, params=(("axis", -1),),
+       monotonic=False, zero_centred=False, smoothness="Cinf", f0=None, fprime0=None,
+       max_abs_grad=None, kind="axis",
+       names=_names("torch.nn.functional.glu", None, "glu", "jax.nn.glu")),
+    Op("swiglu", "silu(a)*b, x split in halves a, b along axis", None, params=(("axis", -1),),
+       monotonic=False, zero_centred=False, f0=None, fprime0=None, max_abs_grad=None,
+       kind="axis", names=_names(None, None, None, None)),
+    Op("geglu", "gelu(a)*b, x split in halves a, b along axis", None,
+       params=(("axis", -1), ("approximate", "none")), monotonic=False, zero_centred=False,
+       f0=None, fprime0=None, max_abs_grad=None, kind="axis",
+       names=_names(None, None, None, None)),
+    Op("reglu", "relu(a)*b, x split in halves a, b along axis", None, params=(("axis", -1),),
+       monotonic=False, zero_centred=False, smoothness="C0", f0=None, fprime0=None,
+       max_abs_grad=None, kind="axis", names=_names(None, None, None, None)),
+    Op("maxout", "max over groups of pool_size consecutive channels along axis", None,
+       params=(("pool_size", REQUIRED), ("axis", 1)), monotonic=True, zero_centred=False,
+       smoothness="C0", f0=None, fprime0=None, max_abs_grad=1.0, kind="axis",
+       names=_names(None, None, None, None)),
+]
+OPS.update((op.name, op) for op in AXIS_OPS)
+
 # kernels that exist in ops.def but are reached through another public op
 KERNEL_ALIASES = {"gelu_tanh": "gelu"}

@@ -116,8 +116,8 @@ _TAIL = (" Keyword arguments out=, where=, dtype=, casting= go to the underlying
          "``actcore.ufuncs.{kernel}``.")
 
 for _op in OPS.values():
-    if _op.kernel is None or _op.name == "gelu":
-        continue  # composed below
+    if _op.kind == "axis" or _op.kernel is None or _op.name == "gelu":
+        continue  # composed below; axis ops live in axis.py
     _k = _op.kernel
     if not _op.params:
         _export(_op.name, getattr(ufuncs, _k))

@@ -4,3 +4,4 @@
 #define ACT_STR(s) ACT_STR_(s)
 #include "eltwise.c"
 #include "bnorm.c"
+#include "axis.c"

@@ -513,29 +513,37 @@ ACT_INLINE float act__erff_impl(float x, int want_erfc)
     /* ---- C ---- */
     float xc = inB ? 2.0f : ax;                 /* keep unused lanes in range */
     xc = xc > 10.5f ? 10.5f : xc;               /* erfcf(10.5) < 2^-150 -> 0 */
-    float sv = 1.0f / (xc * xc);
-    int inCa = xc < 2.857142857f;
-    float R = ACT__SEL(inCa, -9.8143291473e+00f, 0.0f);
-    R = R * sv + ACT__SEL(inCa, -8.1287437439e+01f, -4.8351919556e+02f);
-    R = R * sv + ACT__SEL(inCa, -1.8460508728e+02f, -1.0250950928e+03f);
-    R = R * sv + ACT__SEL(inCa, -1.6239666748e+02f, -6.3756646729e+02f);
-    R = R * sv + ACT__SEL(inCa, -6.2375331879e+01f, -1.6063638306e+02f);
-    R = R * sv + ACT__SEL(inCa, -1.0558626175e+01f, -1.7757955551e+01f);
-    R = R * sv + ACT__SEL(inCa, -6.9385856390e-01f, -7.9928326607e-01f);
-    R = R * sv + ACT__SEL(inCa, -9.8649440333e-03f, -9.8649431020e-03f);
-    float S = ACT__SEL(inCa, -6.0424413532e-02f, 0.0f);
-    S = S * sv + ACT__SEL(inCa, 6.5702495575e+00f, -2.2440952301e+01f);
-    S = S * sv + ACT__SEL(inCa, 1.0863500214e+02f, 4.7452853394e+02f);
-    S = S * sv + ACT__SEL(inCa, 4.2900814819e+02f, 2.5530502930e+03f);
-    S = S * sv + ACT__SEL(inCa, 6.4538726807e+02f, 3.1998581543e+03f);
-    S = S * sv + ACT__SEL(inCa, 4.3456588745e+02f, 1.5367296143e+03f);
-    S = S * sv + ACT__SEL(inCa, 1.3765776062e+02f, 3.2579251099e+02f);
-    S = S * sv + ACT__SEL(inCa, 1.9651271820e+01f, 3.0338060379e+01f);
-    S = S * sv + 1.0f;
+    /* R/S in double: the float ra/sa rational left 1.8 ulp near x = 1.33 */
+    double xcd = (double)xc;
+    double sv = 1.0 / (xcd * xcd);
+    int inCa = xcd < 2.857142857142857;
+    double R = ACT__SEL(inCa, -9.81432934416914548592e+00, 0.0);
+    R = R * sv + ACT__SEL(inCa, -8.12874355063065934246e+01, -4.83519191608651397019e+02);
+    R = R * sv + ACT__SEL(inCa, -1.84605092906711035994e+02, -1.02509513161107724954e+03);
+    R = R * sv + ACT__SEL(inCa, -1.62396669462573470355e+02, -6.37566443368389627722e+02);
+    R = R * sv + ACT__SEL(inCa, -6.23753324503260060396e+01, -1.60636384855821916062e+02);
+    R = R * sv + ACT__SEL(inCa, -1.05586262253232909814e+01, -1.77579549177547519889e+01);
+    R = R * sv + ACT__SEL(inCa, -6.93858572707181764372e-01, -7.99283237680523006574e-01);
+    R = R * sv + ACT__SEL(inCa, -9.86494403484714822705e-03, -9.86494292470009928597e-03);
+    double S = ACT__SEL(inCa, -6.04244152148580987438e-02, 0.0);
+    S = S * sv + ACT__SEL(inCa, 6.57024977031928170135e+00, -2.24409524465858183362e+01);
+    S = S * sv + ACT__SEL(inCa, 1.08635005541779435134e+02, 4.74528541206955367215e+02);
+    S = S * sv + ACT__SEL(inCa, 4.29008140027567833386e+02, 2.55305040643316442583e+03);
+    S = S * sv + ACT__SEL(inCa, 6.45387271733267880336e+02, 3.19985821950859553908e+03);
+    S = S * sv + ACT__SEL(inCa, 4.34565877475229228821e+02, 1.53672958608443695994e+03);
+    S = S * sv + ACT__SEL(inCa, 1.37657754143519042600e+02, 3.25792512996573918826e+02);
+    S = S * sv + ACT__SEL(inCa, 1.96512716674392571292e+01, 3.03380607434824582924e+01);
+    S = S * sv + 1.0;
+    double gd = R / S;
+    float gh = (float)gd, gl = (float)(gd - (double)gh);
     float z = act__u2f(act__f2u(xc) & 0xfffff000u);
-    float tail = (z - xc) * (z + xc) + R / S;
-    act__redf o = act__expf_reduce(-(z * z), -0.5625f, tail);
-    float ec = act__scalef(act__expf_mant(o) / xc, o.n1, o.n2);   /* erfc(|x|), region C */
+    act__redf o = act__expf_reduce2(-(z * z), -0.5625f, gh, gl + (z - xc) * (z + xc));
+    float ms = 1.0f + o.r, me = (1.0f - ms) + o.r;          /* 1 + r + q as hi + lo */
+    float mt = o.q + (me + (o.rlo + o.rlo * o.r));
+    float mh = ms + mt, ml = (ms - mh) + mt;
+    /* erfc(|x|), region C: double-word quotient, one rounding, then 2^n (was 2.2 ulp with a
+       plain exp()/x) */
+    float ec = act__scalef(act__ddivf(mh, ml, xc), o.n1, o.n2);
     if (want_erfc) {
         float rA = (float)(xd < 0.25 ? 1.0 - (xd + xd * y) : 0.5 - (xd * y + (xd - 0.5)));
         float rB = (float)(xd > 0.0 ? (1.0 - erx) - y : 1.0 + (erx + y));

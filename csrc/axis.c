@@ -1,0 +1,268 @@
+/* Axis activations: softmax / log_softmax / logsumexp and their gradients, the GLU family and
+ * maxout.  Compiled once per CPU target through isa_<target>.c (after eltwise.c), like the
+ * elementwise kernels; axis.h has the table, actcore/_axis.c picks it by act_isa_current().
+ *
+ * The reduction order (why results are the same bits for any thread count and any layout):
+ * a reduced row of length L is cut into fixed blocks of AX_B elements.  For each block, pass A
+ * finds the block max m_b and s_b = sum e^(x - m_b) in double, element i of the block adding
+ * into lane i % AX_K, lanes combined by a fixed pairwise tree.  The row then takes
+ * M = max m_b and S = sum_b s_b e^(m_b - M), blocks in order.  Pass B writes the outputs
+ * elementwise from M and S.  Blocks are the unit of threading for a few long rows (a (1, 2^22)
+ * row runs on every thread) and rows are the unit otherwise; a non-last axis (inner > 1) runs
+ * the same per-column arithmetic vectorised across AX_J adjacent columns.  None of this depends
+ * on the number of threads, and strided inputs are made contiguous by the glue first.
+ *
+ * Accuracy (SPEC §5): pass A works in double for float32 too, so S and log S carry ~1e-16
+ * relative error and float32 log_softmax / logsumexp are rounded once from a double result.
+ * x - M is carried exactly (2Sum hi + lo) into e^(hi + lo) for softmax, so the shift does not
+ * cost the |x - M| * 2^-24 relative error a rounded difference would.
+ */
+#ifndef ACT_ISA
+#error "compile axis.c through isa_<target>.c, which defines ACT_ISA"
+#endif
+#include "act.h"
+#include "axis.h"
+#include "formulas.h"
+#include <math.h>
+#include <stdlib.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* gcc leaves act_exp & co. (static inline, but large) as out-of-line calls inside these big
+ * loop bodies, which stops vectorisation: measured 16x slower than the memory floor.  flatten
+ * inlines every call in the kernel bodies, so the loops vectorise like eltwise.c's. */
+#if defined(__GNUC__)
+#define AX_FLAT __attribute__((flatten))
+#else
+#define AX_FLAT
+#endif
+
+/* Shared once per translation unit (each isa_*.c includes this file once). */
+#define AX_K 16  /* accumulation lanes: 4 AVX2 / 2 AVX-512 double vectors, short add chains */
+#define AX_B 1024 /* block: 4 KB of float32 read twice by pass A from L1 */
+#define AX_CH 256 /* exp buffer of pass A (a multiple of AX_K) */
+#define AX_J 64   /* columns per task when the axis is not the last one */
+
+/* max(v, m) keeping a NaN of either: two selects, no ||, so gcc emits blends, not branches */
+#define AX_MAX(v, m) ((v) != (v) ? (v) : ((v) > (m) ? (v) : (m)))
+
+typedef struct {
+    double ms;  /* the shift: M, with -inf -> 0 and -0 -> +0 */
+    double s;   /* S (gradients: the row sum) */
+    double r;   /* 1/S (0 when S == 0: fully masked or all -inf) */
+    double lg;  /* log S (0 when S == 0) */
+    double lse; /* M + log S (-inf when S == 0) */
+} ax_stats;
+
+/* s + c += v, with the rounding error of s + v added into c (2Sum, no branch) */
+static inline void ax_add2(double *s, double *c, double v)
+{
+    double t = *s + v, bb = t - *s;
+    *c += (*s - (t - bb)) + (v - bb);
+    *s = t;
+}
+
+/* -inf (an empty, fully masked or all -inf block/row) shifts by 0 so -inf - M is not NaN; +0 for
+ * -0 so which zero a max kept cannot change a later sign */
+static inline double ax_norm_max(double m) { return m == -INFINITY ? 0.0 : m + 0.0; }
+
+static inline double ax_tree(double *acc)
+{
+    for (int h = AX_K / 2; h >= 1; h /= 2)
+        for (int k = 0; k < h; k++) acc[k] += acc[k + h];
+    return acc[0];
+}
+
+/* The row's statistics from its blocks, in block order.  Each block gives m_b, the number c_b
+ * of its terms equal to 1 (its max, e^0) and s_b, the sum of the other terms; so for the
+ * blocks holding the row max, S = C + R with C an exact count and R the rest, and
+ * log S = log1p((C - 1) + R) keeps every bit of S - 1: a plain S ~ 1.02 rounded to double
+ * would cost log_softmax ~30 ULP of float64 near 0 (measured, tests/test_axis.py). */
+static void ax_combine_strided(int op, const double *m, const double *s, const double *c,
+                               ptrdiff_t nb, ptrdiff_t stride, ax_stats *st)
+{
+    double R = 0.0, Rc = 0.0, C = 0.0;
+    if (op >= ACT_AX_SOFTMAX_GRAD) {
+        for (ptrdiff_t b = 0; b < nb; b++) ax_add2(&R, &Rc, s[b * stride]);
+        st->s = R + Rc;
+        st->ms = st->r = st->lg = st->lse = 0.0;
+        return;
+    }
+    double M = -INFINITY;
+    for (ptrdiff_t b = 0; b < nb; b++) {
+        double v = m[b * stride];
+        M = AX_MAX(v, M);
+    }
+    double Ms = ax_norm_max(M);
+    for (ptrdiff_t b = 0; b < nb; b++) {
+        double v = m[b * stride];
+        if (v == M && M != -INFINITY) { /* scale e^0 = 1: count and rest stay apart */
+            C += c[b * stride];
+            ax_add2(&R, &Rc, s[b * stride]);
+        }
+        else {
+            double f = v == -INFINITY ? 0.0 : act_exp(ax_norm_max(v) - Ms);
+            ax_add2(&R, &Rc, (c[b * stride] + s[b * stride]) * f);
+        }
+    }
+    R += Rc;
+    double S = C + R;
+    st->ms = Ms;
+    st->s = S;
+    st->r = S == 0.0 ? 0.0 : 1.0 / S; /* S NaN (NaN or +inf in the row): r NaN */
+    st->lg = S == 0.0 ? 0.0 : act_log1p((C - 1.0) + R);
+    st->lse = S == 0.0 ? -INFINITY : Ms + st->lg;
+}
+static void ax_combine(int op, const double *m, const double *s, const double *c, ptrdiff_t nb,
+                       ax_stats *st)
+{
+    ax_combine_strided(op, m, s, c, nb, 1, st);
+}
+
+/* softmax pass B: y = e^(x - m_b) * (e^(m_b - M) / S), the factor rounded once to T */
+static inline double ax_block_scale(double mb, const ax_stats *st)
+{
+    double f = mb == -INFINITY ? 0.0 : act_exp(ax_norm_max(mb) - st->ms);
+    return f * st->r;
+}
+
+/* e^(x - ms) with x - ms carried as 2Sum hi + lo (exact).  An infinite x makes lo NaN: 0 then.
+ * Below -120 (float) / -800 (double) the result is 0 either way. */
+static inline float ax_exp_shift_f(float x, float ms)
+{
+    float dh = x - ms, bb = dh - x;
+    float dl = (x - (dh - bb)) + (-ms - bb);
+    dl = dl == dl ? dl : 0.0f;
+    int c = dh < -120.0f;
+    dh = c ? -120.0f : dh;
+    dl = c ? 0.0f : dl;
+    act__redf o = act__expf_reduce(dh, 0.0f, dl);
+    return act__scalef(act__expf_mant(o), o.n1, o.n2);
+}
+static inline double ax_exp_shift_d(double x, double ms)
+{
+    double dh = x - ms, bb = dh - x;
+    double dl = (x - (dh - bb)) + (-ms - bb);
+    dl = dl == dl ? dl : 0.0;
+    int c = dh < -800.0;
+    dh = c ? -800.0 : dh;
+    dl = c ? 0.0 : dl;
+    act__redd o = act__exp_reduce(dh, 0.0, dl);
+    return act__scale(act__exp_mant(o), o.n1, o.n2);
+}
+/* log_softmax: float32 from double (x - ms is exact there), rounded once; float64 as
+ * (hi - lg) + lo so the shift adds no rounding of its own */
+static inline float ax_lsm_f(float x, double ms, double lg)
+{
+    return (float)(((double)x - ms) - lg);
+}
+static inline double ax_lsm_d(double x, double ms, double lg)
+{
+    double dh = x - ms, bb = dh - x;
+    double dl = (x - (dh - bb)) + (-ms - bb);
+    dl = dl == dl ? dl : 0.0;
+    return (dh - lg) + dl;
+}
+
+/* Pass A's exponentials in the storage type (2Sum-exact shift, <= 1 ULP each) except float32
+ * logsumexp, which works in double: M + log S can cancel (x = [-1, -1, -1]: -1 + log 3 keeps
+ * a tenth of log S), so log S needs more than float's accuracy.  log_softmax does not:
+ * |y_i| >= log S for every i, and the error of S is below eps*(S - 1) (the max term is exactly
+ * 1), so log S is as accurate relative to every output as the exponentials are. */
+/* Lane sums: float32 terms summed in double already carry ~2^-29 of slack per add, so a plain
+ * add; float64 terms use a 2Sum-compensated add (a plain 16-lane sum of 70000 terms measured
+ * 5 ULP on softmax, over SPEC's 4). */
+#define T float
+#define SFX f32
+#define AX_ADD(s, c, v) ((s) += (v))
+/* float32 softmax stores e^(x - m_b) in pass A and rescales it in pass B (one exp per element,
+ * <= 2 ULP); float64 recomputes e^(x - M) / S in pass B: the rescaling's extra rounding of
+ * e^(m_b - M) measured 4 ULP there, at SPEC's limit */
+#define AX_STORE_E 1
+#define AX_EXP_IN_T(op) ((op) == ACT_AX_SOFTMAX || (op) == ACT_AX_LOG_SOFTMAX)
+#define EXP_SHIFTED(x, ms) ax_exp_shift_f(x, ms)
+#define LOG_SOFTMAX(x, ms, lg) ax_lsm_f(x, ms, lg)
+#define FORM(op, kind) act_##op##_##kind##_wf
+#include "axis_t.h"
+#undef T
+#undef SFX
+#undef EXP_SHIFTED
+#undef LOG_SOFTMAX
+#undef FORM
+#undef AX_EXP_IN_T
+#undef AX_ADD
+#undef AX_STORE_E
+
+#define T double
+#define SFX f64
+#define AX_ADD(s, c, v) ax_add2(&(s), &(c), (v))
+#define AX_STORE_E 0
+#define AX_EXP_IN_T(op) ((op) <= ACT_AX_LOGSUMEXP)
+#define EXP_SHIFTED(x, ms) ax_exp_shift_d(x, ms)
+#define LOG_SOFTMAX(x, ms, lg) ax_lsm_d(x, ms, lg)
+#define FORM(op, kind) act_##op##_##kind##_wd
+#include "axis_t.h"
+#undef T
+#undef SFX
+#undef EXP_SHIFTED
+#undef LOG_SOFTMAX
+#undef FORM
+#undef AX_EXP_IN_T
+#undef AX_ADD
+#undef AX_STORE_E
+
+/* ---- the dtype-dispatching entry points of this target ---- */
+#define AXN_(n, i) act_ax_##n##_##i
+#define AXN(n, i) AXN_(n, i)
+#define AXT(n, s) AXN(n##_##s, ACT_ISA)
+
+static int AXN(softmax, ACT_ISA)(int op, int dt, const void *x, const void *x2,
+                                 const unsigned char *mk, void *y, ptrdiff_t outer, ptrdiff_t L,
+                                 ptrdiff_t inner)
+{
+    if (dt == ACT_F32)
+        return AXT(softmax, f32)(op, x, x2, mk, y, outer, L, inner);
+    return AXT(softmax, f64)(op, x, x2, mk, y, outer, L, inner);
+}
+static void AXN(glu, ACT_ISA)(int op, int dt, const void *a, const void *b, ptrdiff_t istride,
+                              void *y, ptrdiff_t outer, ptrdiff_t n)
+{
+    if (dt == ACT_F32)
+        AXT(glu, f32)(op, a, b, istride, y, NULL, NULL, NULL, 0, outer, n);
+    else
+        AXT(glu, f64)(op, a, b, istride, y, NULL, NULL, NULL, 0, outer, n);
+}
+static void AXN(glu_grad, ACT_ISA)(int op, int dt, const void *dy, const void *a, const void *b,
+                                   ptrdiff_t istride, void *da, void *db, ptrdiff_t ostride,
+                                   ptrdiff_t outer, ptrdiff_t n)
+{
+    if (dt == ACT_F32)
+        AXT(glu, f32)(op, a, b, istride, NULL, dy, da, db, ostride, outer, n);
+    else
+        AXT(glu, f64)(op, a, b, istride, NULL, dy, da, db, ostride, outer, n);
+}
+static void AXN(maxout, ACT_ISA)(int dt, const void *x, void *y, ptrdiff_t outer, ptrdiff_t G,
+                                 ptrdiff_t pool, ptrdiff_t inner)
+{
+    if (dt == ACT_F32)
+        AXT(maxout, f32)(x, y, NULL, NULL, outer, G, pool, inner);
+    else
+        AXT(maxout, f64)(x, y, NULL, NULL, outer, G, pool, inner);
+}
+static void AXN(maxout_grad, ACT_ISA)(int dt, const void *dy, const void *x, void *dx,
+                                      ptrdiff_t outer, ptrdiff_t G, ptrdiff_t pool,
+                                      ptrdiff_t inner)
+{
+    if (dt == ACT_F32)
+        AXT(maxout, f32)(x, NULL, dy, dx, outer, G, pool, inner);
+    else
+        AXT(maxout, f64)(x, NULL, dy, dx, outer, G, pool, inner);
+}
+
+#define AX_TABLE_(i) act_axis_table_##i
+#define AX_TABLE(i) AX_TABLE_(i)
+const act_axis_fns AX_TABLE(ACT_ISA) = {
+    AXN(softmax, ACT_ISA), AXN(glu, ACT_ISA), AXN(glu_grad, ACT_ISA), AXN(maxout, ACT_ISA),
+    AXN(maxout_grad, ACT_ISA),
+};

@@ -1,0 +1,529 @@
+/* Axis-activation kernels for one storage type: a template, included by axis.c once for float
+ * and once for double (T, SFX, the T-specific helpers below).  See axis.c for the reduction
+ * order every kernel shares, which is what makes the results independent of thread count and
+ * memory layout. */
+#ifndef T
+#error "axis_t.h is a template: include it from axis.c"
+#endif
+
+#define AXF_(n, s, i) act_ax_##n##_##s##_##i
+#define AXF(n, s, i) AXF_(n, s, i)
+#define F(n) AXF(n, SFX, ACT_ISA)
+
+/* max of a contiguous run (masked-out entries as -inf), NaN if any entry is NaN.  The order of
+ * a max does not change its value (-0/+0 aside, which ax_norm_max folds), so an OpenMP simd
+ * reduction may reorder it: gcc does not vectorise the NaN-keeping select chain otherwise. */
+static inline T F(rowmax)(const T *x, const unsigned char *mk, ptrdiff_t n)
+{
+    T m = -INFINITY;
+    int nan = 0;
+    if (mk) {
+#pragma omp simd reduction(max : m) reduction(| : nan)
+        for (ptrdiff_t i = 0; i < n; i++) {
+            T v = mk[i] ? x[i] : (T)-INFINITY;
+            m = v > m ? v : m;
+            nan |= v != v;
+        }
+    }
+    else {
+#pragma omp simd reduction(max : m) reduction(| : nan)
+        for (ptrdiff_t i = 0; i < n; i++) {
+            T v = x[i];
+            m = v > m ? v : m;
+            nan |= v != v;
+        }
+    }
+    return nan ? (T)NAN : m;
+}
+
+/* ---------------------------------------------------------------- softmax family, pass A
+ * One block of n <= AX_B contiguous elements: block max m (NaN sticky) and
+ * s = sum e^(x - ms), ms = m normalised (+0 for -0, 0 for -inf), in double, element i going
+ * to lane i % AX_K, lanes added in a fixed tree.  Gradients: m = 0, s = sum of the terms. */
+AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
+                             ptrdiff_t n, double *mout, double *sout, double *cout)
+{
+    ptrdiff_t ones = 0;
+    double acc[AX_K], comp[AX_K], e[AX_CH];
+    T et[AX_CH];
+    for (int k = 0; k < AX_K; k++) acc[k] = comp[k] = 0.0;
+    double ms = 0.0, m = 0.0;
+    if (op <= ACT_AX_LOGSUMEXP) {
+        T mt = F(rowmax)(x, mk, n);
+        m = (double)mt;
+        ms = ax_norm_max(m);
+    }
+    for (ptrdiff_t c = 0; c < n; c += AX_CH) {
+        ptrdiff_t cn = n - c < AX_CH ? n - c : AX_CH;
+        const T *xc = x + c;
+        if (AX_EXP_IN_T(op)) {
+            /* float32 softmax keeps e^(x - m_b) in y: pass B only rescales it */
+            T *ec = (op == ACT_AX_SOFTMAX && AX_STORE_E) ? y + c : et;
+            const T mst = (T)ms;
+            if (mk) {
+                const unsigned char *mc = mk + c;
+                for (ptrdiff_t j = 0; j < cn; j++) {
+                    T v = mc[j] ? xc[j] : (T)-INFINITY;
+                    ec[j] = EXP_SHIFTED(v, mst);
+                }
+            }
+            else
+                for (ptrdiff_t j = 0; j < cn; j++) ec[j] = EXP_SHIFTED(xc[j], mst);
+            for (ptrdiff_t j = 0; j < cn; j++) e[j] = (double)ec[j];
+        }
+        else if (op == ACT_AX_LOGSUMEXP) /* float32: shift and exp in double */
+            for (ptrdiff_t j = 0; j < cn; j++) e[j] = act_exp((double)xc[j] - ms);
+        else if (op == ACT_AX_SOFTMAX_GRAD) {
+            const T *dc = x2 + c;
+            for (ptrdiff_t j = 0; j < cn; j++) e[j] = (double)xc[j] * (double)dc[j];
+        }
+        else {
+            const T *dc = x2 + c;
+            for (ptrdiff_t j = 0; j < cn; j++) e[j] = (double)dc[j];
+        }
+        if (op <= ACT_AX_LOGSUMEXP) {
+            /* terms equal to 1 (the max, e^0) are counted, not summed: see ax_combine */
+#pragma omp simd reduction(+ : ones)
+            for (ptrdiff_t j = 0; j < cn; j++) {
+                int one = e[j] == 1.0;
+                ones += one;
+                e[j] -= one ? 1.0 : 0.0;
+            }
+        }
+        /* AX_CH is a multiple of AX_K, so element c + j goes to lane j % AX_K */
+        ptrdiff_t j = 0;
+        for (; j + AX_K <= cn; j += AX_K)
+            for (int k = 0; k < AX_K; k++) AX_ADD(acc[k], comp[k], e[j + k]);
+        for (; j < cn; j++) AX_ADD(acc[j % AX_K], comp[j % AX_K], e[j]);
+    }
+    for (int k = 0; k < AX_K; k++) acc[k] += comp[k];
+    *mout = m;
+    *sout = ax_tree(acc);
+    *cout = (double)ones;
+}
+
+/* Pass A over columns: n <= AX_B rows of J <= AX_J contiguous columns (row stride `inner`),
+ * each column with exactly the arithmetic of blk_a on a contiguous row. */
+AX_FLAT static void F(col_a)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
+                             ptrdiff_t inner, ptrdiff_t n, ptrdiff_t J, double *mout,
+                             double *sout, double *cout)
+{
+    double acc[AX_K][AX_J], comp[AX_K][AX_J], ms[AX_J], ones[AX_J];
+    for (ptrdiff_t j = 0; j < J; j++) ones[j] = 0.0;
+    T mst[AX_J], et[AX_J];
+    for (int k = 0; k < AX_K; k++)
+        for (ptrdiff_t j = 0; j < J; j++) acc[k][j] = comp[k][j] = 0.0;
+    if (op <= ACT_AX_LOGSUMEXP) {
+        T mv[AX_J];
+        for (ptrdiff_t j = 0; j < J; j++) mv[j] = -INFINITY;
+        for (ptrdiff_t l = 0; l < n; l++) {
+            const T *xr = x + l * inner;
+            if (mk) {
+                const unsigned char *mr = mk + l * inner;
+                for (ptrdiff_t j = 0; j < J; j++) {
+                    T v = mr[j] ? xr[j] : (T)-INFINITY;
+                    mv[j] = AX_MAX(v, mv[j]);
+                }
+            }
+            else
+                for (ptrdiff_t j = 0; j < J; j++) {
+                    T v = xr[j];
+                    mv[j] = AX_MAX(v, mv[j]);
+                }
+        }
+        for (ptrdiff_t j = 0; j < J; j++) {
+            mout[j] = (double)mv[j];
+            ms[j] = ax_norm_max(mout[j]);
+            mst[j] = (T)ms[j];
+        }
+    }
+    else
+        for (ptrdiff_t j = 0; j < J; j++) mout[j] = ms[j] = 0.0, mst[j] = 0;
+    for (ptrdiff_t l = 0; l < n; l++) {
+        double *a = acc[l % AX_K], *cp = comp[l % AX_K];
+        (void)cp; /* unused where AX_ADD is a plain add */
+        const T *xr = x + l * inner;
+        if (AX_EXP_IN_T(op)) {
+            T *ec = (op == ACT_AX_SOFTMAX && AX_STORE_E) ? y + l * inner : et;
+            if (mk) {
+                const unsigned char *mr = mk + l * inner;
+                for (ptrdiff_t j = 0; j < J; j++) {
+                    T v = mr[j] ? xr[j] : (T)-INFINITY;
+                    ec[j] = EXP_SHIFTED(v, mst[j]);
+                }
+            }
+            else
+                for (ptrdiff_t j = 0; j < J; j++) ec[j] = EXP_SHIFTED(xr[j], mst[j]);
+            for (ptrdiff_t j = 0; j < J; j++) {
+                double t = (double)ec[j], one = t == 1.0 ? 1.0 : 0.0;
+                ones[j] += one;
+                AX_ADD(a[j], cp[j], t - one);
+            }
+        }
+        else if (op == ACT_AX_LOGSUMEXP)
+            for (ptrdiff_t j = 0; j < J; j++) {
+                double t = act_exp((double)xr[j] - ms[j]), one = t == 1.0 ? 1.0 : 0.0;
+                ones[j] += one;
+                AX_ADD(a[j], cp[j], t - one);
+            }
+        else if (op == ACT_AX_SOFTMAX_GRAD) {
+            const T *dr = x2 + l * inner;
+            for (ptrdiff_t j = 0; j < J; j++) AX_ADD(a[j], cp[j], (double)xr[j] * (double)dr[j]);
+        }
+        else {
+            const T *dr = x2 + l * inner;
+            for (ptrdiff_t j = 0; j < J; j++) AX_ADD(a[j], cp[j], (double)dr[j]);
+        }
+    }
+    for (ptrdiff_t j = 0; j < J; j++) {
+        double t[AX_K];
+        for (int k = 0; k < AX_K; k++) t[k] = acc[k][j] + comp[k][j];
+        sout[j] = ax_tree(t);
+        cout[j] = ones[j];
+    }
+}
+
+/* ---------------------------------------------------------------- pass B: the outputs
+ * One contiguous run of n elements sharing the row statistics st (see ax_stats). */
+AX_FLAT static void F(run_b)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
+                             ptrdiff_t n, const ax_stats *st, double mb)
+{
+    if (op == ACT_AX_SOFTMAX && AX_STORE_E) { /* y holds e^(x - m_b) from pass A */
+        const T c = (T)ax_block_scale(mb, st);
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = y[i] * c;
+    }
+    else if (op == ACT_AX_SOFTMAX) { /* e^(x - M) / S */
+        const T ms = (T)st->ms, S = (T)st->s;
+        if (S == 0)
+            for (ptrdiff_t i = 0; i < n; i++) y[i] = 0;
+        else if (mk)
+            for (ptrdiff_t i = 0; i < n; i++) {
+                T e = EXP_SHIFTED(x[i], ms) / S;
+                y[i] = mk[i] ? e : (T)0;
+            }
+        else
+            for (ptrdiff_t i = 0; i < n; i++) y[i] = EXP_SHIFTED(x[i], ms) / S;
+    }
+    else if (op == ACT_AX_LOG_SOFTMAX) {
+        const double ms = st->ms, lg = st->lg;
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = LOG_SOFTMAX(x[i], ms, lg);
+    }
+    else if (op == ACT_AX_SOFTMAX_GRAD) {
+        const double s = st->s; /* x = y, x2 = dy: dx = y (dy - s) */
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = (T)((double)x[i] * ((double)x2[i] - s));
+    }
+    else { /* log_softmax_grad: dx = dy - e^y s */
+        const double s = st->s;
+        for (ptrdiff_t i = 0; i < n; i++)
+            y[i] = (T)((double)x2[i] - act_exp((double)x[i]) * s);
+    }
+}
+
+/* the same over J columns of n rows (row stride inner), column j with statistics st[j] */
+AX_FLAT static void F(col_b)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
+                             ptrdiff_t inner, ptrdiff_t L, ptrdiff_t J, const ax_stats *st,
+                             const double *mb)
+{
+    T c[AX_J], ms[AX_J], S[AX_J];
+    for (ptrdiff_t j = 0; j < J; j++) {
+        ms[j] = (T)st[j].ms;
+        S[j] = st[j].s == 0 ? (T)INFINITY : (T)st[j].s; /* e / inf = 0 for an empty row */
+    }
+    double msd[AX_J], lg[AX_J], s[AX_J];
+    for (ptrdiff_t j = 0; j < J; j++) msd[j] = st[j].ms, lg[j] = st[j].lg, s[j] = st[j].s;
+    for (ptrdiff_t l = 0; l < L; l++) {
+        const T *xr = x + l * inner;
+        T *yr = y + l * inner;
+        if (op == ACT_AX_SOFTMAX && !AX_STORE_E) {
+            if (mk) {
+                const unsigned char *mr = mk + l * inner;
+                for (ptrdiff_t j = 0; j < J; j++) {
+                    T e = EXP_SHIFTED(xr[j], ms[j]) / S[j];
+                    yr[j] = mr[j] ? e : (T)0;
+                }
+            }
+            else
+                for (ptrdiff_t j = 0; j < J; j++) yr[j] = EXP_SHIFTED(xr[j], ms[j]) / S[j];
+        }
+        else if (op == ACT_AX_SOFTMAX) {
+            if (l % AX_B == 0) /* a new block: its scale per column */
+                for (ptrdiff_t j = 0; j < J; j++)
+                    c[j] = (T)ax_block_scale(mb[(l / AX_B) * AX_J + j], &st[j]);
+            for (ptrdiff_t j = 0; j < J; j++) yr[j] = yr[j] * c[j];
+        }
+        else if (op == ACT_AX_LOG_SOFTMAX)
+            for (ptrdiff_t j = 0; j < J; j++) yr[j] = LOG_SOFTMAX(xr[j], msd[j], lg[j]);
+        else if (op == ACT_AX_SOFTMAX_GRAD) {
+            const T *dr = x2 + l * inner;
+            for (ptrdiff_t j = 0; j < J; j++)
+                yr[j] = (T)((double)xr[j] * ((double)dr[j] - s[j]));
+        }
+        else {
+            const T *dr = x2 + l * inner;
+            for (ptrdiff_t j = 0; j < J; j++)
+                yr[j] = (T)((double)dr[j] - act_exp((double)xr[j]) * s[j]);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- softmax-family driver */
+static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
+                       ptrdiff_t outer, ptrdiff_t L, ptrdiff_t inner)
+{
+    const ptrdiff_t nb = (L + AX_B - 1) / AX_B;
+    const int reduce_only = op == ACT_AX_LOGSUMEXP;
+    int nt = act_threads_for(outer * L * inner);
+    if (inner == 1) {
+        /* Few long rows: every (row, block) pair is a task, so one row of 2^22 uses all
+         * threads; the per-block results are combined in block order afterwards. */
+        int split = nt > 1 && outer < 4 * nt && nb > 1;
+        double *mb = (double *)malloc(sizeof(double) * 3 * (size_t)(outer * nb + 1));
+        ax_stats *st = (ax_stats *)malloc(sizeof(ax_stats) * (size_t)(outer + 1));
+        if (!mb || !st) {
+            free(mb), free(st);
+            return -1;
+        }
+        double *sb = mb + outer * nb, *cb = sb + outer * nb;
+        if (split) {
+            ptrdiff_t ntask = outer * nb;
+#pragma omp parallel num_threads(nt)
+            {
+#pragma omp for schedule(static)
+                for (ptrdiff_t t = 0; t < ntask; t++) {
+                    ptrdiff_t o = t / nb, b = t % nb, lo = b * AX_B;
+                    ptrdiff_t n = L - lo < AX_B ? L - lo : AX_B;
+                    ptrdiff_t off = o * L + lo;
+                    F(blk_a)(op, x + off, x2 ? x2 + off : NULL, mk ? mk + off : NULL,
+                             reduce_only ? NULL : y + off, n, mb + t, sb + t, cb + t);
+                }
+#pragma omp for schedule(static)
+                for (ptrdiff_t o = 0; o < outer; o++)
+                    ax_combine(op, mb + o * nb, sb + o * nb, cb + o * nb, nb, &st[o]);
+                if (!reduce_only) {
+#pragma omp for schedule(static)
+                    for (ptrdiff_t t = 0; t < ntask; t++) {
+                        ptrdiff_t o = t / nb, b = t % nb, lo = b * AX_B;
+                        ptrdiff_t n = L - lo < AX_B ? L - lo : AX_B;
+                        ptrdiff_t off = o * L + lo;
+                        F(run_b)(op, x + off, x2 ? x2 + off : NULL, mk ? mk + off : NULL,
+                                 y + off, n, &st[o], mb[t]);
+                    }
+                }
+            }
+        }
+        else {
+            /* One row per task, pass B right after pass A: a row under ~256 KB is read from
+             * memory once and re-read from cache. */
+#pragma omp parallel for schedule(static) num_threads(nt)
+            for (ptrdiff_t o = 0; o < outer; o++) {
+                const T *xr = x + o * L, *x2r = x2 ? x2 + o * L : NULL;
+                const unsigned char *mr = mk ? mk + o * L : NULL;
+                for (ptrdiff_t b = 0; b < nb; b++) {
+                    ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
+                    F(blk_a)(op, xr + lo, x2r ? x2r + lo : NULL, mr ? mr + lo : NULL,
+                             reduce_only ? NULL : y + o * L + lo, n, mb + o * nb + b,
+                             sb + o * nb + b, cb + o * nb + b);
+                }
+                ax_combine(op, mb + o * nb, sb + o * nb, cb + o * nb, nb, &st[o]);
+                if (!reduce_only)
+                    for (ptrdiff_t b = 0; b < nb; b++) {
+                        ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
+                        F(run_b)(op, xr + lo, x2r ? x2r + lo : NULL, mr ? mr + lo : NULL,
+                                 y + o * L + lo, n, &st[o], mb[o * nb + b]);
+                    }
+            }
+        }
+        if (reduce_only)
+            for (ptrdiff_t o = 0; o < outer; o++) y[o] = (T)st[o].lse;
+        free(mb), free(st);
+        return 0;
+    }
+    /* inner > 1: a task is AX_J adjacent columns of one outer slab, vectorised across them */
+    const ptrdiff_t ncb = (inner + AX_J - 1) / AX_J, ntask = outer * ncb;
+    if (ntask < nt) nt = (int)ntask;
+    int fail = 0;
+#pragma omp parallel num_threads(nt) reduction(| : fail)
+    {
+        double *mb = (double *)malloc(sizeof(double) * 3 * (size_t)(nb * AX_J + 1));
+        ax_stats st[AX_J];
+        if (!mb) fail = 1;
+#pragma omp for schedule(static)
+        for (ptrdiff_t t = 0; t < ntask; t++) {
+            if (!mb) continue;
+            double *sb = mb + nb * AX_J, *cb = sb + nb * AX_J;
+            ptrdiff_t o = t / ncb, j0 = (t % ncb) * AX_J;
+            ptrdiff_t J = inner - j0 < AX_J ? inner - j0 : AX_J;
+            ptrdiff_t base = o * L * inner + j0;
+            for (ptrdiff_t b = 0; b < nb; b++) {
+                ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
+                ptrdiff_t off = base + lo * inner;
+                F(col_a)(op, x + off, x2 ? x2 + off : NULL, mk ? mk + off : NULL,
+                         reduce_only ? NULL : y + off, inner, n, J, mb + b * AX_J,
+                         sb + b * AX_J, cb + b * AX_J);
+            }
+            for (ptrdiff_t j = 0; j < J; j++)
+                ax_combine_strided(op, mb + j, sb + j, cb + j, nb, AX_J, &st[j]);
+            if (reduce_only)
+                for (ptrdiff_t j = 0; j < J; j++) y[o * inner + j0 + j] = (T)st[j].lse;
+            else
+                F(col_b)(op, x + base, x2 ? x2 + base : NULL, mk ? mk + base : NULL, y + base,
+                         inner, L, J, st, mb);
+        }
+        free(mb);
+    }
+    return fail ? -1 : 0;
+}
+
+/* ---------------------------------------------------------------- GLU family */
+AX_FLAT static void F(glu_seg)(int op, const T *a, const T *b, T *y, ptrdiff_t n)
+{
+    switch (op) {
+    case ACT_GLU:
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = a[i] * FORM(sigmoid, fwd)(b[i], 0, 0);
+        break;
+    case ACT_SWIGLU:
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = FORM(silu, fwd)(a[i], 0, 0) * b[i];
+        break;
+    case ACT_GEGLU:
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = FORM(gelu, fwd)(a[i], 0, 0) * b[i];
+        break;
+    case ACT_GEGLU_TANH:
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = FORM(gelu_tanh, fwd)(a[i], 0, 0) * b[i];
+        break;
+    default: /* ACT_REGLU */
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = FORM(relu, fwd)(a[i], 0, 0) * b[i];
+        break;
+    }
+}
+
+/* da = dy * df/da, db = dy * df/db; the _grad formulas take the upstream factor first */
+AX_FLAT static void F(glu_grad_seg)(int op, const T *dy, const T *a, const T *b, T *da, T *db,
+                            ptrdiff_t n)
+{
+    switch (op) {
+    case ACT_GLU: /* a s(b): da = dy s(b), db = (dy a) s'(b) */
+        for (ptrdiff_t i = 0; i < n; i++) {
+            T g = dy[i], av = a[i], bv = b[i];
+            da[i] = g * FORM(sigmoid, fwd)(bv, 0, 0);
+            db[i] = FORM(sigmoid, grad)(g * av, bv, 0, 0);
+        }
+        break;
+    case ACT_SWIGLU:
+        for (ptrdiff_t i = 0; i < n; i++) {
+            T g = dy[i], av = a[i], bv = b[i];
+            da[i] = FORM(silu, grad)(g * bv, av, 0, 0);
+            db[i] = g * FORM(silu, fwd)(av, 0, 0);
+        }
+        break;
+    case ACT_GEGLU:
+        for (ptrdiff_t i = 0; i < n; i++) {
+            T g = dy[i], av = a[i], bv = b[i];
+            da[i] = FORM(gelu, grad)(g * bv, av, 0, 0);
+            db[i] = g * FORM(gelu, fwd)(av, 0, 0);
+        }
+        break;
+    case ACT_GEGLU_TANH:
+        for (ptrdiff_t i = 0; i < n; i++) {
+            T g = dy[i], av = a[i], bv = b[i];
+            da[i] = FORM(gelu_tanh, grad)(g * bv, av, 0, 0);
+            db[i] = g * FORM(gelu_tanh, fwd)(av, 0, 0);
+        }
+        break;
+    default:
+        for (ptrdiff_t i = 0; i < n; i++) {
+            T g = dy[i], av = a[i], bv = b[i];
+            da[i] = FORM(relu, grad)(g * bv, av, 0, 0);
+            db[i] = g * FORM(relu, fwd)(av, 0, 0);
+        }
+        break;
+    }
+}
+
+/* The flat range [0, outer*n) is cut into per-thread chunks of whole 64-element runs (rows
+ * are walked piecewise), so a single long pair of halves is split as well as many short. */
+static void F(glu)(int op, const T *a, const T *b, ptrdiff_t istride, T *y, const T *dy,
+                   T *da, T *db, ptrdiff_t ostride, ptrdiff_t outer, ptrdiff_t n)
+{
+    ptrdiff_t total = outer * n;
+    int nt = act_threads_for(total);
+#pragma omp parallel num_threads(nt)
+    {
+        ptrdiff_t lo = 0, hi = total;
+#ifdef _OPENMP
+        ptrdiff_t T_ = omp_get_num_threads(), t = omp_get_thread_num();
+        ptrdiff_t chunk = ((total + T_ - 1) / T_ + 63) & ~(ptrdiff_t)63;
+        lo = t * chunk < total ? t * chunk : total;
+        hi = lo + chunk < total ? lo + chunk : total;
+#endif
+        while (lo < hi) {
+            ptrdiff_t o = lo / n, i = lo % n, m = n - i < hi - lo ? n - i : hi - lo;
+            const T *ar = a + o * istride + i, *br = b + o * istride + i;
+            if (dy)
+                F(glu_grad_seg)(op, dy + o * n + i, ar, br, da + o * ostride + i,
+                                db + o * ostride + i, m);
+            else
+                F(glu_seg)(op, ar, br, y + o * n + i, m);
+            lo += m;
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- maxout
+ * max over each group of `pool` consecutive channels; the first maximum wins ties, and a NaN
+ * anywhere in a group wins (the first NaN): take v when v > best, or v is NaN and best not. */
+#define AX_TAKE(v, best) ((v) > (best) || ((v) != (v) && (best) == (best)))
+static void F(maxout)(const T *x, T *y, const T *dy, T *dx, ptrdiff_t outer, ptrdiff_t G,
+                      ptrdiff_t pool, ptrdiff_t inner)
+{
+    ptrdiff_t ng = outer * G;
+    int nt = act_threads_for(ng * pool * inner);
+    if (inner == 1) {
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (ptrdiff_t q = 0; q < ng; q++) {
+            const T *xg = x + q * pool;
+            T best = xg[0];
+            ptrdiff_t bi = 0;
+            for (ptrdiff_t p = 1; p < pool; p++) {
+                int take = AX_TAKE(xg[p], best);
+                best = take ? xg[p] : best;
+                bi = take ? p : bi;
+            }
+            if (dx)
+                for (ptrdiff_t p = 0; p < pool; p++) dx[q * pool + p] = p == bi ? dy[q] : (T)0;
+            else
+                y[q] = best;
+        }
+        return;
+    }
+#pragma omp parallel for schedule(static) num_threads(nt)
+    for (ptrdiff_t q = 0; q < ng; q++) {
+        T best[AX_J];
+        int bi[AX_J];
+        for (ptrdiff_t j0 = 0; j0 < inner; j0 += AX_J) {
+            ptrdiff_t J = inner - j0 < AX_J ? inner - j0 : AX_J;
+            const T *x0 = x + q * pool * inner + j0;
+            for (ptrdiff_t j = 0; j < J; j++) best[j] = x0[j], bi[j] = 0;
+            for (ptrdiff_t p = 1; p < pool; p++) {
+                const T *xp = x0 + p * inner;
+                for (ptrdiff_t j = 0; j < J; j++) {
+                    int take = AX_TAKE(xp[j], best[j]);
+                    best[j] = take ? xp[j] : best[j];
+                    bi[j] = take ? (int)p : bi[j];
+                }
+            }
+            if (dx) {
+                const T *g = dy + q * inner + j0;
+                for (ptrdiff_t p = 0; p < pool; p++) {
+                    T *dp = dx + (q * pool + p) * inner + j0;
+                    for (ptrdiff_t j = 0; j < J; j++) dp[j] = bi[j] == p ? g[j] : (T)0;
+                }
+            }
+            else
+                for (ptrdiff_t j = 0; j < J; j++) y[q * inner + j0 + j] = best[j];
+        }
+    }
+}
+#undef AX_TAKE
+#undef F
+#undef AXF
+#undef AXF_

@@ -1,0 +1,545 @@
+"""Axis activations (SPEC §3): softmax family, GLU family, maxout, and their gradients.
+
+Oracles: a max-shifted reference in long double (80-bit on x86-64) for the forward values,
+float64 central finite differences for every gradient, and PyTorch autograd when installed.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import actcore
+from actcore import _core
+from actcore._accuracy import ulp_error
+
+LD = np.longdouble
+RNG = np.random.default_rng(20240604)
+
+try:
+    import torch
+except ImportError:  # pragma: no cover - torch is optional
+    torch = None
+needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch not installed")
+
+
+# ---------------------------------------------------------------- references
+def ref_softmax_parts(x, axis, where=None):
+    x = np.asarray(x, dtype=LD)
+    if where is not None:
+        x = np.where(where, x, LD(-np.inf))
+    with np.errstate(all="ignore"):
+        m = np.max(x, axis=axis, keepdims=True)
+        ms = np.where(np.isneginf(m), LD(0), m)
+        e = np.exp(x - ms)
+        s = np.sum(e, axis=axis, keepdims=True)
+    return x, ms, e, s
+
+
+def ref_softmax(x, axis=-1, where=None):
+    _, _, e, s = ref_softmax_parts(x, axis, where)
+    with np.errstate(all="ignore"):
+        return np.where(s == 0, LD(0), e / s)
+
+
+def ref_log_s(x, axis):
+    """log S as log1p(S - 1), S - 1 summed without the max terms' 1s (log S can be 1e-35)."""
+    x, ms, e, s = ref_softmax_parts(x, axis)
+    ones = np.sum(e == 1, axis=axis, keepdims=True)
+    rest = np.sum(np.where(e == 1, LD(0), e), axis=axis, keepdims=True)
+    with np.errstate(all="ignore"):
+        return x, ms, s, np.log1p((ones - 1) + rest)
+
+
+def ref_log_softmax(x, axis=-1):
+    x, ms, s, lg = ref_log_s(x, axis)
+    with np.errstate(all="ignore"):
+        return np.where(s == 0, LD(-np.inf), (x - ms) - lg)
+
+
+def ref_logsumexp(x, axis=-1):
+    _, ms, s, lg = ref_log_s(x, axis)
+    with np.errstate(all="ignore"):
+        return np.squeeze(np.where(s == 0, LD(-np.inf), ms + lg), axis=axis)
+
+
+def ulps(got, ref, dtype):
+    return ulp_error(got, np.asarray(ref, dtype=np.float64), dtype)
+
+
+def data(shape, dtype, scale=3.0):
+    return (RNG.standard_normal(shape) * scale).astype(dtype)
+
+
+SHAPES_AXES = [((7, 33), -1), ((3, 3000), 1), ((2, 2500, 3), 1), ((5, 4, 6), 0), ((1, 70000), -1),
+               ((4, 1), -1), ((2, 3, 130), 2)]
+
+
+# ---------------------------------------------------------------- forward accuracy
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,axis", SHAPES_AXES)
+def test_softmax_accuracy(dtype, shape, axis):
+    x = data(shape, dtype)
+    y = actcore.softmax(x, axis=axis)
+    assert y.dtype == dtype and y.shape == x.shape
+    ref = ref_softmax(x, axis)
+    err = ulps(y, ref, dtype)
+    # "not tiny": outputs below 1e-30 sit near float32's subnormals, where an ULP is no longer
+    # relative; there the absolute error is checked instead
+    big = np.asarray(ref, dtype=np.float64) > 1e-30
+    assert err[big].max() <= 4, err[big].max()
+    assert np.abs(y - np.asarray(ref, np.float64))[~big].max(initial=0) <= 1e-37
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,axis", SHAPES_AXES)
+def test_log_softmax_and_logsumexp_accuracy(dtype, shape, axis):
+    x = data(shape, dtype)
+    y = actcore.log_softmax(x, axis=axis)
+    ref = ref_log_softmax(x, axis)
+    lse_ref = ref_logsumexp(x, axis)
+    # y_i = (x_i - M) - log S: a difference, bounded by 4 ULP of y plus 2 ULP of log S
+    # (|y_i| >= log S for every i, so for float32 this is <= 4 ULP of y outright)
+    _, _, _, lg = ref_log_s(x, axis)
+    tol = 4 * np.spacing(np.abs(np.asarray(ref, dtype)).astype(dtype)).astype(np.float64)
+    tol = tol + 2 * np.spacing(lg.astype(dtype)).astype(np.float64)
+    assert np.all(np.abs(y - np.asarray(ref, np.float64)) <= tol)
+    if dtype == np.float32:
+        assert ulps(y, ref, dtype).max() <= 4
+    z = actcore.logsumexp(x, axis=axis)
+    assert z.shape == lse_ref.shape
+    # float32: rounded once from a double result.  float64: M + log S with M < 0 cancels;
+    # bounded by 4 ULP of the result plus 2 ULP of log S
+    if dtype == np.float32:
+        assert ulps(z, lse_ref, dtype).max() <= 4
+    else:
+        tol = 4 * np.spacing(np.abs(lse_ref).astype(dtype)) + 2 * np.spacing(
+            np.squeeze(lg, axis=axis).astype(dtype))
+        assert np.all(np.abs(z - lse_ref.astype(np.float64)) <= tol)
+    zk = actcore.logsumexp(x, axis=axis, keepdims=True)
+    assert zk.shape == np.expand_dims(z, axis).shape
+    np.testing.assert_array_equal(zk, np.expand_dims(z, axis))
+
+
+def test_extreme_inputs_accuracy():
+    # huge offsets, a dominant entry, values spanning exp's whole range
+    x = np.array([[1e30, 1e30 - 1e24, 0], [-1e4, -1e4 + 1, -1e4 + 2],
+                  [0.0, -80.0, -103.0], [50.0, -50.0, 1e-30]], np.float32)
+    for dt in (np.float32, np.float64):
+        xx = x.astype(dt)
+        y = actcore.softmax(xx)
+        ref = ref_softmax(xx)
+        big = np.asarray(ref, np.float64) > 1e-30
+        assert ulps(y, ref, dt)[big].max() <= 4
+        assert ulps(actcore.logsumexp(xx), ref_logsumexp(xx), dt).max() <= 4
+
+
+# ---------------------------------------------------------------- special values
+def test_special_rows():
+    x = np.array([[-np.inf, -np.inf, -np.inf],  # all -inf
+                  [1.0, np.nan, 2.0],              # NaN: this row only
+                  [1.0, np.inf, 2.0],              # +inf: inf - inf = NaN, as max-shifted NumPy
+                  [0.0, -np.inf, 1.0],             # -inf entry: probability 0
+                  [1.0, 2.0, 3.0]])
+    for dt in (np.float16, np.float32, np.float64):
+        xx = x.astype(dt)
+        y, ly, z = actcore.softmax(xx), actcore.log_softmax(xx), actcore.logsumexp(xx)
+        np.testing.assert_array_equal(y[0], 0)
+        np.testing.assert_array_equal(ly[0], -np.inf)
+        assert z[0] == -np.inf
+        assert np.isnan(y[1]).all() and np.isnan(ly[1]).all() and np.isnan(z[1])
+        assert np.isnan(y[2]).all() and np.isnan(ly[2]).all() and np.isnan(z[2])
+        assert y[3, 1] == 0 and ly[3, 1] == -np.inf and np.isfinite(z[3])
+        assert np.isfinite(y[4]).all() and np.isfinite(y[3]).all()
+        np.testing.assert_allclose(y[4].astype(float), ref_softmax(x[4]).astype(float),
+                                   rtol=2e-3)
+
+
+def test_empty():
+    for shape, axis in [((0, 5), -1), ((5, 0), 0), ((3, 0), -1)]:
+        x = np.zeros(shape, np.float32)
+        assert actcore.softmax(x, axis=axis).shape == shape
+        assert actcore.log_softmax(x, axis=axis).shape == shape
+    z = actcore.logsumexp(np.zeros((3, 0), np.float32))
+    np.testing.assert_array_equal(z, [-np.inf] * 3)
+
+
+def test_where_mask():
+    x = data((6, 50), np.float32)
+    w = RNG.random((6, 50)) < 0.6
+    w[2] = False  # fully masked row
+    y = actcore.softmax(x, where=w)
+    ref = ref_softmax(x, -1, where=w)
+    assert np.all(y[~w] == 0)
+    np.testing.assert_array_equal(y[2], 0)
+    assert ulps(y, ref, np.float32)[w].max() <= 4
+    np.testing.assert_allclose(y.sum(-1)[[0, 1, 3, 4, 5]], 1, rtol=1e-6)
+    # masked-out NaN / inf do not count
+    x2 = x.copy()
+    x2[~w] = np.nan
+    np.testing.assert_array_equal(actcore.softmax(x2, where=w), y)
+    # broadcast mask along a non-last axis
+    wc = RNG.random((6, 1)) < 2
+    np.testing.assert_array_equal(actcore.softmax(x, axis=0, where=wc), actcore.softmax(x, 0))
+    wcol = RNG.random((1, 50)) < 0.5
+    y0 = actcore.softmax(x, axis=0, where=wcol)
+    assert np.all(y0[:, ~wcol[0]] == 0)
+    np.testing.assert_array_equal(y0[:, wcol[0]], actcore.softmax(x[:, wcol[0]], axis=0))
+    with pytest.raises(TypeError, match="where"):
+        actcore.softmax(x, where=w.astype(int))
+    with pytest.raises(ValueError, match="where"):
+        actcore.softmax(x, where=np.ones((3, 3), bool))
+
+
+# ---------------------------------------------------------------- bit-identity
+@pytest.fixture
+def force_threads():
+    old = _core.parallel_min(64)
+    yield
+    _core.parallel_min(old)
+
+
+@pytest.mark.parametrize("shape,axis", [((1, 1 << 20), -1), ((300, 1500), -1), ((40, 3000, 5), 1),
+                                        ((2, 5000), -1)])
+def test_bits_independent_of_threads(force_threads, shape, axis):
+    x = data(shape, np.float32)
+    w = RNG.random(shape) < 0.9
+    fns = [lambda v: actcore.softmax(v, axis=axis), lambda v: actcore.log_softmax(v, axis=axis),
+           lambda v: actcore.logsumexp(v, axis=axis),
+           lambda v: actcore.softmax(v, axis=axis, where=w),
+           lambda v: actcore.softmax_grad(v, v * 0.5, axis=axis)]
+    for f in fns:
+        with actcore.num_threads(1):
+            a = f(x)
+        with actcore.num_threads(2):
+            b = f(x)
+        np.testing.assert_array_equal(a.view(np.int32), b.view(np.int32))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bits_independent_of_layout(dtype):
+    x = data((37, 2100), dtype)
+    for f in (actcore.softmax, actcore.log_softmax, actcore.logsumexp):
+        ref = f(x)
+        big = np.zeros((37, 4200), dtype)
+        big[:, ::2] = x
+        np.testing.assert_array_equal(f(big[:, ::2]), ref)        # strided
+        np.testing.assert_array_equal(f(np.asfortranarray(x)), ref)
+        # the same rows reduced along a non-last axis: same arithmetic, same bits
+        np.testing.assert_array_equal(f(np.ascontiguousarray(x.T), axis=0), ref.T)
+        np.testing.assert_array_equal(f(x[::-1])[::-1], ref)       # negative stride
+
+
+# ---------------------------------------------------------------- dtypes, out=, errors
+def test_float16_and_int():
+    x = data((4, 40), np.float16)
+    y = actcore.softmax(x)
+    assert y.dtype == np.float16
+    np.testing.assert_array_equal(y, actcore.softmax(x.astype(np.float32)).astype(np.float16))
+    assert actcore.logsumexp(x).dtype == np.float16
+    xi = np.arange(12).reshape(3, 4)
+    assert actcore.softmax(xi).dtype == np.float64
+    with pytest.raises(TypeError, match="softmax.*complex"):
+        actcore.softmax(np.ones(3, complex))
+
+
+def test_out_and_in_place():
+    x = data((8, 3000), np.float32)
+    ref = actcore.softmax(x)
+    out = np.empty_like(x)
+    assert actcore.softmax(x, out=out) is out
+    np.testing.assert_array_equal(out, ref)
+    xc = x.copy()
+    actcore.softmax(xc, out=xc)
+    np.testing.assert_array_equal(xc, ref)
+    xc = x.copy()
+    actcore.log_softmax(xc, out=xc)
+    np.testing.assert_array_equal(xc, actcore.log_softmax(x))
+    # out of another dtype / layout / overlapping a shifted view
+    o64 = np.empty(x.shape)
+    actcore.softmax(x, out=o64)
+    np.testing.assert_array_equal(o64, ref)
+    of = np.empty(x.shape, np.float32, order="F")
+    actcore.softmax(x, out=of)
+    np.testing.assert_array_equal(of, ref)
+    buf = np.concatenate([x.ravel(), np.zeros(1, np.float32)])
+    actcore.softmax(buf[:-1].reshape(x.shape), out=buf[1:].reshape(x.shape))
+    np.testing.assert_array_equal(buf[1:].reshape(x.shape), ref)
+    z = np.empty(8, np.float32)
+    actcore.logsumexp(x, out=z)
+    np.testing.assert_array_equal(z, actcore.logsumexp(x))
+
+
+def test_errors_write_nothing():
+    x = data((4, 6), np.float32)
+    out = np.full((4, 6), 7.0, np.float32)
+    for bad in (dict(axis=2), dict(axis=1.0), dict(where=np.ones((5, 6), bool))):
+        with pytest.raises(ValueError):
+            actcore.softmax(x, out=out, **bad)
+    with pytest.raises(ValueError, match="out has shape"):
+        actcore.softmax(x, out=np.empty((4, 5), np.float32))
+    with pytest.raises(TypeError, match="cast"):
+        actcore.softmax(x, out=np.empty((4, 6), np.int32))
+    with pytest.raises(ValueError, match="axis"):
+        actcore.logsumexp(np.float32(1.0))
+    assert np.all(out == 7)
+
+
+# ---------------------------------------------------------------- gradients
+def fd_grad(f, x, dy, h=1e-6):
+    """Central differences of sum(dy * f(x)) at float64 x."""
+    g = np.empty_like(x)
+    flat, gf = x.reshape(-1), g.reshape(-1)
+    for i in range(flat.size):
+        old = flat[i]
+        flat[i] = old + h
+        up = np.sum(dy * f(x))
+        flat[i] = old - h
+        dn = np.sum(dy * f(x))
+        flat[i] = old
+        gf[i] = (up - dn) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize("axis", [-1, 0, 1])
+def test_softmax_family_grads_fd(axis):
+    x = data((3, 5, 4), np.float64, 1.5)
+    y = actcore.softmax(x, axis=axis)
+    dy = data(x.shape, np.float64, 1.0)
+    np.testing.assert_allclose(actcore.softmax_grad(dy, y, axis=axis),
+                               fd_grad(lambda v: actcore.softmax(v, axis=axis), x, dy),
+                               atol=1e-8)
+    ly = actcore.log_softmax(x, axis=axis)
+    np.testing.assert_allclose(actcore.log_softmax_grad(dy, ly, axis=axis),
+                               fd_grad(lambda v: actcore.log_softmax(v, axis=axis), x, dy),
+                               atol=1e-8)
+    dz = data(actcore.logsumexp(x, axis=axis).shape, np.float64, 1.0)
+    np.testing.assert_allclose(actcore.logsumexp_grad(dz, x, axis=axis),
+                               fd_grad(lambda v: actcore.logsumexp(v, axis=axis), x, dz),
+                               atol=1e-8)
+    dzk = np.expand_dims(dz, axis)
+    np.testing.assert_array_equal(actcore.logsumexp_grad(dzk, x, axis=axis, keepdims=True),
+                                  actcore.logsumexp_grad(dz, x, axis=axis))
+    with pytest.raises(ValueError, match="dy"):
+        actcore.logsumexp_grad(dzk, x, axis=axis)
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_family_vs_torch(dtype):
+    x = data((6, 300), dtype)
+    dy = data(x.shape, dtype, 1.0)
+    tx = torch.tensor(x, requires_grad=True)
+    for ours, theirs, ours_grad, from_y in [
+            (actcore.softmax, torch.softmax, actcore.softmax_grad, True),
+            (actcore.log_softmax, torch.log_softmax, actcore.log_softmax_grad, True)]:
+        ty = theirs(tx, -1)
+        (g,) = torch.autograd.grad(ty, tx, torch.tensor(dy))
+        y = ours(x)
+        tol = dict(rtol=1e-5, atol=1e-7) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(y, ty.detach().numpy(), **tol)
+        np.testing.assert_allclose(ours_grad(dy, y), g.numpy(), rtol=1e-4 if dtype ==
+                                   np.float32 else 1e-10, atol=1e-6 if dtype == np.float32
+                                   else 1e-13)
+    tz = torch.logsumexp(tx, -1)
+    dz = data(tz.shape, dtype, 1.0)
+    (g,) = torch.autograd.grad(tz, tx, torch.tensor(dz))
+    np.testing.assert_allclose(actcore.logsumexp(x), tz.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(actcore.logsumexp_grad(dz, x), g.numpy(), rtol=1e-5, atol=1e-7)
+
+
+# ---------------------------------------------------------------- GLU family
+def _sig(v):
+    return 1 / (1 + np.exp(-v))
+
+
+def _gelu(v, approximate="none"):
+    from scipy.special import erf
+    if approximate == "tanh":
+        return 0.5 * v * (1 + np.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v ** 3)))
+    return 0.5 * v * (1 + erf(v / math.sqrt(2)))
+
+
+GLU_REF = {
+    "glu": lambda a, b: a * _sig(b),
+    "swiglu": lambda a, b: a * _sig(a) * b,
+    "geglu": lambda a, b: _gelu(a) * b,
+    "reglu": lambda a, b: np.maximum(a, 0) * b,
+}
+
+
+@pytest.mark.parametrize("name", list(GLU_REF))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,axis", [((4, 10), -1), ((6, 3, 5), 0), ((2, 8, 7), 1)])
+def test_glu_family_forward(name, dtype, shape, axis):
+    f = getattr(actcore, name)
+    x = data(shape, dtype, 2.0)
+    a, b = np.split(x.astype(np.float64), 2, axis=axis)
+    ref = GLU_REF[name](a, b)
+    y = f(x, axis=axis)
+    assert y.dtype == dtype and y.shape == ref.shape
+    tol = 1e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(y, ref, rtol=tol, atol=tol)
+    a32, b32 = np.split(x, 2, axis=axis)
+    np.testing.assert_array_equal(f(a32, b32), y)  # two operands: same kernel, same bits
+    np.testing.assert_array_equal(f(x[None], axis=axis % x.ndim + 1)[0], y)
+
+
+def test_geglu_tanh_and_errors():
+    x = data((3, 8), np.float64, 2.0)
+    a, b = np.split(x, 2, axis=-1)
+    np.testing.assert_allclose(actcore.geglu(x, approximate="tanh"), _gelu(a, "tanh") * b,
+                               rtol=1e-13, atol=1e-15)
+    with pytest.raises(ValueError, match="approximate"):
+        actcore.geglu(x, approximate="fast")
+    with pytest.raises(ValueError, match=r"x.shape\[1\] = 7.*axis=-1"):
+        actcore.swiglu(np.ones((2, 7)))
+    with pytest.raises(ValueError, match="axis"):
+        actcore.glu(x, axis=3)
+    with pytest.raises(TypeError, match="axis="):
+        actcore.glu(x, 0)
+    with pytest.raises(ValueError, match="broadcast"):
+        actcore.swiglu(np.ones((2, 3)), np.ones((2, 4)))
+    out = np.full((3, 4), 5.0)
+    with pytest.raises(ValueError):
+        actcore.swiglu(x, out=np.empty((3, 8)))
+    actcore.swiglu(x, out=out)
+    np.testing.assert_array_equal(out, actcore.swiglu(x))
+
+
+def test_glu_special_values():
+    a = np.array([np.nan, 1.0, -np.inf, np.inf, 0.0, -3.0])
+    b = np.array([1.0, np.nan, 2.0, 2.0, np.inf, np.inf])
+    for name in GLU_REF:
+        got = getattr(actcore, name)(a, b)
+        with np.errstate(all="ignore"):
+            ref = torch_like_ref(name, a, b)
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(ref), err_msg=name)
+        ok = ~np.isnan(ref)
+        np.testing.assert_allclose(got[ok], ref[ok], rtol=1e-14, err_msg=name)
+
+
+def torch_like_ref(name, a, b):
+    """The limits PyTorch gives (0*inf is NaN; silu(-inf) = -0, sigmoid(+-inf) = 1/0)."""
+    sig = np.where(np.isinf(a), (a > 0).astype(float), _sig(np.where(np.isinf(a), 0, a)))
+    if name == "glu":
+        sb = np.where(np.isinf(b), (b > 0).astype(float), _sig(np.where(np.isinf(b), 0, b)))
+        return a * sb
+    if name == "swiglu":
+        return np.where(np.isneginf(a), -0.0, a * sig) * b
+    if name == "geglu":
+        return np.where(np.isneginf(a), -0.0, _gelu(a)) * b
+    return np.where(np.isnan(a), np.nan, np.maximum(a, 0)) * b
+
+
+@pytest.mark.parametrize("name", list(GLU_REF) + ["geglu_tanh"])
+@pytest.mark.parametrize("axis", [-1, 0])
+def test_glu_family_grads_fd(name, axis):
+    kw = {"approximate": "tanh"} if name == "geglu_tanh" else {}
+    base = "geglu" if name == "geglu_tanh" else name
+    f, g = getattr(actcore, base), getattr(actcore, base + "_grad")
+    x = data((4, 6), np.float64, 1.5)
+    x[np.abs(x) < 1e-3] = 0.5  # keep relu's kink away from the finite differences
+    dy = data(f(x, axis=axis, **kw).shape, np.float64, 1.0)
+    dx = g(dy, x, axis=axis, **kw)
+    assert dx.shape == x.shape
+    np.testing.assert_allclose(dx, fd_grad(lambda v: f(v, axis=axis, **kw), x, dy), atol=1e-7)
+    a, b = np.split(x, 2, axis=axis)
+    da, db = g(dy, a, b, **kw)
+    np.testing.assert_array_equal(np.concatenate([da, db], axis=axis), dx)
+    # broadcast operand: its gradient is summed back to its shape
+    b1 = b[:1] if axis == -1 else b[:, :1]
+    da2, db2 = g(dy, a, b1, **kw)
+    assert db2.shape == b1.shape and da2.shape == a.shape
+    np.testing.assert_allclose(db2, fd_grad(lambda v: f(a, v, **kw), b1.copy(), dy), atol=1e-7)
+
+
+@needs_torch
+@pytest.mark.parametrize("name", ["glu", "swiglu", "geglu", "geglu_tanh", "reglu"])
+def test_glu_family_vs_torch(name):
+    F = torch.nn.functional
+    x = data((5, 12), np.float32, 2.0)
+    tx = torch.tensor(x, requires_grad=True)
+    a, b = tx.chunk(2, dim=-1)
+    ty = {"glu": lambda: F.glu(tx, -1), "swiglu": lambda: F.silu(a) * b,
+          "geglu": lambda: F.gelu(a) * b, "geglu_tanh": lambda: F.gelu(a, approximate="tanh") * b,
+          "reglu": lambda: F.relu(a) * b}[name]()
+    dy = data(ty.shape, np.float32, 1.0)
+    (g,) = torch.autograd.grad(ty, tx, torch.tensor(dy))
+    kw = {"approximate": "tanh"} if name == "geglu_tanh" else {}
+    base = "geglu" if name == "geglu_tanh" else name
+    np.testing.assert_allclose(getattr(actcore, base)(x, **kw), ty.detach().numpy(), rtol=2e-6,
+                               atol=1e-6)
+    np.testing.assert_allclose(getattr(actcore, base + "_grad")(dy, x, **kw), g.numpy(),
+                               rtol=2e-5, atol=1e-6)
+
+
+def test_glu_threads(force_threads):
+    x = data((3, 100002), np.float32)
+    with actcore.num_threads(1):
+        a, ga = actcore.swiglu(x), actcore.swiglu_grad(np.ones((3, 50001), np.float32), x)
+    with actcore.num_threads(2):
+        b, gb = actcore.swiglu(x), actcore.swiglu_grad(np.ones((3, 50001), np.float32), x)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(ga, gb)
+
+
+# ---------------------------------------------------------------- maxout
+def ref_maxout(x, pool, axis):
+    sh = x.shape
+    ax = axis % x.ndim
+    r = x.reshape(sh[:ax] + (sh[ax] // pool, pool) + sh[ax + 1:])
+    return r.max(axis=ax + 1)
+
+
+@pytest.mark.parametrize("shape,pool,axis", [((4, 6), 2, 1), ((2, 12, 5), 3, 1), ((2, 5, 8), 4, -1),
+                                             ((3, 4, 70), 4, 1), ((6,), 6, 0)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_maxout(shape, pool, axis, dtype):
+    x = data(shape, dtype)
+    y = actcore.maxout(x, pool, axis=axis)
+    np.testing.assert_array_equal(y, ref_maxout(x, pool, axis))
+    dy = data(y.shape, dtype)
+    dx = actcore.maxout_grad(dy, x, pool, axis=axis)
+    np.testing.assert_allclose(dx, fd_grad(lambda v: actcore.maxout(v, pool, axis=axis),
+                                           x.astype(np.float64), dy.astype(np.float64)),
+                               atol=1e-5)
+
+
+def test_maxout_ties_nan_errors():
+    x = np.array([[1.0, 3.0, 3.0, 2.0, np.nan, 5.0, 5.0, np.nan]])
+    y = actcore.maxout(x, 4, axis=1)
+    assert y[0, 0] == 3 and np.isnan(y[0, 1])
+    dx = actcore.maxout_grad(np.array([[10.0, 20.0]]), x, 4, axis=1)
+    np.testing.assert_array_equal(dx, [[0, 10, 0, 0, 20, 0, 0, 0]])  # first max, first NaN
+    with pytest.raises(ValueError, match="not divisible by pool_size=3"):
+        actcore.maxout(np.ones((2, 8)), 3)
+    with pytest.raises(ValueError, match="pool_size"):
+        actcore.maxout(np.ones((2, 8)), 0)
+    with pytest.raises(ValueError, match="dy"):
+        actcore.maxout_grad(np.ones((2, 3)), np.ones((2, 8)), 2)
+
+
+@needs_torch
+def test_maxout_vs_torch():
+    x = data((3, 8, 5), np.float32)
+    tx = torch.tensor(x, requires_grad=True)
+    ty = tx.reshape(3, 4, 2, 5).max(dim=2).values
+    dy = data(ty.shape, np.float32)
+    (g,) = torch.autograd.grad(ty, tx, torch.tensor(dy))
+    np.testing.assert_array_equal(actcore.maxout(x, 2), ty.detach().numpy())
+    np.testing.assert_array_equal(actcore.maxout_grad(dy, x, 2), g.numpy())
+
+
+# ---------------------------------------------------------------- registry
+def test_registry():
+    axis_ops = actcore.list_activations("axis")
+    for name in ("softmax", "log_softmax", "logsumexp", "glu", "swiglu", "geglu", "reglu",
+                 "maxout"):
+        assert name in axis_ops and name in actcore.list_activations()
+        info = actcore.info(name)
+        assert info["kind"] == "axis" and callable(getattr(actcore, name))
+        assert callable(getattr(actcore, name + "_grad"))
+    assert actcore.info("softmax")["range"] == (0.0, 1.0)
+    assert actcore.info("softmax")["names"]["onnx"] == "Softmax"
+    assert actcore.info("maxout")["required_parameters"] == ["pool_size"]
