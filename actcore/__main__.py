@@ -1,4 +1,4 @@
-"""python -m actcore info | bench | accuracy"""
+"""python -m actcore info | bench | accuracy | docs"""
 
 import sys
 
@@ -15,11 +15,23 @@ def main(argv=None):
         from actcore import _bench
 
         return _bench.main(argv)
+    if cmd == "docs":
+        from pathlib import Path
+
+        from actcore._docs import ops_markdown
+
+        text = ops_markdown()
+        if "--write" in argv:
+            Path("docs").mkdir(exist_ok=True)
+            Path("docs/ops.md").write_text(text)
+        else:
+            print(text)
+        return 0
     if cmd == "accuracy":
         from actcore import _accuracy
 
         return _accuracy.main(argv)
-    print("usage: python -m actcore {info,bench,accuracy} [options]", file=sys.stderr)
+    print("usage: python -m actcore {info,bench,accuracy,docs} [options]", file=sys.stderr)
     return 2
 
 

@@ -37,3 +37,37 @@ def ufunc_docs():
                 "work as for any ufunc; float16/float32/float64 loops."
             )
     return docs
+
+
+def _fmt(v):
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
+def ops_markdown():
+    """docs/ops.md: the table of every activation, generated from the registry."""
+    lines = [
+        "# Activations",
+        "",
+        "Generated from `actcore/_registry.py` by `python -m actcore docs --write`; do not edit.",
+        "Defaults and kink conventions follow PyTorch. `actcore.info(name)` returns the same "
+        "data.",
+        "",
+        "| name | kind | definition | parameters | range | monotonic | zero-centred | "
+        "smoothness | f(0) | f'(0) | max abs f' | from output | PyTorch | ONNX | Keras | JAX |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for op in OPS.values():
+        params = ", ".join(p if d is REQUIRED else f"{p}={d!r}" for p, d in op.params) or "–"
+        rng = f"[{_fmt(op.range[0])}, {_fmt(op.range[1])}]"
+        n = op.names
+        cells = [f"`{op.name}`", op.kind, op.formula.replace("|", "\\|"), params, rng,
+                 "yes" if op.monotonic else "no", "yes" if op.zero_centred else "no",
+                 op.smoothness, _fmt(op.f0), _fmt(op.fprime0), _fmt(op.max_abs_grad),
+                 "yes" if op.grad_from_output else "no"] + [
+            f"`{n.get(k)}`" if n.get(k) else "–" for k in ("torch", "onnx", "keras", "jax")]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -226,3 +226,12 @@ def test_metadata_is_consistent_with_the_kernels():
             assert np.all(np.diff(y) >= 0), name
         else:
             assert np.any(np.diff(y) < 0), name
+
+
+def test_generated_docs_are_current():
+    """docs/ops.md is generated from the registry: regenerate with python -m actcore docs
+    --write when an op changes."""
+    from actcore._docs import ops_markdown
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    assert (root / "docs" / "ops.md").read_text() == ops_markdown()
