@@ -8,7 +8,7 @@ input data and a preallocated output, runs at the same thread count, and is time
 - warm-up until 1 call / ``warmup`` seconds have passed (page faults, lazy init, caches);
 - samples of ``inner`` back-to-back calls (enough for ~1 ms, so the clock's resolution and the
   loop are negligible for 1,000-element calls), repeated until ``min_time`` is filled (at least
-  5 samples, 3 when one sample takes over 50 ms), reporting the median per call with the
+  5 samples, 3 when one sample takes over 20 ms or with --quick), reporting the median per call with the
   quartiles, min and max;
 - data are random normal (scale 2, so every branch of every op is taken); sizes up to 2^16 are
   meant to be cache-resident and reuse one buffer set; larger sizes rotate between enough buffer
@@ -39,7 +39,7 @@ from . import _bench_peers as peers
 from . import _bench_report as report
 
 FULL_SIZES = (1000, 2**14, 2**16, 2**20, 2**24)
-QUICK_SIZES = (1000, 2**16, 2**22)
+QUICK_SIZES = (1000, 2**16, 2**20)  # 2^20 rotates out of cache; 2^22 took 4x longer
 HOT_MAX = 2**16  # sizes up to here are timed cache-resident (the spec's in-cache range)
 AXIS_ROW = 1024  # row length of softmax/log_softmax/swiglu cases
 BN_C, BN_HW = 64, 16  # batch norm cases: (n / (64*16*16), 64, 16, 16) and channels-last
@@ -281,6 +281,8 @@ class Timing:
     warmup: float = 0.02
     sample: float = 1e-3  # target length of one sample (inner calls)
     max_repeats: int = 200
+    min_repeats: int = 5  # 3 when one sample takes over `long_sample` seconds
+    long_sample: float = 0.02
 
 
 def measure(fns, timing):
@@ -302,7 +304,8 @@ def measure(fns, timing):
         inner = max(k, (inner // k) * k)  # whole rotations: every set used equally
     sample_s = inner * per_call
     repeats = math.ceil(timing.min_time / max(sample_s, 1e-9))
-    repeats = max(3 if sample_s > 0.05 else 5, min(timing.max_repeats, repeats))
+    floor_reps = 3 if sample_s > timing.long_sample else timing.min_repeats
+    repeats = max(floor_reps, min(timing.max_repeats, repeats))
     samples = []
     ns = time.perf_counter_ns
     if k == 1:
@@ -460,7 +463,8 @@ def run(args, out=None, err=None):
     out, err = out or sys.stdout, err or sys.stderr
     found, skipped = peers.detect(args.peers)
     impls = [p for p in args.peers if p in found]
-    timing = Timing(min_time=args.min_time, warmup=args.warmup)
+    timing = Timing(min_time=args.min_time, warmup=args.warmup,
+                    min_repeats=3 if args.quick else 5)
     cases = build_cases(args)
     meta = report.machine_info(found, skipped)
     meta["settings"] = {
@@ -531,7 +535,7 @@ def parse_args(argv):
     p.add_argument("--peers", type=_peer_list, default=list(peers.PEER_NAMES),
                    help="comma list of " + ",".join(peers.PEER_NAMES))
     p.add_argument("--quick", action="store_true",
-                   help="float32, all threads, sizes 1000,2^16,2^22, short timing (< 1 min)")
+                   help="float32, all threads, sizes 1000,2^16,2^20, short timing (< 1 min)")
     p.add_argument("--min-time", type=float, help="seconds of samples per measurement")
     p.add_argument("--warmup", type=float, help="seconds of warm-up per measurement")
     p.add_argument("--json", metavar="PATH", help="write the results as JSON")

@@ -270,7 +270,7 @@ def _torch_make(op, kind, bufs, params, threads):
     if not _TORCH:
         _TORCH.update(_torch_elementwise())
     t = {k: torch.from_numpy(v) for k, v in bufs.items()}  # shares the NumPy memory
-    if kind in ("fwd", "grad", "gout"):
+    if op not in COMPOSITE_OPS:
         entry = _TORCH[kind].get(op)
         if entry is None:
             raise Skip("no torch equivalent")
@@ -420,6 +420,8 @@ def _onnx_build(op, kind, dtype, ndim, params, threads):
 
 
 def _onnx_make(op, kind, bufs, params, threads):
+    if op == "batch_norm_cl":
+        raise Skip("ONNX BatchNormalization takes the channels on axis 1 only")
     if kind not in ("fwd", "infer_relu") or (op not in _ONNX_FWD and op != "batch_norm"):
         raise Skip("no ONNX operator" + (" (no gradients in ONNX Runtime inference)"
                                          if kind not in ("fwd", "infer_relu") else ""))
@@ -589,15 +591,18 @@ def _numpy_batch_norm(cl, kind, bufs):
     return bn_train
 
 
+COMPOSITE_OPS = ("softmax", "log_softmax", "swiglu", "batch_norm", "batch_norm_cl")
+
+
 def _numpy_make(op, kind, bufs, params, threads):
-    if kind in FORMULAS:
+    if op not in COMPOSITE_OPS:
         return _formula_peer(numpy_program)(op, kind, bufs, params, threads)
     return _numpy_composite(op, kind, bufs, params, threads)
 
 
 def _numexpr_make(op, kind, bufs, params, threads):
-    if kind not in FORMULAS:
-        raise Skip("no numexpr formula")
+    if op in COMPOSITE_OPS:
+        raise Skip("no numexpr formula (reductions along an axis)")
     return _formula_peer(numexpr_program)(op, kind, bufs, params, threads)
 
 
