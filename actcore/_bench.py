@@ -8,8 +8,8 @@ input data and a preallocated output, runs at the same thread count, and is time
 - warm-up until 1 call / ``warmup`` seconds have passed (page faults, lazy init, caches);
 - samples of ``inner`` back-to-back calls (enough for ~1 ms, so the clock's resolution and the
   loop are negligible for 1,000-element calls), repeated until ``min_time`` is filled (at least
-  5 samples, 3 when one sample takes over 20 ms or with --quick), reporting the median per call with the
-  quartiles, min and max;
+  5 samples, 3 when one sample takes over 20 ms or with --quick), reporting the median per
+  call with the quartiles, min and max;
 - data are random normal (scale 2, so every branch of every op is taken); sizes up to 2^16 are
   meant to be cache-resident and reuse one buffer set; larger sizes rotate between enough buffer
   sets that the data touched between two uses of a set exceeds twice the last-level cache, so
@@ -68,6 +68,7 @@ class Case:
 def op_kinds():
     """[(op, kind, family)] for every op this build of actcore has."""
     import actcore
+
     from ._registry import OPS
 
     out = []
@@ -192,19 +193,19 @@ def make_buffer_sets(case, pool):
     k = pool.sets_for(n, dt, streams)
     xs = pool.array("x", n, dt, k, True)
     outs = pool.array("out", n, dt, k, False)
-    sets = [{"x": x.reshape(shape), "out": o.reshape(shape)} for x, o in zip(xs, outs)]
+    sets = [{"x": x.reshape(shape), "out": o.reshape(shape)} for x, o in zip(xs, outs, strict=True)]
     half = shape[:-1] + (shape[-1] // 2,)
     if case.op == "swiglu" and case.kind == "fwd":
         for s in sets:
             s["out"] = s["out"].reshape(-1)[: n // 2].reshape(half)
     if case.kind in ("grad", "gout", "train"):
         dys = pool.array("dy", n, dt, k, True)
-        for s, d in zip(sets, dys):
+        for s, d in zip(sets, dys, strict=True):
             # dy has the output's shape (for swiglu: half the input along the axis)
             s["dy"] = d[: n // 2].reshape(half) if case.op == "swiglu" else d.reshape(shape)
     if case.kind == "gout" or (case.op in ("softmax", "log_softmax") and case.kind == "grad"):
         ys = pool.array("y", n, dt, k, False)  # the forward output, per set
-        for s, y in zip(sets, ys):
+        for s, y in zip(sets, ys, strict=True):
             y = y.reshape(shape)
             if case.family == "axis":
                 y[...] = getattr(actcore, case.op)(s["x"], axis=-1)
@@ -360,11 +361,12 @@ def floor_time(case, pool, timing, cache):
         a = pool.array("x", case.size, case.dtype, k, True)
         y = pool.array("out", case.size, case.dtype, k, False)
         if kind == "copy":
-            fns = [(lambda a=a_, y=y_: _core.memory_floor(a, y)) for a_, y_ in zip(a, y)]
+            fns = [(lambda a=a_, y=y_: _core.memory_floor(a, y))
+                   for a_, y_ in zip(a, y, strict=True)]
         else:
             b = pool.array("dy", case.size, case.dtype, k, True)
             fns = [(lambda a=a_, b=b_, y=y_: _core.memory_floor(a, b, y))
-                   for a_, b_, y_ in zip(a, b, y)]
+                   for a_, b_, y_ in zip(a, b, y, strict=True)]
         cache[key] = measure(fns, timing)
     stats = dict(cache[key])
     for q in ("median_s", "q1_s", "q3_s", "min_s", "max_s"):
@@ -382,11 +384,14 @@ class Progress:
 
     def step(self, label):
         self.done += 1
-        if not self.tty:
+        el = time.perf_counter() - self.t0
+        if not self.tty:  # a log file: one line per tenth of the run
+            if self.done * 10 // max(self.total, 1) != (self.done - 1) * 10 // max(self.total, 1):
+                self.stream.write(f"{self.done}/{self.total} cases after {el:.0f} s\n")
+                self.stream.flush()
             return
         width = 30
         fill = int(width * self.done / max(self.total, 1))
-        el = time.perf_counter() - self.t0
         self.stream.write(f"\r[{'#' * fill}{'.' * (width - fill)}] {self.done}/{self.total} "
                           f"{el:5.0f}s {label[:40]:<40}")
         self.stream.flush()
