@@ -406,8 +406,7 @@ def markdown_text(doc):
            f"- CPU: {m['cpu']}, {m['cores']} logical cores; {m['platform']}",
            f"- actcore {cfg['actcore']}: ISA in use **{cfg['isa']}** (built "
            f"{', '.join(cfg['isa_built'])}), {cfg['compiler']}, OpenMP "
-           f"{'on' if cfg['openmp'] else 'off'}, parallel below {cfg['parallel_min']} elements: "
-           f"serial",
+           f"{'on' if cfg['openmp'] else 'off'}, serial below {cfg['parallel_min']} elements",
            f"- Python {m['python']}, NumPy {cfg['numpy']}"]
     if m.get("loadavg_start"):
         out.append(f"- load average at start {m['loadavg_start'][0]:.2f}" + (
