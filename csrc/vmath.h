@@ -57,10 +57,35 @@
  *         a0 + a1*s + s*N(s)/Q(s) so erfc_B = (1-erx-a0) - a1*s - s*N/Q with a1*s exact
  *         (2.3 -> 1.28 ulp).
  *
- * MEASURED ACCURACY (max error in ulps of the exact result; @@ACC@@)
+ * MEASURED ACCURACY (max error in ulps of the exact result)
+ *  float: EXHAUSTIVE over all 2^32 inputs vs glibc double libm (exp(-0.5*x*x) with x*x exact
+ *  for exp_neg_half_sq) = error vs the exact value up to ~2^-29 ulp; NaN/inf/+-0/sign checked.
+ *  double: 16M samples per function (1/4 random bit patterns, 1/4 uniform on the interesting
+ *  range, 1/4 log-uniform magnitudes 2^-1074..2^12 both signs, 1/4 nudged by one ulp) + edge
+ *  list, vs x87 long double libm (expl, expm1l, logl, log1pl, tanhl, erfl, erfcl; exp(-x^2/2)
+ *  with an exact split of x^2), NaN/inf/+-0/sign checked.
+ *                      float (exhaustive)   double (16M sampled)
+ *    exp               0.764                0.750   (worst cases: subnormal results)
+ *    expm1             1.003 (never >1 from the correctly rounded value)   0.884
+ *    log               0.835                0.827
+ *    log1p             0.863                0.837
+ *    tanh              0.817                0.784
+ *    erf               0.571          0.984
+ *    erfc              0.809          1.327   (by region: [0.25,0.84) 1.05, [0.84,1.25)
+ *                                                     1.28, [1.25,2.86) 1.36, >2.86 0.77)
+ *    exp_neg_half_sq   0.767 (worst: subnormal results)          0.759
  *
  * THROUGHPUT (ns/element, 1 thread, 4096-element in-cache array, AVX2 build,
- *  -O3 -ffp-contract=off -fno-math-errno -fno-trapping-math -mavx2 -mfma, AMD EPYC VM; @@THR@@)
+ *  -O3 -ffp-contract=off -fno-math-errno -fno-trapping-math -mavx2 -mfma, AMD EPYC VM; min over 3000 single calls, machine shared with other jobs)
+ *                      float    double
+ *    exp               0.97     2.90
+ *    expm1             1.09     3.08
+ *    log               0.81     2.13
+ *    log1p             0.93     2.27
+ *    tanh              2.29     6.10    (two divisions + Dekker product)
+ *    erf               15.7     26.4    (all pieces evaluated: ~5 (float) / 9 (double) divisions)
+ *    erfc              16.3     32.0
+ *    exp_neg_half_sq   1.40     3.86
  */
 #ifndef ACTCORE_VMATH_H
 #define ACTCORE_VMATH_H
