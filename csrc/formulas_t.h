@@ -79,19 +79,30 @@ ACT_INLINE void F_CAT(two, sum, WS)(W a, W b, W *s, W *e)
  * is merely rounded, which is why swish and gelu_tanh carry du. */
 #define SIG_DD(u, du) (SIG(u) * (K(1) + (du) * SIGN_(u)))
 
-/* x * sigmoid(u + du).  Where sigmoid(u) is subnormal, x*sigmoid(u) would multiply its lost bits
- * by |x|; there sigmoid(u) = e^u, computed as ((x*h)*h) with h = e^(u/2) normal, so only the
- * final product rounds into the subnormals. */
+/* x * sigmoid(u + du), with one exp.  Where sigmoid(u) = e^u is subnormal (u < -80 in float,
+ * -700 in double) x*sigmoid(u) would multiply its lost bits by |x|: there the exp is taken of
+ * u - deep, exact by Sterbenz's lemma for deep/2 >= u >= 2 deep, and the product is scaled by
+ * the normal constant e^deep last, so only the final product rounds into the subnormals. */
 ACT_INLINE W F_CAT(xsig, dd, WS)(W x, W u, W du)
 {
-    W y = MULZ(x, SIG_DD(u, du));
 #if EXACT_TAILS
     const W deep = sizeof(W) == 4 ? K(-80) : K(-700);
-    W h = EXP(u * K(0.5));
-    W tail = MULZ(MULZ(x * (K(1) + du), h), h); /* MULZ: x = -inf gives -0, not NaN */
-    y = u < deep ? tail : y;
+    const W edeep = sizeof(W) == 4 ? K(1.8048513285848406e-35) : K(9.85967654375977e-305);
+    W e = EXP(u < deep ? u - deep : -ABS(u));
+    W r = K(1) / (K(1) + e);
+    W s = u >= 0 ? r : e * r;  /* sigmoid(u) */
+    W sn = u >= 0 ? e * r : r; /* sigmoid(-u) */
+    W y = MULZ(x, s * (K(1) + du * sn));
+    /* the scale is 1 outside the tail: multiplying the discarded lanes by e^deep would make
+     * them subnormal, and every subnormal product costs a microcode assist (silu ran 14.7
+     * instead of 2.3 ns/element) */
+    W scale = u < deep ? edeep : K(1);
+    W yt = MULZ(MULZ(x * (K(1) + du), e), scale); /* x = -inf gives -0, not NaN */
+    return u < deep ? yt : y;
+#else
+    (void)du;
+    return MULZ(x, SIG(u));
 #endif
-    return y;
 }
 #define XSIG(x, u, du) F_CAT(xsig, dd, WS)(x, u, du)
 
