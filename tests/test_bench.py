@@ -5,6 +5,7 @@ No test here asserts anything about speed (SPEC §6: speed is measured by the be
 """
 
 import copy
+import importlib.util
 import json
 import sys
 
@@ -297,5 +298,8 @@ def test_axis_and_batch_norm_cases(tmp_path, capsys, monkeypatch):
         assert "actcore" in c["results"], c["skipped"]
         assert "numpy" in c["results"], c["skipped"]  # the NumPy composites exist for all
         assert not c["notes"].get("numpy"), c["notes"]  # and agree with actcore's output
-        assert "numexpr" in c["skipped"]
+        # numexpr has no axis reductions: skipped per case when installed; when it is not
+        # installed it is reported once among the missing peers instead
+        if importlib.util.find_spec("numexpr") is not None:
+            assert "numexpr" in c["skipped"]
     capsys.readouterr()
