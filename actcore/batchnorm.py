@@ -214,7 +214,8 @@ def _plan_all(x, axis, inputs):
     order cannot be matched."""
     plan = _Plan(x, axis)
     views = [None if a is None else plan.input(a) for a in inputs]
-    if any(a is not None and v is None for a, v in zip(inputs, views)) or plan.new()[1] is None:
+    missing = any(a is not None and v is None for a, v in zip(inputs, views, strict=False))
+    if missing or plan.new()[1] is None:
         plan = _Plan(np.ascontiguousarray(x), axis)
         views = [None if a is None else plan.input(np.ascontiguousarray(a, dtype=x.dtype))
                  for a in inputs]

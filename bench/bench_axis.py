@@ -44,7 +44,7 @@ def torch_fns(threads):
 
 def ort_session(op, shape, threads):
     try:
-        import onnx
+        import onnx  # noqa: F401 - the models are built with onnx.helper below
         import onnxruntime as ort
         from onnx import TensorProto, helper
     except ImportError:

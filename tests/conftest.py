@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 import actcore
-from actcore import _core
-from actcore import reference
+from actcore import _core, reference
 from actcore._registry import OPS
 
 # every kernel in ops.def with a parameter set to call it with (defaults, and required ones)

@@ -330,7 +330,7 @@ def test_softmax_family_vs_torch(dtype):
     x = data((6, 300), dtype)
     dy = data(x.shape, dtype, 1.0)
     tx = torch.tensor(x, requires_grad=True)
-    for ours, theirs, ours_grad, from_y in [
+    for ours, theirs, ours_grad, _from_y in [
             (actcore.softmax, torch.softmax, actcore.softmax_grad, True),
             (actcore.log_softmax, torch.log_softmax, actcore.log_softmax_grad, True)]:
         ty = theirs(tx, -1)

@@ -270,7 +270,7 @@ def test_relu_gradient_from_output_equals_recomputed():
     dy = RNG.standard_normal(x.shape).astype(np.float32)
     g1 = batch_norm_grad(dy, x, m, i, w, activation="relu", y=y)
     g2 = batch_norm_grad(dy, x, m, i, w, activation="relu", bias=b)
-    for a, c in zip(g1, g2):
+    for a, c in zip(g1, g2, strict=False):
         np.testing.assert_allclose(a, c, rtol=1e-5, atol=1e-5)
 
 
@@ -326,7 +326,7 @@ def test_bit_identical_across_thread_counts(shape, axis):
                                        running_mean=rm, running_var=rv)
             g = batch_norm_grad(dy, x, m, i, w, axis=axis, activation="gelu", bias=b)
             res.append((y, m, i, rm, rv) + g)
-    for a, c in zip(*res):
+    for a, c in zip(*res, strict=False):
         assert a.tobytes() == c.tobytes()
 
 
@@ -432,12 +432,12 @@ def conv_ref(x, W, b, groups, padding=0):
     Cout, cig = W.shape[:2]
     og = Cout // groups
     K = W.shape[2:]
-    out_sp = tuple(s - k + 1 for s, k in zip(x.shape[2:], K))
+    out_sp = tuple(s - k + 1 for s, k in zip(x.shape[2:], K, strict=False))
     y = np.zeros((N, Cout) + out_sp)
     for o in range(Cout):
         g = o // og
         for idx in np.ndindex(*K):
-            sl = tuple(slice(i, i + s) for i, s in zip(idx, out_sp))
+            sl = tuple(slice(i, i + s) for i, s in zip(idx, out_sp, strict=False))
             patch = x[(slice(None), slice(g * cig, (g + 1) * cig)) + sl]
             y[:, o] += np.tensordot(patch, W[(o, slice(None)) + idx], axes=([1], [0]))
     return y + (0 if b is None else b.reshape((1, Cout) + (1,) * nd))
@@ -451,13 +451,13 @@ def conv_t_ref(x, W, b, groups, stride=2):
     ig = Cin // groups
     Cout = og * groups
     K = W.shape[2:]
-    out_sp = tuple((s - 1) * stride + k for s, k in zip(x.shape[2:], K))
+    out_sp = tuple((s - 1) * stride + k for s, k in zip(x.shape[2:], K, strict=False))
     y = np.zeros((N, Cout) + out_sp)
     for ci in range(Cin):
         g = ci // ig
         for pos in np.ndindex(*x.shape[2:]):
             v = x[(slice(None), ci) + pos]  # (N,)
-            sl = tuple(slice(p * stride, p * stride + k) for p, k in zip(pos, K))
+            sl = tuple(slice(p * stride, p * stride + k) for p, k in zip(pos, K, strict=False))
             y[(slice(None), slice(g * og, (g + 1) * og)) + sl] += \
                 v[:, None, *([None] * nd)] * W[ci][None]
     return y + (0 if b is None else b.reshape((1, Cout) + (1,) * nd))
@@ -588,7 +588,7 @@ def test_bit_identical_across_isas():
     finally:
         core.set_isa(current)
     for other in res[1:]:
-        for a, c in zip(res[0], other):
+        for a, c in zip(res[0], other, strict=False):
             assert a.tobytes() == c.tobytes()
 
 
