@@ -30,9 +30,11 @@
  *         two terms summed exactly (Fast2Sum; |a| >= |b| for every n) so the n = +-1 cancellation
  *         is free; the half scaling keeps 2^(n-1) finite up to n = 1024.  |x| < 2^-25 / 2^-54
  *         returns x (also keeps -0 and subnormals).
- *  log:   fdlibm: x = 2^k m, m in [sqrt2/2, sqrt2), f = m-1, s = f/(2+f),
- *         log = k*ln2_hi - ((hfsq - (s*(hfsq+R(s^2)) + k*ln2_lo)) - f); R from FreeBSD e_logf.c
- *         (4 coeffs, float) / e_log.c (7 coeffs, double).  Subnormals pre-scaled by 2^25 / 2^54.
+ *  log:   x = 2^k m, m in [sqrt2/2, sqrt2), f = m-1, s = f/(2+f) (the classic atanh-series
+ *         reduction), log = k*ln2_hi - ((hfsq - (s*(hfsq+R(s^2)) + k*ln2_lo)) - f), hfsq = f^2/2,
+ *         R(z) ~ (2 atanh(s) - 2s)/s: own minimax fits (mpmath Remez on z in [0, 0.02944], abs
+ *         error, coefficients rounded one at a time with refits): 4 coeffs float (2^-34.2), 7
+ *         double (2^-58.5).  Subnormals pre-scaled by 2^25 / 2^54.
  *  log1p: u = 1+x with its exact rounding error c (2Sum); log1p = log(u) + c/u, using the
  *         log core above (u is never subnormal).
  *  tanh:  t = expm1(2|x|) as a double-word hi+lo, tanh = t/(t+2) by double-word division
@@ -42,20 +44,30 @@
  *         + tail -(xh*xl + xl^2/2); the exp reduction takes the exact part and the tail
  *         separately, so x*x is never rounded (exact lattice argument: xh^2/2 - n*LN2HI is
  *         representable).  |x| clamped at 15 / 40 (result 0 beyond).
- *  erf/erfc: fdlibm s_erf.c pieces, branch-free: A |x|<0.84375 x + x*pp/qq(x^2);
- *         B |x|<1.25 erx + pa/qa(|x|-1); C |x|>=1.25 erfc = exp(-z^2 - 0.5625 + (z-x)(z+x)
- *         + R/S(1/x^2))/|x| with z = |x| truncated (12 / 21 bits) so z^2 is exact; ra/sa vs rb/sb
- *         selected per lane (one division).  The exponent goes into a two-part exp reduction
+ *  erff/erfcf (float): computed in double, rounded once.  erfc(a) = exp(-a^2) H(t)/(a+3),
+ *         a = |x|, t = (a-3)/(a+3): ONE degree-10 polynomial H for all a in [0, 10.25] (H is
+ *         smooth and bounded in t: the a+3 factor cancels erfcx's 1/a decay), one division.
+ *         a*a is exact in double (24-bit a), so exp(-a^2) needs no hi/lo split: n = round(-a^2/
+ *         ln2), r = (-a^2 - n*LN2HI) [exact] - n*LN2LO, degree-6 e^r, 2^n added to the exponent
+ *         field.  erfc(-a) = 2 - erfc(a); erf = x*P(x^2) (degree 5) for |x| < 0.5, else
+ *         sign*(1 - erfc(a)).  All own minimax fits (mpmath Remez, relative error): H 2^-29.2,
+ *         e^r 2^-29.0, P 2^-36.3, so < 2^-28 before the final rounding.  (Was: 3 rational pieces,
+ *         all evaluated, ~5 divisions, 16 ns.  Degree 11 H + degree 7 e^r gave 0.501 ulp at
+ *         2.93 ns; the chosen degrees give 0.556 at 2.73 ns.)
+ *  erf/erfc (double): |x| < 0.84375 A: erf = x + x*y(x^2), y a degree-11 polynomial;
+ *         |x| < 1.25 B: erf = ERX + c0 + c1 s + s^2 M(s), s = |x|-1, degree 13; |x| >= 1.25 C:
+ *         erfc = exp(-z^2 - 0.5625 + (z-x)(z+x) + R/S(1/x^2))/|x| with z = |x| truncated to 21
+ *         bits so z^2 is exact, R/S degree 7/8 on [1.25, 1/0.35), 6/7 beyond (coefficients
+ *         selected per lane, one division).  All own fits (polynomials: mpmath Remez; rationals:
+ *         own linearised rational Remez, S rounded first then R refitted).  A and B share one
+ *         Horner (per-lane coefficients).  The exponent goes into a two-part exp reduction
  *         (-z^2 exact, -0.5625 added exactly after Cody-Waite, tail recovered with 2Sums), the
- *         mantissa stays double-word and is divided by |x| with a double-word division BEFORE
- *         the 2^n scaling, so deep-tail subnormal results (erfcf to 1e-45 at x~10.05, erfc to
- *         x~27.2) round once.  Float A/B pieces are computed in double (the float fdlibm
- *         rational gave 2.8 ulp for erfcf near 0.84).  Double erfc needs extra care where
- *         results are small and cancellation-prone: A for x in [0.25,0.84375): 0.5 - ((x-0.5)
- *         + x*y) with y rebuilt in double-word for its last Horner step, Dekker x*y, 2Sums
- *         (2.1 -> 1.05 ulp); B for x > 0: fdlibm's pa/qa rewritten exactly (mpmath) as
- *         a0 + a1*s + s*N(s)/Q(s) so erfc_B = (1-erx-a0) - a1*s - s*N/Q with a1*s exact
- *         (2.3 -> 1.28 ulp).
+ *         mantissa stays double-word and is divided by |x| with a double-word division BEFORE the
+ *         2^n scaling, so deep-tail subnormal results (to x~27.2) round once.  erfc where results
+ *         are small and cancellation-prone: A for x in [0.25,0.84375): 0.5 - ((x-0.5) + x*y)
+ *         with y's last two Horner steps y0 + z*(c1 + z*R2(z)) and y0 itself in double-word
+ *         (1.43 -> 0.77 ulp), Dekker x*y, 2Sums; B for x > 0:
+ *         (1-ERX-c0) - c1*s - s^2 M(s) with c1 = 26-bit hi + lo so c1*s is exact.
  *
  * MEASURED ACCURACY (max error in ulps of the exact result)
  *  float: EXHAUSTIVE over all 2^32 inputs vs glibc double libm (exp(-0.5*x*x) with x*x exact
@@ -67,12 +79,12 @@
  *                      float (exhaustive)   double (16M sampled)
  *    exp               0.764                0.750   (worst cases: subnormal results)
  *    expm1             1.003 (never >1 from the correctly rounded value)   0.884
- *    log               0.835                0.827
+ *    log               0.835                0.843
  *    log1p             0.863                0.837
  *    tanh              0.817                0.784
- *    erf               0.571          0.984
- *    erfc              0.809          1.327   (by region: [0.25,0.84) 1.05, [0.84,1.25)
- *                                                     1.28, [1.25,2.86) 1.36, >2.86 0.77)
+ *    erf               0.525          0.908
+ *    erfc              0.556          1.482   (by region, 2M each: [0.25,0.84) 0.77, [0.84,1.25)
+ *                                                     1.00, [1.25,2.86) 1.37 (1.48 in 16M), >2.86 0.75)
  *    exp_neg_half_sq   0.767 (worst: subnormal results)          0.759
  *
  * THROUGHPUT (ns/element, 1 thread, 4096-element in-cache array, AVX2 build,
@@ -80,11 +92,11 @@
  *                      float    double
  *    exp               0.97     2.90
  *    expm1             1.09     3.08
- *    log               0.81     2.13
- *    log1p             0.93     2.27
+ *    log               0.81     2.12
+ *    log1p             0.93     2.28
  *    tanh              2.29     6.10    (two divisions + Dekker product)
- *    erf               15.7     26.4    (all pieces evaluated: ~5 (float) / 9 (double) divisions)
- *    erfc              16.3     32.0
+ *    erf               3.40     26.4    (float: P + the erfc path, one division; double: all
+ *    erfc              2.83     31.9     pieces evaluated, ~9 divisions; float was 15.7 / 16.6)
  *    exp_neg_half_sq   1.40     3.86
  */
 #ifndef ACTCORE_VMATH_H
@@ -412,11 +424,12 @@ ACT_INLINE double act_exp_neg_half_sq(double x)
 }
 
 /* ========================================================================= log
- * fdlibm method: x = 2^k * m, m in [sqrt2/2, sqrt2), f = m-1, s = f/(2+f),
- * log(1+f) = f - hfsq + s*(hfsq+R(s^2)), R from fdlibm (float: FreeBSD e_logf.c minimax,
- * |err| < 2^-34.2; double: e_log.c, < 2^-58.45).  Decomposition is pure integer (musl's
- * offset trick, biased so only logical shifts are needed: AVX2 has no 64-bit arithmetic
- * shift); subnormals are pre-scaled by 2^25 / 2^54.  log1p adds the exact rounding error c of
+ * x = 2^k * m, m in [sqrt2/2, sqrt2), f = m-1, s = f/(2+f),
+ * log(1+f) = f - hfsq + s*(hfsq+R(s^2)), R our own minimax fit (top comment; float abs err
+ * 2^-34.2, double 2^-58.5).  Decomposition is pure integer (subtract the bits of sqrt2/2 so
+ * the exponent field gives k, biased so only logical shifts are needed: AVX2 has no 64-bit
+ * arithmetic shift); subnormals are pre-scaled by 2^25 / 2^54.  log1p adds the exact rounding
+ * error c of
  * u = 1+x (2Sum) as c/u. */
 ACT_INLINE float act__logf_core(float u, float kadj, float corr)
 {
@@ -428,8 +441,8 @@ ACT_INLINE float act__logf_core(float u, float kadj, float corr)
     float f = m - 1.0f;
     float s = f / (2.0f + f);
     float z = s * s, w = z * z;
-    float t1 = w * (0xccce13.0p-25f + w * 0xf89e26.0p-26f);
-    float t2 = z * (0xaaaaaa.0p-24f + w * 0x91e9ee.0p-25f);
+    float t1 = w * (0x1.999c26p-2f + w * 0x1.f13b22p-3f);
+    float t2 = z * (0x1.555554p-1f + w * 0x1.23d3e0p-2f);
     float R = t2 + t1;
     float hfsq = 0.5f * f * f;
     return kd * ACT__F_LN2HI - ((hfsq - (s * (hfsq + R) + (kd * ACT__F_LN2LO + corr))) - f);
@@ -444,10 +457,10 @@ ACT_INLINE double act__log_core(double u, double kadj, double corr)
     double f = m - 1.0;
     double s = f / (2.0 + f);
     double z = s * s, w = z * z;
-    double t1 = w * (3.999999999940941908e-01 + w * (2.222219843214978396e-01 +
-                     w * 1.531383769920937332e-01));
-    double t2 = z * (6.666666666666735130e-01 + w * (2.857142874366239149e-01 +
-                     w * (1.818357216161805012e-01 + w * 1.479819860511658591e-01)));
+    double t1 = w * (0x1.999999997ff04p-2 + w * (0x1.c71c521255e5ep-3 +
+                     w * 0x1.39a1dabf62f64p-3));
+    double t2 = z * (0x1.5555555555592p-1 + w * (0x1.24924941e33a5p-2 +
+                     w * (0x1.74663d6867427p-3 + w * 0x1.2f04565c2ad89p-3)));
     double R = t2 + t1;
     double hfsq = 0.5 * f * f;
     return kd * ACT__D_LN2HI - ((hfsq - (s * (hfsq + R) + (kd * ACT__D_LN2LO + corr))) - f);
@@ -498,88 +511,78 @@ ACT_INLINE double act_log1p(double x)
 }
 
 /* ==================================================================== erf/erfc
- * fdlibm s_erf.c / FreeBSD s_erff.c method and coefficients, made branch-free:
- *  A |x| < 0.84375 : erf = x + x*pp(x^2)/qq(x^2)
- *  B |x| < 1.25    : erf = sign*(erx + pa(s)/qa(s)), s = |x|-1
- *  C |x| >= 1.25   : erfc = exp(-z*z - 0.5625 + (z-x)(z+x) + R/S)/|x|, z = |x| truncated
- *                    (float: 12 bits, double: 21 bits) so z*z is exact; R/S = ra/sa or rb/sb
- *                    (coefficients selected per lane, one division).  The exponent goes to the
- *                    two-part exp reduction (-z*z exact, -0.5625 added exactly after the
- *                    Cody-Waite step, the rest as tail), and the quotient is formed BEFORE the
- *                    2^n scaling, so deep-tail (subnormal) results are rounded once.
- *  A and B share one rational (coefficients selected per lane). */
+ * (methods and fits: see the top comment; float first, then double) */
 #define ACT__SEL(c, a, b) ((c) ? (a) : (b))
-ACT_INLINE float act__erff_impl(float x, int want_erfc)
+/* ---------------------------------------------------------------- float erf/erfc
+ * Computed in double (a float |x| is exact in double, and so is a*a: 48 bits), rounded to float
+ * once at the end:
+ *   erfc(a) = exp(-a^2) * H(t) / (a + 3),  t = (a - 3)/(a + 3) in [-1, 1),  a = |x| <= 10.25
+ * H(t) = (a+3) exp(a^2) erfc(a) is smooth and bounded in t on [-1, 1) (erfcx(a) ~ 1/(a sqrt(pi))
+ * at infinity, the a+3 factor cancels that decay), so ONE polynomial covers a in [0, 10.1]
+ * (results for a > 10.06 are 0 in float anyway):
+ * degree 10, own minimax fit (mpmath Remez, relative error, coefficients rounded to double one
+ * at a time with refits) on a in [0, 10.1]: rel err 2^-29.2.  exp(-a^2): -a^2 is exact, n =
+ * round(-a^2/ln2), r = (-a^2 - n*LN2HI) - n*LN2LO with the first difference exact (both
+ * multiples of 2^-48, |diff| < 0.35), e^r by an own degree-6 minimax fit (rel err 2^-29.0), and
+ * 2^n added to the exponent field (the double product is normal down to n = -147).  One
+ * division (1/(a+3)).  erfc(-a) = 2 - erfc(a) in double.  erf: |x| < 0.5 x*P(x^2) (own degree-5
+ * minimax fit of erf(x)/x in x^2, rel err 2^-36.3), else sign*(1 - erfc(a)) (erf(a) >= 0.52
+ * there, so the subtraction loses at most a factor 0.92 of erfc's relative accuracy).
+ * Total relative error before the final rounding < 2^-28 -> 0.556 ulp in float (exhaustive). */
+ACT_INLINE double act__erfc_pos_d(double a)     /* erfc(a), a >= 0 or NaN, float accuracy */
 {
-    float ax = act__absf(x);
-    int inA = ax < 0.84375f;
-    int inB = ax < 1.25f;
-    /* ---- A/B: evaluated in double (float fdlibm coefficients gave 2.8 ulp for erfcf near
-       x = 0.84 because of the 0.5 - (x*y + (x-0.5)) cancellation); the double fdlibm rational
-       plus one final rounding to float gives ~0.5 ulp here. */
+    a = a > 10.25 ? 10.25 : a;                  /* erfcf(10.25) < 2^-150 -> 0; NaN kept */
+    double d = 1.0 / (a + 3.0);
+    double t = (a - 3.0) * d;
+    double h = 0x1.d67e7de74bbaep-18;
+    h = h * t + -0x1.494905a6b01c1p-12;
+    h = h * t + -0x1.fcb1a7bf8881ap-12;
+    h = h * t + 0x1.928e000e1488dp-9;
+    h = h * t + -0x1.41b4de13b54f3p-10;
+    h = h * t + -0x1.b7b3a3cd52a39p-6;
+    h = h * t + 0x1.e997962020f9cp-4;
+    h = h * t + -0x1.3deae01ba7781p-2;
+    h = h * t + 0x1.2e3266cc1e90bp-1;
+    h = h * t + -0x1.c44c47ef726b8p-1;
+    h = h * t + 0x1.12f21de0cb67bp+0;
+    double e = -(a * a);                        /* exact */
+    double tk = e * 1.4426950408889634074 + ACT__D_MAGIC;
+    double kd = tk - ACT__D_MAGIC;
+    uint64_t nb = (act__d2u(tk) - act__d2u(ACT__D_MAGIC)) << 52;   /* n in the exponent field */
+    double r = (e - kd * ACT__D_LN2HI) - kd * ACT__D_LN2LO;
+    double p = 0x1.6ab94b0b0e12ap-10;
+    p = p * r + 0x1.126d1d3bf6408p-7;
+    p = p * r + 0x1.55589ace92960p-5;
+    p = p * r + 0x1.55540a5d871a3p-3;
+    p = p * r + 0x1.fffffaae351c0p-2;
+    p = p * r + 0x1.0000009c17c7fp+0;
+    p = p * r + 0x1.0000000261e56p+0;
+    return act__u2d(act__d2u(p * (h * d)) + nb);
+}
+ACT_INLINE float act_erfcf(float x)
+{
     double xd = (double)x;
-    double v = inA ? xd * xd : (double)ax - 1.0;
-    double P = ACT__SEL(inA, 0.0, -2.16637559486879084300e-03);
-    P = P * v + ACT__SEL(inA, 0.0, 3.54783043256182359371e-02);
-    P = P * v + ACT__SEL(inA, -2.37630166566501626084e-05, -1.10894694282396677476e-01);
-    P = P * v + ACT__SEL(inA, -5.77027029648944159157e-03, 3.18346619901161753674e-01);
-    P = P * v + ACT__SEL(inA, -2.84817495755985104766e-02, -3.72207876035701323847e-01);
-    P = P * v + ACT__SEL(inA, -3.25042107247001499370e-01, 4.14856118683748331666e-01);
-    P = P * v + ACT__SEL(inA, 1.28379167095512558561e-01, -2.36211856075265944077e-03);
-    double Q = ACT__SEL(inA, 0.0, 1.19844998467991074170e-02);
-    Q = Q * v + ACT__SEL(inA, -3.96022827877536812320e-06, 1.36370839120290507362e-02);
-    Q = Q * v + ACT__SEL(inA, 1.32494738004321644526e-04, 1.26171219808761642112e-01);
-    Q = Q * v + ACT__SEL(inA, 5.08130628187576562776e-03, 7.18286544141962662868e-02);
-    Q = Q * v + ACT__SEL(inA, 6.50222499887672944485e-02, 5.40397917702171048937e-01);
-    Q = Q * v + ACT__SEL(inA, 3.97917223959155352819e-01, 1.06420880400844228286e-01);
-    Q = Q * v + 1.0;
-    double y = P / Q;
-    const double erx = 8.45062911510467529297e-01;
-    /* ---- C ---- */
-    float xc = inB ? 2.0f : ax;                 /* keep unused lanes in range */
-    xc = xc > 10.5f ? 10.5f : xc;               /* erfcf(10.5) < 2^-150 -> 0 */
-    /* R/S in double: the float ra/sa rational left 1.8 ulp near x = 1.33 */
-    double xcd = (double)xc;
-    double sv = 1.0 / (xcd * xcd);
-    int inCa = xcd < 2.857142857142857;
-    double R = ACT__SEL(inCa, -9.81432934416914548592e+00, 0.0);
-    R = R * sv + ACT__SEL(inCa, -8.12874355063065934246e+01, -4.83519191608651397019e+02);
-    R = R * sv + ACT__SEL(inCa, -1.84605092906711035994e+02, -1.02509513161107724954e+03);
-    R = R * sv + ACT__SEL(inCa, -1.62396669462573470355e+02, -6.37566443368389627722e+02);
-    R = R * sv + ACT__SEL(inCa, -6.23753324503260060396e+01, -1.60636384855821916062e+02);
-    R = R * sv + ACT__SEL(inCa, -1.05586262253232909814e+01, -1.77579549177547519889e+01);
-    R = R * sv + ACT__SEL(inCa, -6.93858572707181764372e-01, -7.99283237680523006574e-01);
-    R = R * sv + ACT__SEL(inCa, -9.86494403484714822705e-03, -9.86494292470009928597e-03);
-    double S = ACT__SEL(inCa, -6.04244152148580987438e-02, 0.0);
-    S = S * sv + ACT__SEL(inCa, 6.57024977031928170135e+00, -2.24409524465858183362e+01);
-    S = S * sv + ACT__SEL(inCa, 1.08635005541779435134e+02, 4.74528541206955367215e+02);
-    S = S * sv + ACT__SEL(inCa, 4.29008140027567833386e+02, 2.55305040643316442583e+03);
-    S = S * sv + ACT__SEL(inCa, 6.45387271733267880336e+02, 3.19985821950859553908e+03);
-    S = S * sv + ACT__SEL(inCa, 4.34565877475229228821e+02, 1.53672958608443695994e+03);
-    S = S * sv + ACT__SEL(inCa, 1.37657754143519042600e+02, 3.25792512996573918826e+02);
-    S = S * sv + ACT__SEL(inCa, 1.96512716674392571292e+01, 3.03380607434824582924e+01);
-    S = S * sv + 1.0;
-    double gd = R / S;
-    float gh = (float)gd, gl = (float)(gd - (double)gh);
-    float z = act__u2f(act__f2u(xc) & 0xfffff000u);
-    act__redf o = act__expf_reduce2(-(z * z), -0.5625f, gh, gl + (z - xc) * (z + xc));
-    float ms = 1.0f + o.r, me = (1.0f - ms) + o.r;          /* 1 + r + q as hi + lo */
-    float mt = o.q + (me + (o.rlo + o.rlo * o.r));
-    float mh = ms + mt, ml = (ms - mh) + mt;
-    /* erfc(|x|), region C: double-word quotient, one rounding, then 2^n (was 2.2 ulp with a
-       plain exp()/x) */
-    float ec = act__scalef(act__ddivf(mh, ml, xc), o.n1, o.n2);
-    if (want_erfc) {
-        float rA = (float)(xd < 0.25 ? 1.0 - (xd + xd * y) : 0.5 - (xd * y + (xd - 0.5)));
-        float rB = (float)(xd > 0.0 ? (1.0 - erx) - y : 1.0 + (erx + y));
-        float rC = x > 0.0f ? ec : 2.0f - ec;
-        return inA ? rA : (inB ? rB : rC);   /* NaN: ax NaN -> region C, NaN propagates */
-    } else {
-        float rA = (float)(xd + xd * y);
-        float rB = act__signf((float)(erx + y), x);
-        float rC = act__signf(1.0f - ec, x);
-        return inA ? rA : (inB ? rB : rC);
-    }
+    double ec = act__erfc_pos_d((double)act__absf(x));
+    float y = (float)(xd < 0.0 ? 2.0 - ec : ec);
+    return x == x ? y : x + x;   /* NaN: x's own payload, so the NaN sign/payload cannot depend
+                                    on how the compiler ordered commutative operands (it did:
+                                    SSE2 and AVX2 builds differed in the NaN sign bit) */
+}
+ACT_INLINE float act_erff(float x)
+{
+    double xd = (double)x;
+    double z = xd * xd;
+    double P = -0x1.9348dfd9a0aeep-11;
+    P = P * z + 0x1.54cdedff20a96p-8;
+    P = P * z + -0x1.b8200dc10fb17p-6;
+    P = P * z + 0x1.ce2ef17af7ce3p-4;
+    P = P * z + -0x1.8127466de9f1ep-2;
+    P = P * z + 0x1.20dd75041ade8p+0;
+    double a = (double)act__absf(x);
+    double eb = 1.0 - act__erfc_pos_d(a);
+    eb = xd < 0.0 ? -eb : eb;
+    float y = (float)(a < 0.5 ? xd * P : eb);
+    return x == x ? y : x + x;                  /* NaN: x's own payload (see act_erfcf) */
 }
 ACT_INLINE double act__erf_impl(double x, int want_erfc)
 {
@@ -587,50 +590,54 @@ ACT_INLINE double act__erf_impl(double x, int want_erfc)
     int inA = ax < 0.84375;
     int inB = ax < 1.25;
     double v = inA ? x * x : ax - 1.0;
-    /* A: y = pp/qq (x^2).  B: y = erf(1+s) - erx = a0 + a1*s + s*N(s)/Q(s) (fdlibm's
-       pa/qa rational rewritten exactly, mpmath, so that the big linear part is explicit:
-       erfc_B = (1-erx-a0) - a1*s - s*N/Q needs no cancellation-prone y; this took erfc on
-       [0.84,1.25] from 2.3 ulp to <1). */
-    double P = ACT__SEL(inA, 0.0, -0.00497485573924228);
-    P = P * v + ACT__SEL(inA, 0.0, -0.007798922560176363);
-    P = P * v + ACT__SEL(inA, -2.37630166566501626084e-05, -0.016864102566677447);
-    P = P * v + ACT__SEL(inA, -5.77027029648944159157e-03, -0.14041327587921937);
-    P = P * v + ACT__SEL(inA, -2.84817495755985104766e-02, 0.09419306047029863);
-    P = P * v + ACT__SEL(inA, -3.25042107247001499370e-01, -0.41510749742059583);
-    P = P * v + ACT__SEL(inA, 1.28379167095512558561e-01, -2.3959022061171278e-17);
-    double Q = ACT__SEL(inA, 0.0, 1.19844998467991074170e-02);
-    Q = Q * v + ACT__SEL(inA, -3.96022827877536812320e-06, 1.36370839120290507362e-02);
-    Q = Q * v + ACT__SEL(inA, 1.32494738004321644526e-04, 1.26171219808761642112e-01);
-    Q = Q * v + ACT__SEL(inA, 5.08130628187576562776e-03, 7.18286544141962662868e-02);
-    Q = Q * v + ACT__SEL(inA, 6.50222499887672944485e-02, 5.40397917702171048937e-01);
-    Q = Q * v + ACT__SEL(inA, 3.97917223959155352819e-01, 1.06420880400844228286e-01);
-    Q = Q * v + 1.0;
-    double w = P / Q;                        /* A: y ; B: N/Q */
-    const double a0 = -2.36211856075265944077e-03, a1 = 0.41510749742059483;
-    const double a1h = 0.41510749608278275, a1l = 1.3378120833351659e-09; /* 26-bit split */
+    /* A: y(z) = erf(x)/x - 1, z = x^2, degree 11 (own minimax fit, abs err 2^-56.1 = the
+       rounding of y(0) = 2/sqrt(pi) - 1).  B: erf(1+s) - ERX = c0 + c1*s + s*w, w = s*M(s),
+       degree 13 in s (own minimax fit, error 2^-57.1 relative to erfc(1+s); c1 kept as
+       26-bit hi + double lo so that c1*s is exact to 2^-80 in erfc_B = C0 - c1*s - s*w).
+       Both share one degree-12 Horner with per-lane coefficients. */
+    double P = ACT__SEL(inA, 0.0, 0x1.13bcc10637e8cp-15);
+    P = P * v + ACT__SEL(inA, -0x1.e82d8d8e306f1p-31, -0x1.a679e05b9ee05p-13);
+    P = P * v + ACT__SEL(inA, 0x1.e81ae19ac55a2p-27, 0x1.631b4681e623fp-14);
+    P = P * v + ACT__SEL(inA, -0x1.5e1b61cd0b30fp-23, 0x1.418329d24e568p-10);
+    P = P * v + ACT__SEL(inA, 0x1.b9c9f3bdb3374p-20, -0x1.ee2fcf3457744p-10);
+    P = P * v + ACT__SEL(inA, -0x1.f4d0c217433e0p-17, -0x1.3911602d89b65p-8);
+    P = P * v + ACT__SEL(inA, 0x1.f9a317b980e52p-14, 0x1.f096fd638c499p-7);
+    P = P * v + ACT__SEL(inA, -0x1.c02db3a081334p-11, 0x1.2e45a5c02ccb7p-8);
+    P = P * v + ACT__SEL(inA, 0x1.565bcd0ceccd8p-8, -0x1.1b614b0f70f25p-4);
+    P = P * v + ACT__SEL(inA, -0x1.b82ce31281b1dp-6, 0x1.1b614b0f497a5p-4);
+    P = P * v + ACT__SEL(inA, 0x1.ce2f21a042ad1p-4, 0x1.1b614b0f529e8p-3);
+    P = P * v + ACT__SEL(inA, -0x1.812746b0379e6p-2, -0x1.a911f096fbc10p-2);
+    P = P * v + ACT__SEL(inA, 0x1.06eba8214db69p-3, 0.0);
+    double w = P;                            /* A: y ; B: s*M(s) */
+    const double b0 = -0x1.d5d5041303a5ap-56, b1 = 0x1.a911f096fbc25p-2;
+    const double b1h = 0x1.a911f08p-2, b1l = 0x1.6fbc2552de046p-30;  /* b1h: 26 bits */
     double sw = v * w;
-    double y = inA ? w : (a0 + a1 * v) + sw;
-    const double erx = 8.45062911510467529297e-01;
+    double y = inA ? w : (b0 + b1 * v) + sw;
+    const double erx = 0x1.af767a741088bp-1;   /* erf(1) rounded to double */
+    /* C: erfc = exp(-x^2 - 0.5625 + R/S(1/x^2))/x, R/S = log(x erfc(x)) + x^2 + 0.5625: own
+       rational minimax fits (linearised rational Remez, mpmath; S rounded first, then R
+       refitted and rounded term by term): [1.25, 1/0.35] degree 7/8, abs err 2^-59.9;
+       [1/0.35, 28.5] degree 6/7, 2^-59.3 */
     double xc = inB ? 2.0 : ax;
     xc = xc > 28.0 ? 28.0 : xc;                 /* erfc(28) < 2^-1075 -> 0 */
     double sv = 1.0 / (xc * xc);
     int inCa = xc < 2.857142857142857;
-    double R = ACT__SEL(inCa, -9.81432934416914548592e+00, 0.0);
-    R = R * sv + ACT__SEL(inCa, -8.12874355063065934246e+01, -4.83519191608651397019e+02);
-    R = R * sv + ACT__SEL(inCa, -1.84605092906711035994e+02, -1.02509513161107724954e+03);
-    R = R * sv + ACT__SEL(inCa, -1.62396669462573470355e+02, -6.37566443368389627722e+02);
-    R = R * sv + ACT__SEL(inCa, -6.23753324503260060396e+01, -1.60636384855821916062e+02);
-    R = R * sv + ACT__SEL(inCa, -1.05586262253232909814e+01, -1.77579549177547519889e+01);
-    R = R * sv + ACT__SEL(inCa, -6.93858572707181764372e-01, -7.99283237680523006574e-01);
-    R = R * sv + ACT__SEL(inCa, -9.86494403484714822705e-03, -9.86494292470009928597e-03);
-    double S = ACT__SEL(inCa, -6.04244152148580987438e-02, 0.0);
-    S = S * sv + ACT__SEL(inCa, 6.57024977031928170135e+00, -2.24409524465858183362e+01);
-    S = S * sv + ACT__SEL(inCa, 1.08635005541779435134e+02, 4.74528541206955367215e+02);
-    S = S * sv + ACT__SEL(inCa, 4.29008140027567833386e+02, 2.55305040643316442583e+03);
-    S = S * sv + ACT__SEL(inCa, 6.45387271733267880336e+02, 3.19985821950859553908e+03);
-    S = S * sv + ACT__SEL(inCa, 4.34565877475229228821e+02, 1.53672958608443695994e+03);
-    S = S * sv + ACT__SEL(inCa, 1.37657754143519042600e+02, 3.25792512996573918826e+02);
-    S = S * sv + ACT__SEL(inCa, 1.96512716674392571292e+01, 3.03380607434824582924e+01);
+    double R = ACT__SEL(inCa, -0x1.39f2548b8e116p+3, 0.0);
+    R = R * sv + ACT__SEL(inCa, -0x1.4512a6f90513dp+6, -0x1.e379a50e63fe8p+8);
+    R = R * sv + ACT__SEL(inCa, -0x1.7127f8613920dp+7, -0x1.0043b70dbc981p+10);
+    R = R * sv + ACT__SEL(inCa, -0x1.44c43ce5cc3a1p+7, -0x1.3ec816870e6e8p+9);
+    R = R * sv + ACT__SEL(inCa, -0x1.f2fb8867bb18fp+5, -0x1.41468df3c75e4p+7);
+    R = R * sv + ACT__SEL(inCa, -0x1.51def0af2f50ap+3, -0x1.1c2154f8fae6ap+4);
+    R = R * sv + ACT__SEL(inCa, -0x1.634121f2d6dd2p-1, -0x1.993c0ad66d7ffp-1);
+    R = R * sv + ACT__SEL(inCa, -0x1.434126004312dp-7, -0x1.4341239e86f49p-7);
+    double S = ACT__SEL(inCa, -0x1.eeb68d6f5c8c1p-5, 0.0);
+    S = S * sv + ACT__SEL(inCa, 0x1.a454d7a7af331p+2, -0x1.66f92d7b9a355p+4);
+    S = S * sv + ACT__SEL(inCa, 0x1.b26add5b77a40p+6, 0x1.da798290a56b8p+8);
+    S = S * sv + ACT__SEL(inCa, 0x1.aced098fcd6fdp+8, 0x1.3f1c7703d6cf6p+11);
+    S = S * sv + ACT__SEL(inCa, 0x1.42a786a3c3aa1p+9, 0x1.8ff8e7b39a7b3p+11);
+    S = S * sv + ACT__SEL(inCa, 0x1.b28913dadce99p+8, 0x1.802e93f198e6ep+10);
+    S = S * sv + ACT__SEL(inCa, 0x1.134e5b103eaabp+7, 0x1.45cbb6e150e05p+8);
+    S = S * sv + ACT__SEL(inCa, 0x1.3a6aa9fb5ab5ap+4, 0x1.e569ee7ee0541p+4);
     S = S * sv + 1.0;
     double z = act__u2d(act__d2u(xc) & 0xffffffff00000000ull);
     act__redd o = act__exp_reduce2(-(z * z), -0.5625, R / S, (z - xc) * (z + xc));
@@ -639,43 +646,47 @@ ACT_INLINE double act__erf_impl(double x, int want_erfc)
     double mh = ms + mt, ml = (ms - mh) + mt;
     double ec = act__scale(act__ddiv(mh, ml, xc), o.n1, o.n2); /* one rounding, then 2^n */
     if (want_erfc) {
-        /* A, x >= 1/4: 0.5 - ((x-0.5) + x*y) with x*y exact (Dekker) and 2Sum (was 2.3 ulp) */
-        /* ... and y = pp/qq itself rebuilt in double-word for the last Horner step, because
-           pp0 + z*R1 cancels (0.128 - 0.235) near x = 0.84: 2.1 ulp -> see top comment. */
+        /* A, x >= 1/4: 0.5 - ((x-0.5) + x*y) with x*y exact (Dekker) and 2Sum, and y itself
+           rebuilt in double-word for its last Horner step y = y0 + z*R1(z), because y0 + z*R1
+           cancels (0.128 - 0.24) near x = 0.84 */
         double cx = x * 134217729.0, xh = cx - (cx - x), xl = x - xh;
         double zh = x * x, zl = ((xh * xh - zh) + 2.0 * (xh * xl)) + xl * xl;  /* x^2 exact */
-        double R1 = -3.25042107247001499370e-01 + zh * (-2.84817495755985104766e-02 + zh *
-                    (-5.77027029648944159157e-03 + zh * -2.37630166566501626084e-05));
-        double S1 = 3.97917223959155352819e-01 + zh * (6.50222499887672944485e-02 + zh *
-                    (5.08130628187576562776e-03 + zh * (1.32494738004321644526e-04 + zh *
-                    -3.96022827877536812320e-06)));
+        double R2 = -0x1.e82d8d8e306f1p-31;
+        R2 = R2 * zh + 0x1.e81ae19ac55a2p-27;
+        R2 = R2 * zh + -0x1.5e1b61cd0b30fp-23;
+        R2 = R2 * zh + 0x1.b9c9f3bdb3374p-20;
+        R2 = R2 * zh + -0x1.f4d0c217433e0p-17;
+        R2 = R2 * zh + 0x1.f9a317b980e52p-14;
+        R2 = R2 * zh + -0x1.c02db3a081334p-11;
+        R2 = R2 * zh + 0x1.565bcd0ceccd8p-8;
+        R2 = R2 * zh + -0x1.b82ce31281b1dp-6;
+        R2 = R2 * zh + 0x1.ce2f21a042ad1p-4;
+        /* R1 = c1 + z*R2 as double-word too (its rounding was ~0.5 ulp of erfc at x = 0.84) */
         double cz = zh * 134217729.0, zzh = cz - (cz - zh), zzl = zh - zzh;
+        double c2 = R2 * 134217729.0, r2h = c2 - (c2 - R2), r2l = R2 - r2h;
+        double q2 = zh * R2, q2e = (((zzh * r2h - q2) + zzh * r2l + zzl * r2h) + zzl * r2l) + zl * R2;
+        const double a1 = -0x1.812746b0379e6p-2;
+        double R1 = a1 + q2, R1l = ((a1 - R1) + q2) + q2e;    /* Fast2Sum, |a1| > |q2| */
         double c1 = R1 * 134217729.0, r1h = c1 - (c1 - R1), r1l = R1 - r1h;
-        double c2 = S1 * 134217729.0, s1h = c2 - (c2 - S1), s1l = S1 - s1h;
         double pr = zh * R1, pre = ((zzh * r1h - pr) + zzh * r1l + zzl * r1h) + zzl * r1l;
-        double ps = zh * S1, pse = ((zzh * s1h - ps) + zzh * s1l + zzl * s1h) + zzl * s1l;
-        const double pp0 = 1.28379167095512558561e-01;
-        double rh = pp0 + pr, rb = rh - pp0;
-        double rl = ((pp0 - (rh - rb)) + (pr - rb)) + (pre + zl * R1);
-        double sh = 1.0 + ps, sl = ((1.0 - sh) + ps) + (pse + zl * S1);
-        double yq = rh / sh;                                   /* y = (rh+rl)/(sh+sl) */
+        const double y0 = 0x1.06eba8214db69p-3, y0l = -0x1.27911dd6363bbp-57; /* fitted y0
+                                   as double-word: its rounding alone was 0.4 ulp at x = 0.84 */
+        double yq = y0 + pr, rb = yq - y0;                     /* y = yq + yl */
+        double yl = ((y0 - (yq - rb)) + (pr - rb)) + (pre + ((zl * R1 + zh * R1l) + y0l));
         double cq = yq * 134217729.0, yh = cq - (cq - yq), yl0 = yq - yh;
-        double cs = sh * 134217729.0, shh = cs - (cs - sh), shl = sh - shh;
-        double pq = yq * sh, pqe = ((yh * shh - pq) + yh * shl + yl0 * shh) + yl0 * shl;
-        double yl = ((((rh - pq) - pqe) + rl) - yq * sl) / sh;
         double ph = x * yq;
         double pe = (((xh * yh - ph) + xh * yl0 + xl * yh) + xl * yl0) + x * yl;
         double xm = x - 0.5;
-        double s1 = xm + ph, b1 = s1 - xm;
-        double e1 = (xm - (s1 - b1)) + (ph - b1);
+        double s1 = xm + ph, bb = s1 - xm;
+        double e1 = (xm - (s1 - bb)) + (ph - bb);
         double h1 = 0.5 - s1, l1 = (0.5 - h1) - s1;
         double rA = x < 0.25 ? 1.0 - (x + x * y) : h1 + (l1 - (e1 + pe));
-        /* B, x > 0: C0 - a1*s - s*N/Q, a1*s exact */
+        /* B, x > 0: C0 - b1*s - s*w, b1*s exact */
         double cv = v * 134217729.0, vh = cv - (cv - v), vl = v - vh;
-        double mh1 = a1 * v;
-        double me1 = ((a1h * vh - mh1) + a1h * vl + a1l * vh) + a1l * vl;
-        const double C0h = 0.15729920705028513, C0l = -3.469446951953614e-18;
-        double h2 = C0h - mh1, l2 = (C0h - h2) - mh1;          /* Fast2Sum, C0h > a1*s */
+        double mh1 = b1h * v;
+        double me1 = ((b1h * vh - mh1) + b1h * vl) + b1l * v;
+        const double C0h = 0x1.4226162fbddd5p-3, C0l = -0x1.5157df67e2d30p-59; /* 1-erx-b0 */
+        double h2 = C0h - mh1, l2 = (C0h - h2) - mh1;          /* Fast2Sum, C0h > b1*s */
         double rBp = h2 + (((l2 + C0l) - me1) - sw);
         double rB = x > 0.0 ? rBp : 1.0 + (erx + y);
         double rC = x > 0.0 ? ec : 2.0 - ec;
@@ -689,8 +700,6 @@ ACT_INLINE double act__erf_impl(double x, int want_erfc)
         return inA ? rA : (inB ? rB : rC);
     }
 }
-ACT_INLINE float act_erff(float x) { return act__erff_impl(x, 0); }
-ACT_INLINE float act_erfcf(float x) { return act__erff_impl(x, 1); }
 ACT_INLINE double act_erf(double x) { return act__erf_impl(x, 0); }
 ACT_INLINE double act_erfc(double x) { return act__erf_impl(x, 1); }
 #undef ACT__SEL
