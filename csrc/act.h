@@ -15,7 +15,7 @@
 
 /* op indices, in ops.def order */
 enum {
-#define ACT_OP(name, np, gout, wide) ACT_OP_##name,
+#define ACT_OP(name, np, gout, wide, cost) ACT_OP_##name,
 #include "ops.def"
 #undef ACT_OP
     ACT_NOPS
@@ -43,6 +43,7 @@ typedef struct {
     int nparams;
     int has_gout;
     int f32_in_double;
+    int cost; /* relative time per element, relu = 1 */
 } act_op_info;
 extern const act_op_info act_ops[ACT_NOPS];
 
@@ -64,7 +65,10 @@ typedef struct {
 void act_eltwise_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps,
                       const act_loop_data *d);
 void act_run(act_range_fn f, ptrdiff_t n, const char *const *in, int pvec, char *out);
-int act_threads_for(ptrdiff_t n);   /* threads act_run would use for n elements */
+/* the same for a kernel costing `cost` relu-elements per element */
+void act_run_cost(act_range_fn f, ptrdiff_t n, int cost, const char *const *in, int pvec,
+                  char *out);
+int act_threads_for(ptrdiff_t work); /* threads for `work` relu-element units */
 int act_get_num_threads(void);
 void act_set_num_threads(int n);
 int act_openmp_enabled(void);

@@ -116,7 +116,7 @@
 
 #define DEF_GOUT_0(op, np, wide)
 #define DEF_GOUT_1(op, np, wide) DEF_KIND(op, gout, np, wide)
-#define ACT_OP(op, np, gout, wide)                                                              \
+#define ACT_OP(op, np, gout, wide, cost)                                                              \
     DEF_KIND(op, fwd, np, wide)                                                                 \
     DEF_KIND(op, grad, np, wide)                                                                \
     DEF_GOUT_##gout(op, np, wide)
@@ -159,7 +159,7 @@ DEF_FLOOR(uint16_t, f16) /* integer add: same traffic, nothing to convert */
 const act_isa_table ISA_NAME(act_table) = {
     ACT_STR(ACT_ISA),
     {
-#define ACT_OP(op, np, gout, wide) {TBL_KIND(op, fwd), TBL_KIND(op, grad), TBL_GOUT_##gout(op)},
+#define ACT_OP(op, np, gout, wide, cost) {TBL_KIND(op, fwd), TBL_KIND(op, grad), TBL_GOUT_##gout(op)},
 #include "ops.def"
 #undef ACT_OP
     },

@@ -9,15 +9,15 @@
 #endif
 
 const act_op_info act_ops[ACT_NOPS] = {
-#define ACT_OP(name, np, gout, wide) {#name, np, gout, wide},
+#define ACT_OP(name, np, gout, wide, cost) {#name, np, gout, wide, cost},
 #include "ops.def"
 #undef ACT_OP
 };
 
-/* Below this many elements a call runs on one thread: waking the pool costs ~5-10 us on this
- * 2-core machine, more than the whole computation of a small array (bench/results/threads.md).
- * ACTCORE_PARALLEL_MIN overrides it (read in the glue at import). */
-ptrdiff_t act_parallel_min = 32768;
+/* Below this much work (elements x the op's cost, relu = 1) a call runs on one thread: waking
+ * the pool costs 1-2 us on this 2-core machine, more than relu on 16K elements takes
+ * (bench/results/threads.md).  ACTCORE_PARALLEL_MIN overrides it (read at import). */
+ptrdiff_t act_parallel_min = 16384;
 
 int act_openmp_enabled(void)
 {
@@ -46,20 +46,26 @@ void act_set_num_threads(int n)
 #endif
 }
 
-int act_threads_for(ptrdiff_t n)
+int act_threads_for(ptrdiff_t work)
 {
-    if (n < act_parallel_min) return 1;
+    if (work < act_parallel_min) return 1;
     int nt = act_get_num_threads();
     /* each thread gets at least half the threshold: no thread wakes for a sliver */
-    ptrdiff_t most = n / (act_parallel_min / 2 > 0 ? act_parallel_min / 2 : 1);
+    ptrdiff_t most = work / (act_parallel_min / 2 > 0 ? act_parallel_min / 2 : 1);
     if (most < nt) nt = (int)most;
     return nt < 1 ? 1 : nt;
 }
 
 void act_run(act_range_fn f, ptrdiff_t n, const char *const *in, int pvec, char *out)
 {
+    act_run_cost(f, n, 1, in, pvec, out);
+}
+
+void act_run_cost(act_range_fn f, ptrdiff_t n, int cost, const char *const *in, int pvec,
+                  char *out)
+{
 #ifdef _OPENMP
-    int nt = act_threads_for(n);
+    int nt = act_threads_for(n * (ptrdiff_t)cost);
     if (nt > 1) {
 #pragma omp parallel num_threads(nt)
         {
@@ -131,7 +137,7 @@ void act_eltwise_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps
     fexcept_t flags;
     fegetexceptflag(&flags, FE_ALL_EXCEPT);
     if (contig && (pscalar || pcontig))
-        act_run(f, n, (const char *const *)args, !pscalar, args[nin]);
+        act_run_cost(f, n, act_ops[d->op].cost, (const char *const *)args, !pscalar, args[nin]);
     else
         strided(f, n, args, steps, nin, nx, isz);
     fesetexceptflag(&flags, FE_ALL_EXCEPT);
