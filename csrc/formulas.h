@@ -74,7 +74,7 @@ ACT_INLINE double act_ncdf_wd(double x) /* Phi(x) for |x| <= 1e4 */
     double e = act_erfc(zh) - zl * 1.1283791670955126 * act_exp(-zh * zh);
     return 0.5 * e;
 }
-/* x*Phi(x) for x < -37, where it is subnormal in double and Phi's lost bits would be multiplied
+/* x*Phi(x) for x < -37.5, where Phi(x) is subnormal in double and Phi's lost bits would be multiplied
  * by |x|: -phi(x) S(x) with S = 1 - 1/x^2 + 3/x^4 - 15/x^6 + ... (8 terms reach 1e-17 at
  * x = -37), phi(x) = h*h/sqrt(2 pi), h = e^(-x^2/4) from x^2 carried exactly: only the last
  * product rounds into the subnormals. */
@@ -82,7 +82,10 @@ ACT_INLINE double act_gelu_tail_wd(double x)
 {
     double p, e;
     act_two_prod(x, x, &p, &e);
+    /* where the result is still normal (x >= -37.62) e^(-x^2/2) in one exp: h*h would cost
+     * ~4.5 ULP there; below, h*h keeps the intermediate normal */
     double h = act_exp(-0.25 * p) * (1.0 - 0.25 * e);
+    double g = act_exp(-0.5 * p) * (1.0 - 0.5 * e);
     double v = 1.0 / p;
     double S = 135135.0;
     S = S * -v + 10395.0;
@@ -92,7 +95,8 @@ ACT_INLINE double act_gelu_tail_wd(double x)
     S = S * -v + 3.0;
     S = S * -v + 1.0;
     S = S * -v + 1.0; /* 1 - v + 3v^2 - ... by Horner in -v */
-    return -((S * 0.39894228040143267794) * h) * h;
+    double c = S * 0.39894228040143267794;
+    return x < -37.62 ? -(c * h) * h : -(c * g);
 }
 ACT_INLINE double act_gelu_fwd_wd(double x, double a, double b)
 {
@@ -100,7 +104,9 @@ ACT_INLINE double act_gelu_fwd_wd(double x, double a, double b)
     double xc = x < -1e4 ? -1e4 : (x > 1e4 ? 1e4 : x);
     double p = act_ncdf_wd(xc);
     double y = p == 0 ? (x < 0 ? -0.0 : 0.0) : x * p;
-    return x < -37.0 ? act_gelu_tail_wd(xc) : y;
+    /* the tail form wherever Phi(x) is subnormal (below -37.5194), since x*Phi would multiply
+     * its lost bits by |x| even where the product is normal again */
+    return x < -37.5 ? act_gelu_tail_wd(xc) : y;
 }
 ACT_INLINE double act_gelu_grad_wd(double dy, double x, double a, double b)
 {
