@@ -73,8 +73,8 @@ def op_kinds():
 
     out = []
     for name, spec in OPS.items():
-        if spec.kind != "elementwise" or spec.kernel is None:
-            continue  # prelu (per-channel weight) and rrelu (random slope) are composites
+        if spec.kind != "elementwise":
+            continue
         for op in (name, "gelu_tanh") if name == "gelu" else (name,):
             out.append((op, "fwd", "forward"))
             out.append((op, "grad", "gradient"))
@@ -252,6 +252,8 @@ def actcore_make(case, bufs):
         out = bufs["out"]
         if extra:
             return (lambda: fn(*args, out=out, **extra)), None
+        if op == "prelu" and kind == "grad":  # (dx, dweight), no out=
+            return _with_out(lambda **kw: fn(*args, **kw)[0], out)
         return (lambda: fn(*args, out=out)), None
     if case.family == "axis":
         if kind == "fwd":

@@ -23,7 +23,10 @@ PEER_NAMES = ("numpy", "torch", "onnxruntime", "numexpr", "jax")
 
 # Parameters used for every op that has them (registry defaults, except threshold's, which has
 # none: value 0 makes it ONNX's ThresholdedRelu).
-BENCH_PARAMS = {"threshold": {"threshold": 0.1, "value": 0.0}}
+BENCH_PARAMS = {"threshold": {"threshold": 0.1, "value": 0.0},
+                # one shared slope (weight of shape ()): the elementwise cases are 1-D
+                "prelu": {"weight": 0.25, "axis": 1},
+                "rrelu": {"lower": 1.0 / 8.0, "upper": 1.0 / 3.0, "training": False}}
 
 
 class Skip(Exception):
@@ -97,6 +100,8 @@ FWD = {
     "relu": "maximum(x, 0)",
     "relu6": "minimum(maximum(x, 0), 6)",
     "leaky_relu": "maximum(x, negative_slope * x)",  # valid for 0 <= slope <= 1
+    "prelu": "where(x > 0, x, weight * x)",
+    "rrelu": "where(x > 0, x, (lower + upper) / 2 * x)",  # eval mode: the mean slope
     "elu": "where(x > 0, x, alpha * expm1(x))",
     "selu": f"where(x > 0, {_L} * x, {_LA} * expm1(x))",
     "celu": "maximum(x, 0) + minimum(alpha * expm1(x / alpha), 0)",
@@ -117,6 +122,8 @@ FWD = {
     "step": "heaviside(x, 0)",
 }
 GRAD = {
+    "prelu": "where(x > 0, dy, weight * dy)",  # dx only: actcore's prelu_grad also reduces dweight
+    "rrelu": "where(x > 0, dy, (lower + upper) / 2 * dy)",
     "sigmoid": "s = expit(x); dy * s * (1 - s)",
     "log_sigmoid": "dy * expit(-x)",
     "tanh": "t = tanh(x); dy * (1 - t * t)",
@@ -204,6 +211,10 @@ def _torch_elementwise():
         "softsign": lambda x, o, p: lambda: torch.div(x, torch.abs(x, out=o).add_(1), out=o),
         "tanhshrink": lambda x, o, p: lambda: torch.sub(x, torch.tanh(x, out=o), out=o),
         "step": lambda x, o, p: lambda: torch.gt(x, 0, out=o),
+        # no out= in torch for these two: the result is copied into the shared output
+        "prelu": lambda x, o, p: (lambda w: lambda: o.copy_(torch.prelu(x, w)))(
+            torch.tensor([p["weight"]], dtype=x.dtype)),
+        "rrelu": lambda x, o, p: lambda: o.copy_(torch.rrelu(x, p["lower"], p["upper"], False)),
     }
 
     def log_sigmoid_grad(d, x, o, p):
@@ -212,6 +223,12 @@ def _torch_elementwise():
 
     grad = {  # dL/dx from (dy, x): the aten backward kernels autograd calls
         "log_sigmoid": log_sigmoid_grad,
+        # prelu's backward gives (dx, dweight), as actcore's prelu_grad does
+        "prelu": lambda d, x, o, p: (lambda w: lambda: o.copy_(
+            A._prelu_kernel_backward(d, x, w)[0]))(torch.tensor([p["weight"]], dtype=x.dtype)),
+        # rrelu in eval mode: rrelu_with_noise_backward is leaky_relu_backward at the mean slope
+        "rrelu": lambda d, x, o, p: lambda: A.leaky_relu_backward.grad_input(
+            d, x, (p["lower"] + p["upper"]) / 2, False, grad_input=o),
         "relu": lambda d, x, o, p: lambda: A.threshold_backward.grad_input(d, x, 0.0,
                                                                             grad_input=o),
         "relu6": lambda d, x, o, p: lambda: A.hardtanh_backward.grad_input(d, x, 0.0, 6.0,

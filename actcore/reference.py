@@ -963,3 +963,27 @@ def _build_registry() -> dict[str, dict[str, Callable[..., Any] | None]]:
 
 #: op name -> {"fwd", "grad", "gout", "fwd_mp", "grad_mp"}; missing entries are None.
 REFERENCES: dict[str, dict[str, Callable[..., Any] | None]] = _build_registry()
+
+
+# ---- the ops without a kernel of their own: leaky_relu with a given slope (not in REFERENCES,
+# which lists the ops.def kernels) ----
+def ref_prelu(x: ArrayLike, weight: ArrayLike, axis: int = 1) -> np.ndarray:
+    """prelu with weight of shape () (the per-channel case is the same with weight broadcast
+    along ``axis``; tests/test_eltwise.py checks that one directly)."""
+    return ref_leaky_relu(x, weight)
+
+
+def ref_prelu_grad(dy: ArrayLike, x: ArrayLike, weight: ArrayLike, axis: int = 1) -> np.ndarray:
+    """dL/dx of prelu (the dweight half of actcore.prelu_grad is checked in the tests)."""
+    return ref_leaky_relu_grad(dy, x, weight)
+
+
+def ref_rrelu(x: ArrayLike, lower: float = 1.0 / 8.0, upper: float = 1.0 / 3.0,
+              training: bool = False) -> np.ndarray:
+    """rrelu in evaluation mode: leaky_relu at the mean slope."""
+    return ref_leaky_relu(x, (lower + upper) / 2.0)
+
+
+def ref_rrelu_grad(dy: ArrayLike, x: ArrayLike, lower: float = 1.0 / 8.0,
+                   upper: float = 1.0 / 3.0, training: bool = False) -> np.ndarray:
+    return ref_leaky_relu_grad(dy, x, (lower + upper) / 2.0)

@@ -363,6 +363,9 @@ def test_prelu_per_channel_and_grad():
     # channels-last and a single shared weight
     xl = np.moveaxis(x, 1, -1)
     np.testing.assert_array_equal(actcore.prelu(xl, w, axis=-1), np.moveaxis(y, 1, -1))
+    # a Python-number weight stays weak: float32 in, float32 loop and result
+    assert actcore.prelu(x, 0.25).dtype == np.float32
+    assert actcore.prelu_grad(dy, x, 0.25)[0].dtype == np.float32
     dx1, dw1 = actcore.prelu_grad(dy, x, np.float32(0.25))
     assert np.shape(dw1) == ()
     np.testing.assert_allclose(dw1, np.where(x > 0, 0, dy * x).astype(np.float64).sum(),
