@@ -74,12 +74,11 @@ ACT_INLINE void F_CAT(two, sum, WS)(W a, W b, W *s, W *e)
     W bb = *s - a;
     *e = (a - (*s - bb)) + (b - bb);
 }
-/* sigmoid(u + du) for a small correction du: sigmoid(u)(1 + du sigmoid(-u)).  In the tail
- * sigmoid(u) ~ e^u, whose relative error is the absolute error of u: 1e-13 at u = -700 when u
- * is merely rounded, which is why swish and gelu_tanh carry du. */
-#define SIG_DD(u, du) (SIG(u) * (K(1) + (du) * SIGN_(u)))
 
-/* x * sigmoid(u + du), with one exp.  Where sigmoid(u) = e^u is subnormal (u < -80 in float,
+/* x * sigmoid(u + du), with one exp.  du is the rounding error of the argument u, carried by
+ * swish and gelu_tanh: sigmoid(u + du) = sigmoid(u)(1 + du sigmoid(-u)), and in the tail, where
+ * sigmoid(u) ~ e^u, an unrounded u matters (1e-13 relative at u = -700).  Where sigmoid(u) = e^u
+ * is subnormal (u < -80 in float,
  * -700 in double) x*sigmoid(u) would multiply its lost bits by |x|: there the exp is taken of
  * u - deep, exact by Sterbenz's lemma for deep/2 >= u >= 2 deep, and the product is scaled by
  * the normal constant e^deep last, so only the final product rounds into the subnormals. */
@@ -250,7 +249,7 @@ FWD(swish)
 {
     (void)b;
 #if EXACT_TAILS
-    /* beta*x carried exactly (u + du): see SIG_DD; |x| clamped so the split cannot overflow */
+    /* beta*x carried exactly (u + du): see XSIG; |x| clamped so the split cannot overflow */
     W xc = x < K(-1e15) ? K(-1e15) : (x > K(1e15) ? K(1e15) : x);
     W u, du;
     F_CAT(two, prod, WS)(a, xc, &u, &du);
@@ -424,7 +423,6 @@ GRAD(step) { UNUSED_AB; (void)dy; return NZ(x, K(0)); }
 #undef MULZ
 #undef SIG
 #undef SIGN_
-#undef SIG_DD
 #undef XSIG
 #undef F_CAT
 #undef F_CAT_
