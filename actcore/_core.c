@@ -118,16 +118,17 @@ static PyObject *op_table(PyObject *self, PyObject *noargs)
 
 static PyObject *isa_info(PyObject *self, PyObject *noargs)
 {
-    PyObject *built = PyList_New(0), *supported = PyList_New(0);
-    if (!built || !supported) return NULL;
+    PyObject *built = PyList_New(0), *supported = PyList_New(0), *fma = PyList_New(0);
+    if (!built || !supported || !fma) return NULL;
     for (int i = 0; i < ACT_NISAS; i++) {
         PyObject *s = PyUnicode_FromString(act_isa_name(i));
         if (act_isa_built(i)) PyList_Append(built, s);
         if (act_isa_supported(i)) PyList_Append(supported, s);
+        if (act_isa_fma(i)) PyList_Append(fma, s);
         Py_DECREF(s);
     }
-    return Py_BuildValue("{s:s,s:N,s:N}", "current", act_isa_name(act_isa_current()), "built",
-                         built, "supported", supported);
+    return Py_BuildValue("{s:s,s:N,s:N,s:N}", "current", act_isa_name(act_isa_current()), "built",
+                         built, "supported", supported, "fma", fma);
 }
 
 static PyObject *set_isa(PyObject *self, PyObject *args)
@@ -234,7 +235,7 @@ static PyObject *build_info(PyObject *self, PyObject *noargs)
 static PyMethodDef methods[] = {
     {"make_ufuncs", make_ufuncs, METH_VARARGS, "make_ufuncs(docs) -> {name: ufunc}"},
     {"op_table", op_table, METH_NOARGS, "[(name, nparams, has_gout, f32_in_double)] of ops.def"},
-    {"isa_info", isa_info, METH_NOARGS, "{'current', 'built', 'supported'}"},
+    {"isa_info", isa_info, METH_NOARGS, "{'current', 'built', 'supported', 'fma'}"},
     {"set_isa", set_isa, METH_VARARGS, "set_isa(name): switch kernel tables (tests)"},
     {"get_num_threads", get_num_threads, METH_NOARGS, NULL},
     {"set_num_threads", set_num_threads, METH_VARARGS, NULL},

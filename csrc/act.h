@@ -32,6 +32,8 @@ typedef void (*act_range_fn)(ptrdiff_t lo, ptrdiff_t hi, const char *const *in, 
 
 typedef struct {
     const char *name;
+    int fma; /* float32 kernels use fused multiply-add (vmathf.h): their bits differ from a
+                target without it, within the accuracy bounds (SPEC §5) */
     act_range_fn fn[ACT_NOPS][ACT_NKINDS][ACT_NDTYPES]; /* NULL where the op has no gout */
     act_range_fn copy[ACT_NDTYPES]; /* memory floor: reads x, writes y once */
     act_range_fn add[ACT_NDTYPES];  /* three-stream floor: y = a + b (as a gradient's traffic) */
@@ -54,6 +56,7 @@ const char *act_isa_name(int isa);
 int act_isa_built(int isa);                          /* compiled into this build */
 int act_isa_supported(int isa);                      /* built and runnable on this CPU + OS */
 int act_isa_current(void);
+int act_isa_fma(int isa);                            /* built with fused multiply-add */
 int act_set_isa(int isa);                            /* 0 on success, -1 if not supported */
 int act_isa_from_name(const char *name);             /* -1 if unknown */
 void act_dispatch_init(const char *cap, char *warn, size_t warnlen);

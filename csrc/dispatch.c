@@ -36,6 +36,7 @@ static const act_isa_table *const tables[ACT_NISAS] = {
 static const char *const isa_names[ACT_NISAS] = {"baseline", "avx2", "avx512"};
 
 const act_isa_table *act_table = &act_table_baseline;
+int act_isa_fma(int isa) { return isa >= 0 && isa < ACT_NISAS && tables[isa] && tables[isa]->fma; }
 static int current = ACT_ISA_BASELINE;
 
 #if ACT_X86

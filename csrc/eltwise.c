@@ -3,7 +3,9 @@
  * This file is compiled once per CPU target through isa_<target>.c, which defines ACT_ISA
  * (baseline, avx2, avx512) and is built with that target's flags (setup.py).  The loops are
  * plain C that gcc/clang/MSVC vectorise; every target runs the same formulas in the same order
- * with -ffp-contract=off, so every target gives the same bits (tests/test_dispatch.py).
+ * with -ffp-contract=off, so targets give the same bits, except that the float32 formulas use a
+ * fused multiply-add where the target has one (vmathf.h): targets with FMA agree with each other,
+ * baseline differs within the accuracy bounds (tests/test_runtime.py, tests/test_accuracy.py).
  */
 #ifndef ACT_ISA
 #error "compile eltwise.c through isa_<target>.c, which defines ACT_ISA"
@@ -158,6 +160,7 @@ DEF_FLOOR(uint16_t, f16) /* integer add: same traffic, nothing to convert */
 
 const act_isa_table ISA_NAME(act_table) = {
     ACT_STR(ACT_ISA),
+    ACT_HAS_FMA,
     {
 #define ACT_OP(op, np, gout, wide, cost) {TBL_KIND(op, fwd), TBL_KIND(op, grad), TBL_GOUT_##gout(op)},
 #include "ops.def"

@@ -1,29 +1,19 @@
 /* The scalar formulas, instantiated for float and double compute types from formulas_t.h. */
 #ifndef ACT_FORMULAS_H
 #define ACT_FORMULAS_H
-#include "vmath.h"
+#include "vmathf.h"
 
-#define W float
-#define WS wf
-#define EXACT_TAILS 1
-#define EXP act_expf
-#define EXPM1 act_expm1f
-#define LOG1P act_log1pf
-#define TANH act_tanhf
-#include "formulas_t.h"
-#undef W
-#undef WS
-#undef EXACT_TAILS
-#undef EXP
-#undef EXPM1
-#undef LOG1P
-#undef TANH
-
+/* float64 results (wd) and the float32 ops still computed in double (wdf): vmath.h, no fma,
+ * so every ISA gives the same bits */
+#define FAST 0
+#define FMA(a, b, c) ((a) * (b) + (c))
 #define W double
+#define EXPNEG act_exp
 #define EXP act_exp
 #define EXPM1 act_expm1
 #define LOG1P act_log1p
 #define TANH act_tanh
+#define LOG1P_UNIT act_log1p
 #define WS wd
 #define EXACT_TAILS 1
 #include "formulas_t.h"
@@ -34,17 +24,28 @@
 #include "formulas_t.h"
 #undef WS
 #undef EXACT_TAILS
-#undef W
-#undef EXP
-#undef EXPM1
-#undef LOG1P
-#undef TANH
+#include "formulas_undef.h"
+
+/* float32 (and float16) results: float compute, the fast set (vmathf.h); after the double
+ * instantiations so that a float formula can fall back on its wdf twin */
+#define W float
+#define WS wf
+#define EXACT_TAILS 1
+#define FAST 1
+#define FMA(a, b, c) ACT_FMAF(a, b, c)
+#define EXP act_fexpf
+#define EXPNEG act_fexpnegf
+#define EXPM1 act_fexpm1f
+#define LOG1P act_log1pf
+#define TANH act_ftanhf
+#define LOG1P_UNIT act_flog1p_unitf
+#include "formulas_t.h"
+#include "formulas_undef.h"
 
 /* ---- gelu (exact) = x*Phi(x), Phi(x) = erfc(-x/sqrt2)/2.  Deep in the negative tail erfc's
  * relative error grows like 2z^2 times the error of its argument z, so z = -x/sqrt2 is carried
  * as zh + zl (Dekker product, no fma) and erfc(zh + zl) ~ erfc(zh) - zl*(2/sqrt(pi))e^-zh^2.
- * float32 goes through this double path (ops.def: f32_in_double), which also keeps x*Phi(x)
- * exact where it lands in float32's subnormal range. ---- */
+ * (float32 has its own form below.) ---- */
 ACT_INLINE void act_two_prod(double a, double b, double *p, double *e)
 {
     const double split = 134217729.0; /* 2^27 + 1, Veltkamp */
@@ -130,13 +131,47 @@ ACT_INLINE double act_gelu_grad_wdf(double dy, double x, double a, double b)
     double xc = x < -1e4 ? -1e4 : (x > 1e4 ? 1e4 : x);
     return dy * (act_ncdf_wdf(xc) + xc * 0.39894228040143267794 * act_exp(-0.5 * xc * xc));
 }
-/* never used (gelu is f32_in_double in ops.def) but the kernel stamping names it */
+/* float32: Phi(x) = erfc(a)/2 below 0 and 1 - erfc(a)/2 above, a = |x|/sqrt2, with
+ * erfc(a) = e^(-x^2/2) erfcx(a).  e^(-x^2/2) in float (vmathf.h) from x^2 carried exactly (an fma
+ * product), so it keeps float accuracy down to the underflow, with its 2^n applied last (two
+ * normal factors): a subnormal result rounds once.  erfcx(a) = H(t)/(a+3), t = (a-3)/(a+3), in
+ * double (vmath.h's float-accuracy core): in float, the rounding of t alone moved H by an ulp
+ * (dH/dt ~ -H near t = -1) and gelu came out at 6.5 ulp.  x is clamped to [-14.6, 6]: beyond,
+ * x Phi(x) and gelu' round to 0, or Phi to 1. */
+#define GELU_INV_SQRT2PI 0.39894228040143268f
+typedef struct { float hd, v; int32_t n; } act_gelu_parts;
+ACT_INLINE act_gelu_parts act_gelu_core_wf(float xc)
+{
+    act_gelu_parts o;
+    o.hd = (float)act__erfcx_d((double)act__absf(xc) * 0.70710678118654752);
+    float p, pe;
+    act__two_prodf(xc, xc, &p, &pe);
+    act__fexp_t e = act__fexpf_core(-0.5f * p, -0.5f * pe); /* e^(-x^2/2) = (1+v) 2^n */
+    o.v = e.v;
+    o.n = e.n;
+    return o;
+}
 ACT_INLINE float act_gelu_fwd_wf(float x, float a, float b)
 {
-    return (float)act_gelu_fwd_wdf(x, a, b);
+    (void)a, (void)b;
+    float xc = x < -14.6f ? -14.6f : (x > 6.0f ? 6.0f : x);
+    act_gelu_parts g = act_gelu_core_wf(xc);
+    float m = (1.0f + g.v) * (0.5f * g.hd); /* erfc(a)/2 = m 2^n */
+    /* x < 0: x erfc/2, scaled last; x >= 0: x (1 - erfc/2), where n >= -26 */
+    float neg = act__fscale2(xc * m, g.n);
+    float pos = x * (1.0f - act__fscale2(m, g.n));
+    return x < 0 ? neg : pos; /* NaN: pos is NaN */
 }
 ACT_INLINE float act_gelu_grad_wf(float dy, float x, float a, float b)
 {
-    return (float)act_gelu_grad_wdf(dy, x, a, b);
+    (void)a, (void)b;
+    /* Phi(x) + x phi(x), both terms carrying the same e^(-x^2/2) = (1+v) 2^n:
+     * x < 0: 2^n (1+v) (H d/2 + x/sqrt(2 pi)); x >= 0: 1 + 2^n (1+v) (x/sqrt(2 pi) - H d/2) */
+    float xc = x < -14.6f ? -14.6f : (x > 6.0f ? 6.0f : x);
+    act_gelu_parts g = act_gelu_core_wf(xc);
+    float A = 0.5f * g.hd, B = xc * GELU_INV_SQRT2PI;
+    float w = act__fscale2((1.0f + g.v) * (x < 0 ? A + B : B - A), g.n);
+    float r = x < 0 ? w : 1.0f + w;
+    return dy * (x == x ? r : x);
 }
 #endif

@@ -7,7 +7,12 @@
  *   EXACT_TAILS  1 when the result has W's own precision (wf, wd): the formulas then carry
  *            arguments in double-word arithmetic and keep subnormal results exact; 0 for wdf,
  *            whose 29 spare bits and wider exponent range already make the float32 result exact
- *   EXP EXPM1 LOG1P TANH ERFC EXPNHSQ  the vmath.h functions of that type
+ *   FAST     1 for wf: float32 results computed in float with vmathf.h (fma where the target
+ *            has it, SPEC §5 lets the no-FMA path differ within the bounds); the formulas
+ *            marked `#if FAST` are cheaper forms whose error budget float32 affords
+ *   FMA(a,b,c)  a fused multiply-add where FAST and the target has one, else a*b+c
+ *   EXP EXPNEG EXPM1 LOG1P TANH LOG1P_UNIT  the math functions of that type (EXPNEG: for
+ *            arguments <= 0; LOG1P_UNIT: for arguments in [0, 1])
  *
  * Every formula has the uniform signature
  *   fwd : W act_<op>_fwd_<WS>(W x, W a, W b)          a, b: the op's parameters (unused ones 0)
@@ -41,18 +46,17 @@
 /* x*s where s may have underflowed to 0 and x may be infinite: the limit is a signed 0 */
 #define MULZ(x, s) ((s) == 0 ? ((x) < 0 ? K(-0.0) : K(0.0)) : (x) * (s))
 
-/* sigmoid and sigmoid(-x) from t = e^-|x| (never overflows): s = 1/(1+t) for x >= 0 */
+/* sigmoid and sigmoid(-x) from t = e^-|x| (never overflows), one division each:
+ * s = 1/(1+t) for x >= 0, t/(1+t) below */
 ACT_INLINE W F_CAT(sig, pos, WS)(W x)
 {
-    W t = EXP(-ABS(x));
-    W r = K(1) / (K(1) + t);
-    return x >= 0 ? r : t * r;
+    W t = EXPNEG(-ABS(x));
+    return (x >= 0 ? K(1) : t) / (K(1) + t);
 }
 ACT_INLINE W F_CAT(sig, neg, WS)(W x) /* sigmoid(-x) */
 {
-    W t = EXP(-ABS(x));
-    W r = K(1) / (K(1) + t);
-    return x >= 0 ? t * r : r;
+    W t = EXPNEG(-ABS(x));
+    return (x >= 0 ? t : K(1)) / (K(1) + t);
 }
 #define SIG(x) F_CAT(sig, pos, WS)(x)
 #define SIGN_(x) F_CAT(sig, neg, WS)(x)
@@ -62,6 +66,10 @@ ACT_INLINE W F_CAT(sig, neg, WS)(W x) /* sigmoid(-x) */
  * (for |a|, |b| well inside the range: callers clamp). */
 ACT_INLINE void F_CAT(two, prod, WS)(W a, W b, W *p, W *e)
 {
+#if FAST
+    act__two_prodf(a, b, p, e);
+    return;
+#endif
     const W split = sizeof(W) == 4 ? K(4097) : K(134217729.0); /* 2^12+1, 2^27+1 */
     W ca = split * a, ah = ca - (ca - a), al = a - ah;
     W cb = split * b, bh = cb - (cb - b), bl = b - bh;
@@ -84,7 +92,22 @@ ACT_INLINE void F_CAT(two, sum, WS)(W a, W b, W *s, W *e)
  * the normal constant e^deep last, so only the final product rounds into the subnormals. */
 ACT_INLINE W F_CAT(xsig, dd, WS)(W x, W u, W du)
 {
-#if EXACT_TAILS
+#if FAST
+    /* the same in float with one exp and one division: e64 = e^-|u| 2^64 stays normal down to
+     * u = -131 (vmathf.h), so for u < 0 the quotient x*e64/(1+e) is formed first and only the
+     * final *2^-64 rounds into the subnormals.  Beyond u = -131, e^u is taken as 0 (|x| e^u
+     * is below the smallest subnormal for |x| < 1e12) and x is clamped so inf*0 is not NaN.
+     * du is applied where it matters, u < 0, with sigmoid(-u) ~ 1 - e: the correction itself
+     * is a few ulp, so its first order is plenty; folded away for a constant du = 0. */
+    W au = ABS(u);
+    W e64 = act__fexpneg64f(-au);
+    e64 = au > K(131) ? K(0) : e64;
+    W e = e64 * K(0x1p-64);
+    W xc = x < K(-1e30) ? K(-1e30) : (x > K(1e30) ? K(1e30) : x);
+    W y = (u >= 0 ? x : xc * e64) / (K(1) + e);
+    W yc = du == 0 ? y : FMA(y, du * (K(1) - e), y);
+    return u >= 0 ? y : yc * K(0x1p-64);
+#elif EXACT_TAILS
     const W deep = sizeof(W) == 4 ? K(-80) : K(-700);
     const W edeep = sizeof(W) == 4 ? K(1.8048513285848406e-35) : K(9.85967654375977e-305);
     W e = EXP(u < deep ? u - deep : -ABS(u));
@@ -110,9 +133,9 @@ FWD(sigmoid) { UNUSED_AB; return SIG(x); }
 GRAD(sigmoid)
 {
     UNUSED_AB;
-    W t = EXP(-ABS(x)); /* s' = t/(1+t)^2: no cancellation in either tail */
-    W r = K(1) / (K(1) + t);
-    return dy * (t * r * r);
+    W t = EXPNEG(-ABS(x)); /* s' = t/(1+t)^2: no cancellation in either tail */
+    W d = K(1) + t;
+    return dy * (t / (d * d));
 }
 GOUT(sigmoid) { UNUSED_AB; return dy * ((K(1) - y) * y); }
 
@@ -121,7 +144,7 @@ FWD(log_sigmoid)
 {
     UNUSED_AB;
     W m = x > 0 ? K(0) : x;
-    return m - LOG1P(EXP(-ABS(x)));
+    return m - LOG1P_UNIT(EXPNEG(-ABS(x)));
 }
 GRAD(log_sigmoid) { UNUSED_AB; return dy * SIGN_(x); }
 
@@ -131,9 +154,9 @@ GRAD(tanh)
 {
     UNUSED_AB;
     /* sech^2 x = 4t/(1+t)^2 with t = e^-2|x|: 1 - tanh^2 would cancel in saturation */
-    W t = EXP(K(-2) * ABS(x));
-    W r = K(1) / (K(1) + t);
-    return dy * (K(4) * t * r * r);
+    W t = EXPNEG(K(-2) * ABS(x));
+    W d = K(1) + t;
+    return dy * ((K(4) * t) / (d * d));
 }
 GOUT(tanh) { UNUSED_AB; return dy * (K(1) - y * y); }
 
@@ -163,7 +186,7 @@ GRAD(elu)
 {
     (void)b;
     W xn = x > 0 ? K(0) : x;
-    return x > 0 ? dy : dy * (a * EXP(xn));
+    return x > 0 ? dy : dy * (a * EXPNEG(xn));
 }
 GOUT(elu) { (void)b; return y > 0 ? dy : dy * (y + a); } /* needs alpha >= 0 */
 
@@ -180,7 +203,7 @@ GRAD(selu)
 {
     UNUSED_AB;
     W xn = x > 0 ? K(0) : x;
-    return x > 0 ? dy * K(SELU_SCALE) : dy * (K(SELU_SCALE * SELU_ALPHA) * EXP(xn));
+    return x > 0 ? dy * K(SELU_SCALE) : dy * (K(SELU_SCALE * SELU_ALPHA) * EXPNEG(xn));
 }
 
 /* ---- celu(x, alpha) = max(0,x) + min(0, alpha*expm1(x/alpha)); alpha != 0 ---- */
@@ -208,8 +231,13 @@ FWD(gelu_tanh)
      * own rounding and that of x^3 would otherwise cost ~850 ULP at x = -21 (double) */
     W xc = x < K(-1e4) ? K(-1e4) : (x > K(1e4) ? K(1e4) : x);
 #if EXACT_TAILS
+#if FAST /* the float constants' own residuals (in double) */
+    const W c_hi = K(1.5957691216057308), c_lo = K(1.5957691216057308 - (double)c_hi);
+    const W k_hi = K(0.044715), k_lo = K(0.044715 - (double)k_hi);
+#else
     const W c_hi = K(1.5957691216057308), c_lo = K(-9.96930880911092e-17);
     const W k_hi = K(0.044715), k_lo = K(2.1960211427085595e-18);
+#endif
     W x2, e2, x3, e3, t, et, s, es, u, eu;
     F_CAT(two, prod, WS)(xc, xc, &x2, &e2);
     F_CAT(two, prod, WS)(x2, xc, &x3, &e3);
@@ -229,12 +257,18 @@ FWD(gelu_tanh)
 GRAD(gelu_tanh)
 {
     UNUSED_AB;
+#if FAST
+    /* in double: next to the root of gelu_tanh' (x = -0.7524) the float form's roundings of
+     * s(-2u) and u' came to 3e-8 per unit of dy, over SPEC's 1e-7 for |dy| > 3 */
+    return (float)act_gelu_tanh_grad_wdf(dy, x, a, b);
+#else
     /* d/dx x*s(2u) = s(2u) * (1 + 2x * s(-2u) * u'), u' = kbeta(1 + 3 kappa x^2).
      * |x| is clamped at 1e4 where s(+-2u) is exactly 0 or 1, so inf never meets 0. */
     W xc = x < K(-1e4) ? K(-1e4) : (x > K(1e4) ? K(1e4) : x);
     W u2 = K(2 * GELU_KBETA) * (xc + K(GELU_KAPPA) * xc * xc * xc);
     W du = K(GELU_KBETA) * (K(1) + K(3 * GELU_KAPPA) * xc * xc);
     return dy * (SIG(u2) * (K(1) + K(2) * xc * SIGN_(u2) * du));
+#endif
 }
 
 /* ---- silu = x*sigmoid(x); swish(x, beta) = x*sigmoid(beta x) ---- */
@@ -243,7 +277,14 @@ GRAD(silu)
 {
     UNUSED_AB;
     /* s(x)(1 + x s(-x)); MULZ keeps the infinite ends at their limits (1 and 0) */
+#if FAST
+    W t = EXPNEG(-ABS(x)); /* one exp, one division for both sigmoids */
+    W rd = K(1) / (K(1) + t);
+    W s = x >= 0 ? rd : t * rd, sn = x >= 0 ? t * rd : rd;
+    return dy * MULZ(K(1) + MULZ(x, sn), s);
+#else
     return dy * MULZ(K(1) + MULZ(x, SIGN_(x)), SIG(x));
+#endif
 }
 FWD(swish)
 {
@@ -271,6 +312,21 @@ GRAD(swish)
 FWD(mish)
 {
     UNUSED_AB;
+#if FAST
+    /* one exp, one division, from m = e^-|x|: x >= 0: tanh(softplus x) = (1+2m)/(1+2m+2m^2);
+     * x < 0: m(m+2)/(m(m+2)+2) with m*2^64 (vmathf.h) in the numerator and the 2^-64 applied
+     * last, so x m (m+2)/... rounds once into the subnormals (the deep tail is x e^x) */
+    W ax = ABS(x);
+    W m64 = act__fexpneg64f(-ax);
+    m64 = ax > K(131) ? K(0) : m64;
+    W m = m64 * K(0x1p-64);
+    W xc = x < K(-1e30) ? K(-1e30) : x; /* -inf * 0 would be NaN */
+    W q = FMA(m, m, m + m);             /* m^2 + 2m */
+    W num = x >= 0 ? FMA(K(2), m, K(1)) : (xc * m64) * (m + K(2));
+    W den = x >= 0 ? FMA(K(2), m * m, FMA(K(2), m, K(1))) : q + K(2);
+    W y = num / den;
+    return x >= 0 ? x * y : y * K(0x1p-64); /* NaN: x >= 0 is false, y is NaN */
+#else
     W n = EXP(x > 40 ? K(40) : x);
     W N = n * (n + K(2));
     W y = MULZ(x, N / (N + K(2)));
@@ -280,6 +336,7 @@ FWD(mish)
     y = x < (sizeof(W) == 4 ? K(-80) : K(-700)) ? y : MULZ(x, N / (N + K(2)));
 #endif
     return y;
+#endif
 }
 GRAD(mish)
 {
@@ -294,7 +351,10 @@ GRAD(mish)
     W D = N + K(2);
     /* one fraction, (N D + 4 x n (n+1)) / D^2: the two terms of the sum cancel towards the
      * root of mish' at x = -1.19, and rounding them separately cost up to 14 ULP there */
-    return dy * (((N * D + K(4) * xc * n * (K(1) + n)) / D) / D);
+    W g = ((N * D + K(4) * xc * n * (K(1) + n)) / D) / D;
+    /* float: from x = 15 on mish' rounds to 1 (the 4 x e^-2x term is below 2^-36), which the
+     * three roundings above would miss by an ulp */
+    return dy * (sizeof(W) == 4 && x > 15 ? K(1) : g);
 }
 
 /* ---- softplus(x, beta, threshold) = log1p(e^(beta x))/beta, x where beta x > threshold ---- */
@@ -302,7 +362,7 @@ FWD(softplus)
 {
     W u = a * x;
     W m = u > 0 ? u : K(0);
-    W sp = (m + LOG1P(EXP(-ABS(u)))) / a;
+    W sp = (m + LOG1P_UNIT(EXPNEG(-ABS(u)))) / a;
     return u > b ? x : sp;
 }
 GRAD(softplus)
@@ -387,6 +447,25 @@ ACT_INLINE W F_CAT(tshr, series, WS)(W h)
 FWD(tanhshrink)
 {
     UNUSED_AB;
+#if FAST
+    /* |x| < 1: x^3 P(x^2), own minimax fit (relative error 2^-23.8 with float coefficients);
+     * |x| >= 1: (|x| - 1) + 2e/(1+e), e = e^-2|x| (tanh|x| = 1 - 2e/(1+e)): both terms are
+     * >= 0, so nothing cancels, and |x| - 1 is exact */
+    W ax = ABS(x);
+    W z = x * x;
+    W p = K(-0x1.2b8948p-13);
+    p = FMA(p, z, K(0x1.e43fe0p-11));
+    p = FMA(p, z, K(-0x1.a458b8p-9));
+    p = FMA(p, z, K(0x1.1d03f0p-7));
+    p = FMA(p, z, K(-0x1.65a7f8p-6));
+    p = FMA(p, z, K(0x1.ba1180p-5));
+    p = FMA(p, z, K(-0x1.1110f2p-3));
+    p = FMA(p, z, K(0x1.555556p-2));
+    W ys = (x * z) * p;
+    W e = EXPNEG(K(-2) * ax);
+    W big = (ax - K(1)) + (e + e) / (K(1) + e);
+    return ax < 1 || x != x ? ys : (x < 0 ? -big : big);
+#else
     W xs = ABS(x) < 2 ? x : K(0);
     W h = xs * K(0.125);
     W g = F_CAT(tshr, series, WS)(h);
@@ -401,6 +480,7 @@ FWD(tanhshrink)
     W tiny = x * x * (x / K(3));
     W small = sizeof(W) == 4 ? K(1e-4) : K(1e-8);
     return ABS(x) < small ? tiny : (ABS(x) < 2 ? g : x - TANH(x));
+#endif
 }
 GRAD(tanhshrink)
 {

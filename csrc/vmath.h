@@ -529,9 +529,10 @@ ACT_INLINE double act_log1p(double x)
  * minimax fit of erf(x)/x in x^2, rel err 2^-36.3), else sign*(1 - erfc(a)) (erf(a) >= 0.52
  * there, so the subtraction loses at most a factor 0.92 of erfc's relative accuracy).
  * Total relative error before the final rounding < 2^-28 -> 0.556 ulp in float (exhaustive). */
-ACT_INLINE double act__erfc_pos_d(double a)     /* erfc(a), a >= 0 or NaN, float accuracy */
+/* e^(a^2) erfc(a) = H(t)/(a+3) for a in [0, 10.25] (float accuracy; also the float32 gelu's
+ * core, formulas.h) */
+ACT_INLINE double act__erfcx_d(double a)
 {
-    a = a > 10.25 ? 10.25 : a;                  /* erfcf(10.25) < 2^-150 -> 0; NaN kept */
     double d = 1.0 / (a + 3.0);
     double t = (a - 3.0) * d;
     double h = 0x1.d67e7de74bbaep-18;
@@ -545,6 +546,12 @@ ACT_INLINE double act__erfc_pos_d(double a)     /* erfc(a), a >= 0 or NaN, float
     h = h * t + 0x1.2e3266cc1e90bp-1;
     h = h * t + -0x1.c44c47ef726b8p-1;
     h = h * t + 0x1.12f21de0cb67bp+0;
+    return h * d;
+}
+ACT_INLINE double act__erfc_pos_d(double a)     /* erfc(a), a >= 0 or NaN, float accuracy */
+{
+    a = a > 10.25 ? 10.25 : a;                  /* erfcf(10.25) < 2^-150 -> 0; NaN kept */
+    double hd = act__erfcx_d(a);
     double e = -(a * a);                        /* exact */
     double tk = e * 1.4426950408889634074 + ACT__D_MAGIC;
     double kd = tk - ACT__D_MAGIC;
@@ -557,7 +564,7 @@ ACT_INLINE double act__erfc_pos_d(double a)     /* erfc(a), a >= 0 or NaN, float
     p = p * r + 0x1.fffffaae351c0p-2;
     p = p * r + 0x1.0000009c17c7fp+0;
     p = p * r + 0x1.0000000261e56p+0;
-    return act__u2d(act__d2u(p * (h * d)) + nb);
+    return act__u2d(act__d2u(p * hd) + nb);
 }
 ACT_INLINE float act_erfcf(float x)
 {

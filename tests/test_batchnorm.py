@@ -572,9 +572,12 @@ def test_torch_state_dict_loads():
 
 
 def test_bit_identical_across_isas():
-    """16 fixed lanes, -ffp-contract=off: the baseline and the best table give the same bits."""
+    """16 fixed lanes, -ffp-contract=off: every table gives the same bits, except that the fused
+    activation's float32 formula uses fma where the target has one (csrc/vmathf.h): targets with
+    FMA agree bit for bit, baseline within a few ulp."""
     import actcore._core as core
     isas = core.isa_info()["supported"]
+    fma = core.isa_info()["fma"]
     current = core.isa_info()["current"]
     x = (RNG.standard_normal((4, 6, 33, 31)) * 3 + 2).astype(np.float32)
     dy = RNG.standard_normal(x.shape).astype(np.float32)
@@ -587,9 +590,14 @@ def test_bit_identical_across_isas():
             res.append((y, m, i) + batch_norm_grad(dy, x, m, i, None, activation="silu")[:1])
     finally:
         core.set_isa(current)
-    for other in res[1:]:
-        for a, c in zip(res[0], other, strict=False):
-            assert a.tobytes() == c.tobytes()
+    groups = [[r for isa, r in zip(isas, res, strict=True) if (isa in fma) == f] for f in (0, 1)]
+    for group in groups:
+        for other in group[1:]:
+            for a, c in zip(group[0], other, strict=True):
+                assert a.tobytes() == c.tobytes()
+    if all(groups):
+        for a, c in zip(groups[0][0], groups[1][0], strict=True):
+            np.testing.assert_allclose(a, c, rtol=4e-7, atol=1e-7)
 
 
 @pytest.mark.parametrize("shape", [(0, 3), (2, 3, 0), (0, 3, 4, 4)])

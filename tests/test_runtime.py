@@ -27,8 +27,13 @@ def _all_outputs(n=5000):
 
 
 def test_every_supported_isa_gives_the_same_bits():
+    """SPEC §5: the same bits on every ISA path, except that a path without FMA may differ.
+    float64 uses no fma anywhere: identical on all.  float32/float16 use fma where the target
+    has one (csrc/vmathf.h): identical among the FMA targets; baseline is held to the accuracy
+    bounds instead (test_accuracy.py::test_accuracy_without_fma)."""
     info = _core.isa_info()
     assert "baseline" in info["supported"]
+    assert "baseline" not in info["fma"]
     start = info["current"]
     try:
         results = {}
@@ -36,11 +41,16 @@ def test_every_supported_isa_gives_the_same_bits():
             _core.set_isa(isa)
             assert _core.isa_info()["current"] == isa
             results[isa] = _all_outputs()
-        base = results["baseline"]
+        fma = [isa for isa in results if isa in info["fma"]]
         for isa, outs in results.items():
+            ref = "baseline"
             for key, val in outs.items():
-                np.testing.assert_array_equal(val.view(np.uint8), base[key].view(np.uint8),
-                                              err_msg=f"{isa} vs baseline: {key}")
+                if key[2] != "float64":
+                    if isa not in fma:
+                        continue
+                    ref = fma[0]
+                np.testing.assert_array_equal(val.view(np.uint8), results[ref][key].view(np.uint8),
+                                              err_msg=f"{isa} vs {ref}: {key}")
     finally:
         _core.set_isa(start)
 

@@ -1,0 +1,180 @@
+/* vmathf.h -- the float32 fast path: branch-free, vectorisable float functions that use fused
+ * multiply-add where the target has it.
+ *
+ * WHY A SECOND SET.  vmath.h's float functions are near-correctly rounded (<= 0.77 ulp for exp)
+ * and carry every argument in double-word arithmetic without fma, so that baseline, AVX2 and
+ * AVX-512 give identical bits.  That costs ~1 ns/element for an exp here (2.45 GHz EPYC), and
+ * the float32 ops that call one or two of them were 2.6-10x their memory floor at 2^24 elements
+ * on 2 threads (bench/results, 2026-11-23).  SPEC §5 lets a path without FMA differ from the
+ * FMA paths (within the accuracy bounds), so the float32 kernels use these instead:
+ *  - ACT_FMAF is a real fused multiply-add on FMA targets (AVX2+FMA, AVX-512, aarch64) and
+ *    a*b+c elsewhere.  AVX2 and AVX-512 therefore still agree bit for bit (the same fused
+ *    operations in the same order, -ffp-contract=off everywhere else); baseline SSE2 differs by
+ *    an ulp here and there and is tested against the same bounds (tests/test_accuracy.py runs
+ *    every ISA this machine supports).
+ *  - exact products (act__two_prodf) are two operations with fma, the Dekker/Veltkamp split
+ *    without.
+ *  - exp keeps one extra rounding instead of vmath.h's compensated 1 + r: <= 1 ulp instead of
+ *    0.77 (measured over every float, see the table below), which the callers' error budgets
+ *    (<= 4 ulp, aim <= 2) absorb.
+ *
+ * METHODS
+ *  exp:   n = round(x/ln2) (1.5*2^23 magic), r = x - n*LN2HI (exact: LN2HI has 15 significant
+ *         bits) - n*LN2LO (one rounding), e^r = 1 + (r + r^2 P(r)), P degree 4, own minimax fit
+ *         of (e^r-1-r)/r^2 on [-ln2/2, ln2/2] (abs err of e^r 2^-27.8 with the coefficients rounded to float); 2^n applied as two
+ *         normal factors 2^n1 * 2^n2, so a subnormal result is rounded once, by the last multiply.
+ *  expm1: the same reduction; expm1 = 2 * fma(2^(n-1), r + r^2 P, 2^(n-1) - 1/2): the last two
+ *         terms are exact, the fma rounds once (with fma; without, the product rounds too), so
+ *         n = 0 and n = +-1 lose nothing to cancellation.
+ *  tanh:  |x| < 0.75: x + x^3 P(x^2) (P degree 5, own minimax fit, relative error 2^-27.0);
+ *         else 1 - 2/(1 + e^2|x|), whose quotient (<= 0.5, ~2 ulp) reaches the result as <= 1 ulp.
+ *         (-m/(2+m) with m = expm1(-2|x|) was 2.5 ulp: the rounding of 2+m alone is an ulp.)
+ *
+ * MEASURED ACCURACY (max ulp over all 2^32 floats against double libm; tests/test_accuracy.py
+ * checks the ops built from these)
+ *                 AVX2 (fma)   baseline (no fma)
+ *    exp          see tools/vmathf_check.c output in docs/accuracy.md
+ */
+#ifndef ACTCORE_VMATHF_H
+#define ACTCORE_VMATHF_H
+
+#include "vmath.h"
+
+#if defined(__FMA__) || defined(__ARM_FEATURE_FMA) || defined(ACT_HAVE_FMA)
+#define ACT_HAS_FMA 1
+#if defined(_MSC_VER) && !defined(__clang__)
+#define ACT_FMAF(a, b, c) fmaf(a, b, c)
+#else
+#define ACT_FMAF(a, b, c) __builtin_fmaf(a, b, c)
+#endif
+#else
+#define ACT_HAS_FMA 0
+#define ACT_FMAF(a, b, c) ((a) * (b) + (c))
+#endif
+
+/* p + e == a*b exactly (|a*b| well inside the normal range: callers clamp) */
+ACT_INLINE void act__two_prodf(float a, float b, float *p, float *e)
+{
+    *p = a * b;
+#if ACT_HAS_FMA
+    *e = ACT_FMAF(a, b, -*p);
+#else
+    float ca = 4097.0f * a, ah = ca - (ca - a), al = a - ah;
+    float cb = 4097.0f * b, bh = cb - (cb - b), bl = b - bh;
+    *e = ((ah * bh - *p) + ah * bl + al * bh) + al * bl;
+#endif
+}
+
+/* e^r - 1 = r + r^2 P(r) on [-ln2/2, ln2/2] */
+ACT_INLINE float act__fexpm1_poly(float r)
+{
+    float p = 0x1.6db412p-10f;
+    p = ACT_FMAF(p, r, 0x1.123b46p-7f);
+    p = ACT_FMAF(p, r, 0x1.55545ep-5f);
+    p = ACT_FMAF(p, r, 0x1.555490p-3f);
+    p = ACT_FMAF(p, r, 0.5f);
+    return ACT_FMAF(r * r, p, r);
+}
+/* e^(x + xl) = (1 + v) * 2^n, v = e^r - 1, for x in [-104, 89] (callers clamp) and a small
+ * tail xl (|xl| <= 2^-10, the rounding error of an argument computed in double-word; -0.0f for
+ * none, which the compiler folds away). */
+typedef struct { float v; int32_t n; } act__fexp_t;
+ACT_INLINE act__fexp_t act__fexpf_core(float x, float xl)
+{
+    act__fexp_t o;
+    float t = ACT_FMAF(x, 0x1.715476p0f, ACT__F_MAGIC);
+    float kd = t - ACT__F_MAGIC;
+    o.n = (int32_t)(act__f2u(t) - act__f2u(ACT__F_MAGIC));
+    float r = ACT_FMAF(kd, -ACT__F_LN2HI, x); /* exact (Sterbenz; kd*LN2HI is exact) */
+    r = ACT_FMAF(kd, -ACT__F_LN2LO, r) + xl;
+    o.v = act__fexpm1_poly(r);
+    return o;
+}
+/* 2^n as two normal factors (n in [-150, 128]) */
+ACT_INLINE float act__fscale2(float m, int32_t n)
+{
+    int32_t n1 = n >> 1, n2 = n - n1;
+    return (m * act__u2f((uint32_t)(n1 + 127) << 23)) * act__u2f((uint32_t)(n2 + 127) << 23);
+}
+ACT_INLINE float act_fexpf(float x)
+{
+    x = x > 89.0f ? 89.0f : x; /* NaN passes both compares unchanged */
+    x = x < -104.0f ? -104.0f : x;
+    act__fexp_t o = act__fexpf_core(x, -0.0f);
+    return act__fscale2(1.0f + o.v, o.n);
+}
+/* e^x * 2^64 for x <= 0 (the e^-|x| of sigmoid, silu, softplus, tanh, elu ...): one scaling
+ * instead of two.  x is clamped at -131, where e^x * 2^64 is still normal (n + 64 >= -125), so
+ * the caller's product with 2^-64 rounds once, into the subnormals where e^x lies there; and
+ * x*e^x can be formed before that last scaling (silu's tail, see formulas_t.h).  n << 23 comes
+ * straight from the magic sum t (the magic's own bits shift out) and is applied by a multiply,
+ * so a NaN x stays NaN (an integer add would let its payload bits into the exponent). */
+ACT_INLINE float act__fexpneg64f_tail(float x, float xl) /* e^(x + xl) 2^64, |xl| <= 2^-10 */
+{
+    x = x < -131.0f ? -131.0f : x; /* NaN passes unchanged */
+    float t = ACT_FMAF(x, 0x1.715476p0f, ACT__F_MAGIC);
+    float kd = t - ACT__F_MAGIC;
+    float r = ACT_FMAF(kd, -ACT__F_LN2HI, x);
+    r = ACT_FMAF(kd, -ACT__F_LN2LO, r) + xl;
+    float s = act__u2f((act__f2u(t) << 23) + ((uint32_t)(127 + 64) << 23));
+    return (1.0f + act__fexpm1_poly(r)) * s;
+}
+ACT_INLINE float act__fexpneg64f(float x) { return act__fexpneg64f_tail(x, -0.0f); }
+/* e^x for x <= 0 or NaN (-inf gives 0) */
+ACT_INLINE float act_fexpnegf(float x) { return act__fexpneg64f(x) * 0x1p-64f; }
+/* expm1 for x in [-25, 89] (callers clamp; expm1f(-25) rounds to -1) */
+ACT_INLINE float act__fexpm1f_core(float x)
+{
+    act__fexp_t o = act__fexpf_core(x, -0.0f);
+    float h = act__u2f((uint32_t)(o.n - 1 + 127) << 23); /* 2^(n-1): n-1 in [-37, 127] */
+    return 2.0f * ACT_FMAF(h, o.v, h - 0.5f);
+}
+ACT_INLINE float act_fexpm1f(float x)
+{
+    float xc = x > 89.0f ? 89.0f : x;
+    xc = xc < -25.0f ? -25.0f : xc;
+    float y = act__fexpm1f_core(xc);
+    /* |x| < 2^-25: expm1(x) rounds to x; also keeps -0 and subnormals exact */
+    return act__absf(x) < 0x1p-25f ? x : y;
+}
+ACT_INLINE float act_ftanhf(float x)
+{
+    float ax = act__absf(x);
+    /* |x| >= 0.75: 1 - 2e/(1 + e), e = e^-2|x|: the quotient is <= 0.4 and its ~2 ulp reach
+     * the result as <= 1 */
+    float e = act_fexpnegf(-2.0f * ax);
+    float big = 1.0f - (e + e) / (1.0f + e);
+    /* |x| < 0.75: x + x^3 P(x^2), own minimax fit (relative error 2^-27.0 with the coefficients
+     * rounded to float); exact for tiny x (x^3 P underflows below x itself) */
+    float z = x * x;
+    float p = 0x1.c75390p-10f;
+    p = ACT_FMAF(p, z, -0x1.f5d358p-8f);
+    p = ACT_FMAF(p, z, 0x1.5f7858p-6f);
+    p = ACT_FMAF(p, z, -0x1.b97d3cp-5f);
+    p = ACT_FMAF(p, z, 0x1.110db8p-3f);
+    p = ACT_FMAF(p, z, -0x1.55554ap-2f);
+    float small = ACT_FMAF(x * z, p, x);
+    /* NaN: small is NaN */
+    return ax < 0.75f || x != x ? small : act__signf(big, x);
+}
+
+/* log1p(e) for e in [0, 1] or NaN (softplus and log_sigmoid's log1p(e^-|x|)): u = 1 + e with its
+ * exact rounding error c (Fast2Sum, 1 >= e), u = 2^k (1 + f) with k in {0, 1} and f exact,
+ * log1p(f) by vmath.h's float reduction (s = f/(2+f), own minimax R, there 0.86 ulp), + c/u. */
+ACT_INLINE float act_flog1p_unitf(float e)
+{
+    float u = 1.0f + e;
+    float c = (1.0f - u) + e;
+    int big = u > 1.41421356f;
+    float f = (big ? 0.5f * u : u) - 1.0f; /* exact (Sterbenz) */
+    float kd = big ? 1.0f : 0.0f;
+    float s = f / (2.0f + f);
+    float z = s * s, w = z * z;
+    float t1 = w * ACT_FMAF(w, 0x1.f13b22p-3f, 0x1.999c26p-2f);
+    float t2 = z * ACT_FMAF(w, 0x1.23d3e0p-2f, 0x1.555554p-1f);
+    float hfsq = 0.5f * f * f;
+    float lo = ACT_FMAF(kd, ACT__F_LN2LO, c / u);
+    return ACT_FMAF(kd, ACT__F_LN2HI, -((hfsq - ACT_FMAF(s, hfsq + (t2 + t1), lo)) - f));
+}
+
+#endif /* ACTCORE_VMATHF_H */
