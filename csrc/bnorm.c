@@ -149,6 +149,22 @@ static inline char *bn_seg(const act_bn_args *a, const act_bn_view *v, const bn_
     return v->p + o * v->so + i * v->si + k->c0 * v->sc;
 }
 
+/* The byte stride from one row of a block to the next when it is the same for every row (always
+ * for INNER; for CHAN when the outer stride is inner x the inner one, e.g. any C-contiguous
+ * channels-last array), else 0.  Saves bn_seg's division per row: on 64-channel rows that
+ * division cost about as much as the row's arithmetic. */
+static inline ptrdiff_t bn_row_stride(const act_bn_args *a, const act_bn_view *v)
+{
+    if (a->layout == ACT_BN_INNER) return v->so;
+    return v->so == a->inner * v->si ? v->si : 0;
+}
+/* row `row` of the block, given row 0 and the uniform stride (0: compute it) */
+static inline char *bn_row(const act_bn_args *a, const act_bn_view *v, const bn_blk *k,
+                           char *row0, ptrdiff_t stride, ptrdiff_t row)
+{
+    return stride ? row0 + row * stride : bn_seg(a, v, k, row);
+}
+
 /* Chan's merge of (n, mean, M2) partials, in the caller's order */
 static inline void bn_chan_merge(double *n, double *mean, double *m2, double nb, double mb,
                                  double m2b)

@@ -13,22 +13,24 @@
 /* buf[row * len + j] = the block's elements of view v */
 static void BN_F(load)(const act_bn_args *a, const act_bn_view *v, const bn_blk *k, BN_T *buf)
 {
-    ptrdiff_t len = k->len;
+    ptrdiff_t len = k->len, st = bn_row_stride(a, v);
+    char *p0 = bn_seg(a, v, k, 0);
     for (ptrdiff_t row = 0; row < k->rows; row++) {
-        const BN_S *s = (const BN_S *)bn_seg(a, v, k, row);
+        const BN_S *s = (const BN_S *)bn_row(a, v, k, p0, st, row);
         BN_T *d = buf + row * len;
-        for (ptrdiff_t j = 0; j < len; j++) d[j] = BN_LD(s[j]);
+        ACT_IVDEP for (ptrdiff_t j = 0; j < len; j++) d[j] = BN_LD(s[j]); /* buf is ours */
     }
 }
 
 static void BN_F(store)(const act_bn_args *a, const act_bn_view *v, const bn_blk *k,
                         const BN_T *buf)
 {
-    ptrdiff_t len = k->len;
+    ptrdiff_t len = k->len, st = bn_row_stride(a, v);
+    char *p0 = bn_seg(a, v, k, 0);
     for (ptrdiff_t row = 0; row < k->rows; row++) {
-        BN_S *d = (BN_S *)bn_seg(a, v, k, row);
+        BN_S *d = (BN_S *)bn_row(a, v, k, p0, st, row);
         const BN_T *s = buf + row * len;
-        for (ptrdiff_t j = 0; j < len; j++) d[j] = BN_ST(s[j]);
+        ACT_IVDEP for (ptrdiff_t j = 0; j < len; j++) d[j] = BN_ST(s[j]); /* buf is ours */
     }
 }
 
@@ -56,34 +58,53 @@ static const BN_T *BN_F(src)(const act_bn_args *a, const act_bn_view *v, const b
     return buf;
 }
 
-/* d = ((x - mh) - ml) * scale + shift (+ r): the pre-activation of the block, in block order.
+/* d = ((x - mh) - ml) * scale + shift (+ r): the pre-activation of the block, in block order,
+ * or with relu != 0 its ReLU (bit for bit the relu kernel's, x <= 0 ? 0 : x), fused so the block
+ * is not read and written a second time.
  * x and r are read in the same loop, so d may be x's or r's own memory (out=x, out=residual). */
-static void BN_F(pre)(const act_bn_args *a, const bn_blk *k, BN_T *buf)
+#define BN_RELU(relu, v) ((relu) && (v) <= 0 ? (BN_T)0 : (v))
+static void BN_F(pre_act)(const act_bn_args *a, const bn_blk *k, BN_T *buf, int relu)
 {
     const BN_T *mh = (const BN_T *)a->mh + k->c0, *ml = (const BN_T *)a->ml + k->c0;
     const BN_T *sc = (const BN_T *)a->scale + k->c0, *sh = (const BN_T *)a->shift + k->c0;
     ptrdiff_t len = k->len;
+    ptrdiff_t xst = bn_row_stride(a, &a->x), rst = a->r.p ? bn_row_stride(a, &a->r) : 0;
+    char *x0 = bn_seg(a, &a->x, k, 0), *r0 = a->r.p ? bn_seg(a, &a->r, k, 0) : NULL;
     for (ptrdiff_t row = 0; row < k->rows; row++) {
-        const BN_S *xs = (const BN_S *)bn_seg(a, &a->x, k, row);
-        const BN_S *rs = a->r.p ? (const BN_S *)bn_seg(a, &a->r, k, row) : NULL;
+        const BN_S *xs = (const BN_S *)bn_row(a, &a->x, k, x0, xst, row);
+        const BN_S *rs = r0 ? (const BN_S *)bn_row(a, &a->r, k, r0, rst, row) : NULL;
         BN_T *d = buf + row * len;
         if (a->layout == ACT_BN_INNER) {
             const BN_T h = mh[0], l = ml[0], s = sc[0], b = sh[0];
             if (rs)
-                for (ptrdiff_t j = 0; j < len; j++)
-                    d[j] = (((BN_LD(xs[j]) - h) - l) * s + b) + BN_LD(rs[j]);
+                ACT_IVDEP for (ptrdiff_t j = 0; j < len; j++) {
+                    BN_T v = (((BN_LD(xs[j]) - h) - l) * s + b) + BN_LD(rs[j]);
+                    d[j] = BN_RELU(relu, v);
+                }
             else
-                for (ptrdiff_t j = 0; j < len; j++) d[j] = ((BN_LD(xs[j]) - h) - l) * s + b;
+                ACT_IVDEP for (ptrdiff_t j = 0; j < len; j++) {
+                    BN_T v = ((BN_LD(xs[j]) - h) - l) * s + b;
+                    d[j] = BN_RELU(relu, v);
+                }
         }
         else {
             if (rs)
-                for (ptrdiff_t j = 0; j < len; j++)
-                    d[j] = (((BN_LD(xs[j]) - mh[j]) - ml[j]) * sc[j] + sh[j]) + BN_LD(rs[j]);
+                ACT_IVDEP for (ptrdiff_t j = 0; j < len; j++) {
+                    BN_T v = (((BN_LD(xs[j]) - mh[j]) - ml[j]) * sc[j] + sh[j]) + BN_LD(rs[j]);
+                    d[j] = BN_RELU(relu, v);
+                }
             else
-                for (ptrdiff_t j = 0; j < len; j++)
-                    d[j] = ((BN_LD(xs[j]) - mh[j]) - ml[j]) * sc[j] + sh[j];
+                ACT_IVDEP for (ptrdiff_t j = 0; j < len; j++) {
+                    BN_T v = ((BN_LD(xs[j]) - mh[j]) - ml[j]) * sc[j] + sh[j];
+                    d[j] = BN_RELU(relu, v);
+                }
         }
     }
+}
+#undef BN_RELU
+static void BN_F(pre)(const act_bn_args *a, const bn_blk *k, BN_T *buf)
+{
+    BN_F(pre_act)(a, k, buf, 0);
 }
 
 /* run activation kernel `kind` of a->act_op on m elements: out = f(in0[, in1]) */
@@ -243,9 +264,11 @@ static void BN_F(apply)(const act_bn_args *a)
         bn_blk k = bn_block(a, &p, b);
         BN_T *direct = (BN_T *)BN_F(contig)(a, &a->out, &k);
         BN_T *buf = direct ? direct : tb;
-        BN_F(pre)(a, &k, buf);
-        /* the activation runs on the block while it is in L1: one read of x, one write of y */
-        if (a->act_op >= 0) BN_F(act)(a, ACT_FWD, buf, NULL, buf, k.rows * k.len);
+        /* the activation runs on the block while it is in L1 (ReLU inside the same loop): one
+         * read of x, one write of y */
+        int relu = a->act_op == ACT_OP_relu;
+        BN_F(pre_act)(a, &k, buf, relu);
+        if (a->act_op >= 0 && !relu) BN_F(act)(a, ACT_FWD, buf, NULL, buf, k.rows * k.len);
         if (!direct) BN_F(store)(a, &a->out, &k, buf);
     }
 }
@@ -322,18 +345,19 @@ static void BN_F(grad_apply)(const act_bn_args *a)
         const BN_T *mh = (const BN_T *)a->mh + k.c0, *ml = (const BN_T *)a->ml + k.c0;
         const BN_T *ga = (const BN_T *)a->ga + k.c0, *gd = (const BN_T *)a->gd + k.c0;
         const BN_T *ge = (const BN_T *)a->ge + k.c0;
-        ptrdiff_t len = k.len;
+        ptrdiff_t len = k.len, xst = bn_row_stride(a, &a->x);
+        char *x0 = bn_seg(a, &a->x, &k, 0);
         for (ptrdiff_t row = 0; row < k.rows; row++) {
-            const BN_S *xs = (const BN_S *)bn_seg(a, &a->x, &k, row);
+            const BN_S *xs = (const BN_S *)bn_row(a, &a->x, &k, x0, xst, row);
             const BN_T *z = dz + row * len;
             BN_T *d = ob + row * len;
             if (a->layout == ACT_BN_INNER) {
                 const BN_T h = mh[0], l = ml[0], g1 = ga[0], g2 = gd[0], g3 = ge[0];
-                for (ptrdiff_t j = 0; j < len; j++)
+                ACT_IVDEP for (ptrdiff_t j = 0; j < len; j++)
                     d[j] = (g1 * z[j] - ((BN_LD(xs[j]) - h) - l) * g2) - g3;
             }
             else {
-                for (ptrdiff_t j = 0; j < len; j++)
+                ACT_IVDEP for (ptrdiff_t j = 0; j < len; j++)
                     d[j] = (ga[j] * z[j] - ((BN_LD(xs[j]) - mh[j]) - ml[j]) * gd[j]) - ge[j];
             }
         }
