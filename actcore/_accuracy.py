@@ -74,9 +74,9 @@ PARAM_SETS: dict[str, tuple[tuple[float, ...], ...]] = {
 } | {
     "leaky_relu": ((0.01,), (0.2,)),
     "elu": ((1.0,), (0.5,), (2.0,)),
-    "celu": ((1.0,), (0.5,)),
+    "celu": ((1.0,), (0.5,), (0.3,)),
     "swish": ((1.0,), (1.7,)),
-    "softplus": ((1.0, 20.0), (2.0, 10.0)),
+    "softplus": ((1.0, 20.0), (2.0, 10.0), (1.7, 20.0)),
     "hardtanh": ((-1.0, 1.0), (-2.0, 3.0)),
     "threshold": ((0.5, -1.0), (0.0, 0.0)),
     "hardshrink": ((0.5,), (1.0,)),
@@ -529,7 +529,8 @@ def _header(args: argparse.Namespace, rows: Sequence[dict[str, Any]], seconds: f
             "cancels, so the relative error is unbounded while the absolute error stays small.",
             "* **Known deviations** (tests/test_accuracy.py `KNOWN`): float64 gelu′ and mish′ "
             "next to their roots exceed 4 ULP by a little at points just outside the float64 "
-            "absolute tolerance (SPEC's 1e-7 scaled by 2^-29): up to 8 and 5 ULP there.",
+            "absolute tolerance (SPEC's 1e-7 scaled by 2^-29): up to 16 and 5 ULP there (the "
+            "bound depends on the sampled dy).",
             "",
         ]
     )

@@ -14,6 +14,7 @@
 #define LOG1P act_log1p
 #define TANH act_tanh
 #define LOG1P_UNIT act_log1p
+#define EXP_TAIL act_exp_tail
 #define WS wd
 #define EXACT_TAILS 1
 #include "formulas_t.h"
@@ -39,6 +40,7 @@
 #define LOG1P act_log1pf
 #define TANH act_ftanhf
 #define LOG1P_UNIT act_flog1p_unitf
+#define EXP_TAIL act_fexpf_tail
 #include "formulas_t.h"
 #include "formulas_undef.h"
 

@@ -11,8 +11,9 @@
  *            has it, SPEC §5 lets the no-FMA path differ within the bounds); the formulas
  *            marked `#if FAST` are cheaper forms whose error budget float32 affords
  *   FMA(a,b,c)  a fused multiply-add where FAST and the target has one, else a*b+c
- *   EXP EXPNEG EXPM1 LOG1P TANH LOG1P_UNIT  the math functions of that type (EXPNEG: for
- *            arguments <= 0; LOG1P_UNIT: for arguments in [0, 1])
+ *   EXP EXPNEG EXPM1 LOG1P TANH LOG1P_UNIT EXP_TAIL  the math functions of that type (EXPNEG:
+ *            for arguments <= 0; LOG1P_UNIT: for arguments in [0, 1]; EXP_TAIL(x, xl): e^(x+xl)
+ *            for a small tail xl)
  *
  * Every formula has the uniform signature
  *   fwd : W act_<op>_fwd_<WS>(W x, W a, W b)          a, b: the op's parameters (unused ones 0)
@@ -217,7 +218,19 @@ GRAD(celu)
 {
     (void)b;
     W xn = x > 0 ? K(0) : x;
-    return x > 0 ? dy : dy * EXP(xn / a);
+    W q = xn / a;
+#if EXACT_TAILS
+    /* x/alpha carried with its rounding error ql (the division's exact residual): e^(x/alpha)
+     * has |x/alpha| times the relative error of its argument, 64 ULP at alpha = 0.3 without it */
+    W qc = q < K(-1e4) ? K(-1e4) : (q > K(1e4) ? K(1e4) : q);
+    W p, pe;
+    F_CAT(two, prod, WS)(qc, a, &p, &pe);
+    W ql = ((xn - p) - pe) / a;
+    ql = ABS(q) < K(1e4) ? ql : K(0); /* clamped, infinite or NaN: no tail */
+    return x > 0 ? dy : dy * EXP_TAIL(qc, ql);
+#else
+    return x > 0 ? dy : dy * EXP(q);
+#endif
 }
 
 /* ---- gelu, tanh approximation: 0.5x(1+tanh(u)) = x*sigmoid(2u), u = sqrt(2/pi)(x+0.044715x^3);
@@ -341,6 +354,11 @@ FWD(mish)
 GRAD(mish)
 {
     UNUSED_AB;
+#if FAST
+    /* in double: next to the root of mish' (x = -1.1919) the float form's two cancelling terms
+     * carried e^x's own ulp, 5e-8 per unit of dy, over SPEC's 1e-7 for |dy| > 2 */
+    return (float)act_mish_grad_wdf(dy, x, a, b);
+#else
     /* tanh(sp) + x sech^2(sp) sigmoid(x) = N/D + 4 x n (1+n) / D^2, D = N + 2 */
     /* n is clamped where D^2 = e^(4 clamp) still fits: e^80 in float, e^160 in double; the
      * dropped term 4x/n^2 is then below half an ULP of 1 for |x| <= 1e4 */
@@ -352,23 +370,53 @@ GRAD(mish)
     /* one fraction, (N D + 4 x n (n+1)) / D^2: the two terms of the sum cancel towards the
      * root of mish' at x = -1.19, and rounding them separately cost up to 14 ULP there */
     W g = ((N * D + K(4) * xc * n * (K(1) + n)) / D) / D;
-    /* float: from x = 15 on mish' rounds to 1 (the 4 x e^-2x term is below 2^-36), which the
-     * three roundings above would miss by an ulp */
-    return dy * (sizeof(W) == 4 && x > 15 ? K(1) : g);
+    return dy * g;
+#endif
 }
 
 /* ---- softplus(x, beta, threshold) = log1p(e^(beta x))/beta, x where beta x > threshold ---- */
+#if EXACT_TAILS
+/* u + ul = beta*x exactly (|x| clamped at 1e15 so the split cannot overflow; an infinite x is
+ * taken by the threshold branch or gives e^u = 0).  In the tail softplus(u) ~ e^u has |u| times
+ * the relative error of u: 64 ULP at beta = 1.7 with u merely rounded. */
+ACT_INLINE W F_CAT(softplus, arg, WS)(W x, W a, W *ul)
+{
+    W xc = x < K(-1e15) ? K(-1e15) : (x > K(1e15) ? K(1e15) : x);
+    W u;
+    F_CAT(two, prod, WS)(a, xc, &u, ul);
+    *ul = *ul == *ul ? *ul : K(0);
+    return u;
+}
+#endif
 FWD(softplus)
 {
+#if EXACT_TAILS
+    /* softplus(u + ul) = softplus(u) + ul sigmoid(u) */
+    W ul, u = F_CAT(softplus, arg, WS)(x, a, &ul);
+    W e = EXPNEG(-ABS(u));
+    W s = (u >= 0 ? K(1) : e) / (K(1) + e);
+    W m = u > 0 ? u : K(0);
+    W sp = (m + FMA(ul, s, LOG1P_UNIT(e))) / a;
+#else
     W u = a * x;
     W m = u > 0 ? u : K(0);
     W sp = (m + LOG1P_UNIT(EXPNEG(-ABS(u)))) / a;
+#endif
     return u > b ? x : sp;
 }
 GRAD(softplus)
 {
+#if EXACT_TAILS
+    /* sigmoid(u + ul) = sigmoid(u) (1 + ul sigmoid(-u)) */
+    W ul, u = F_CAT(softplus, arg, WS)(x, a, &ul);
+    W e = EXPNEG(-ABS(u));
+    W rd = K(1) / (K(1) + e);
+    W s = u >= 0 ? rd : e * rd, sn = u >= 0 ? e * rd : rd;
+    return u > b ? dy : dy * FMA(s, ul * sn, s);
+#else
     W u = a * x;
     return u > b ? dy : dy * SIG(u);
+#endif
 }
 
 /* ---- softsign = x/(1+|x|) ---- */

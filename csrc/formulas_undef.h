@@ -11,3 +11,4 @@
 #undef LOG1P
 #undef TANH
 #undef LOG1P_UNIT
+#undef EXP_TAIL

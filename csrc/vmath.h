@@ -289,6 +289,14 @@ ACT_INLINE double act_exp(double x)
     act__redd o = act__exp_reduce(x, 0.0, 0.0);
     return act__scale(act__exp_mant(o), o.n1, o.n2);
 }
+/* e^(x + xl) for a small tail xl (the rounding error of an argument carried in double-word) */
+ACT_INLINE double act_exp_tail(double x, double xl)
+{
+    x = x > 800.0 ? 800.0 : x;
+    x = x < -800.0 ? -800.0 : x;
+    act__redd o = act__exp_reduce(x, 0.0, xl);
+    return act__scale(act__exp_mant(o), o.n1, o.n2);
+}
 
 /* ======================================================================= expm1
  * expm1(x) = 2 * [ (2^(n-1) - 1/2) + 2^(n-1) r + 2^(n-1) (q + rlo(1+r)) ]
