@@ -218,18 +218,21 @@ GRAD(celu)
 {
     (void)b;
     W xn = x > 0 ? K(0) : x;
-    W q = xn / a;
 #if EXACT_TAILS
-    /* x/alpha carried with its rounding error ql (the division's exact residual): e^(x/alpha)
-     * has |x/alpha| times the relative error of its argument, 64 ULP at alpha = 0.3 without it */
+    /* x/alpha carried as q + ql, q = x * (1/alpha) and ql from q's exact residual x - q*alpha:
+     * e^(x/alpha) has |x/alpha| times the relative error of its argument (64 ULP at alpha = 0.3
+     * with x/alpha merely rounded).  1/alpha is loop-invariant for a scalar alpha, so no division
+     * per element. */
+    W ra = K(1) / a;
+    W q = xn * ra;
     W qc = q < K(-1e4) ? K(-1e4) : (q > K(1e4) ? K(1e4) : q);
     W p, pe;
     F_CAT(two, prod, WS)(qc, a, &p, &pe);
-    W ql = ((xn - p) - pe) / a;
+    W ql = ((xn - p) - pe) * ra;
     ql = ABS(q) < K(1e4) ? ql : K(0); /* clamped, infinite or NaN: no tail */
     return x > 0 ? dy : dy * EXP_TAIL(qc, ql);
 #else
-    return x > 0 ? dy : dy * EXP(q);
+    return x > 0 ? dy : dy * EXP(xn / a);
 #endif
 }
 
