@@ -105,8 +105,8 @@ static PyObject *op_table(PyObject *self, PyObject *noargs)
     PyObject *lst = PyList_New(ACT_NOPS);
     if (!lst) return NULL;
     for (int i = 0; i < ACT_NOPS; i++) {
-        PyObject *t = Py_BuildValue("(siii)", act_ops[i].name, act_ops[i].nparams,
-                                    act_ops[i].has_gout, act_ops[i].f32_in_double);
+        PyObject *t = Py_BuildValue("(sii)", act_ops[i].name, act_ops[i].nparams,
+                                    act_ops[i].has_gout);
         if (!t) {
             Py_DECREF(lst);
             return NULL;
@@ -234,7 +234,7 @@ static PyObject *build_info(PyObject *self, PyObject *noargs)
 
 static PyMethodDef methods[] = {
     {"make_ufuncs", make_ufuncs, METH_VARARGS, "make_ufuncs(docs) -> {name: ufunc}"},
-    {"op_table", op_table, METH_NOARGS, "[(name, nparams, has_gout, f32_in_double)] of ops.def"},
+    {"op_table", op_table, METH_NOARGS, "[(name, nparams, has_gout)] of ops.def"},
     {"isa_info", isa_info, METH_NOARGS, "{'current', 'built', 'supported', 'fma'}"},
     {"set_isa", set_isa, METH_VARARGS, "set_isa(name): switch kernel tables (tests)"},
     {"get_num_threads", get_num_threads, METH_NOARGS, NULL},

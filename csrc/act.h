@@ -26,7 +26,7 @@
 
 /* op indices, in ops.def order */
 enum {
-#define ACT_OP(name, np, gout, wide, cost) ACT_OP_##name,
+#define ACT_OP(name, np, gout, cost) ACT_OP_##name,
 #include "ops.def"
 #undef ACT_OP
     ACT_NOPS
@@ -55,7 +55,6 @@ typedef struct {
     const char *name;
     int nparams;
     int has_gout;
-    int f32_in_double;
     int cost; /* relative time per element, relu = 1 */
 } act_op_info;
 extern const act_op_info act_ops[ACT_NOPS];

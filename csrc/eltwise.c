@@ -18,8 +18,8 @@
 #define ACT_CAT2(a, b) ACT_CAT2_(a, b)
 #define ISA_NAME(n) ACT_CAT2(n, ACT_ISA)
 
-/* The expression an op computes for one element, per kind.  f32 either computes in float or,
- * for ops marked f32_in_double in ops.def, in double rounded once (the `wide` constant folds). */
+/* The expression an op computes for one element, per kind: float64 in double (wd), float32 and
+ * float16 in float (wf; a float formula that needs double calls its wdf twin itself). */
 #define EX_fwd_wd(op, u, v, a, b) act_##op##_fwd_wd(u, a, b)
 #define EX_grad_wd(op, u, v, a, b) act_##op##_grad_wd(u, v, a, b)
 #define EX_gout_wd(op, u, v, a, b) act_##op##_gout_wd(u, v, a, b)
@@ -27,12 +27,7 @@
 #define EX_grad_wf(op, u, v, a, b) act_##op##_grad_wf(u, v, a, b)
 #define EX_gout_wf(op, u, v, a, b) act_##op##_gout_wf(u, v, a, b)
 #define EX_F64(op, kind, u, v, a, b) EX_##kind##_wd(op, u, v, a, b)
-#define EX_fwd_wdf(op, u, v, a, b) act_##op##_fwd_wdf(u, a, b)
-#define EX_grad_wdf(op, u, v, a, b) act_##op##_grad_wdf(u, v, a, b)
-#define EX_gout_wdf(op, u, v, a, b) act_##op##_gout_wdf(u, v, a, b)
-#define EX_F32(op, kind, wide, u, v, a, b)                                                      \
-    ((wide) ? (float)EX_##kind##_wdf(op, (double)(u), (double)(v), (double)(a), (double)(b))    \
-            : EX_##kind##_wf(op, u, v, a, b))
+#define EX_F32(op, kind, u, v, a, b) EX_##kind##_wf(op, u, v, a, b)
 
 #define NX_fwd 1
 #define NX_grad 2
@@ -99,9 +94,9 @@
     }
 
 /* stamp the three dtypes of one op and kind */
-#define DEF_KIND(op, kind, np, wide)                                                            \
-    DEF_KIND_(op, kind, np, wide)
-#define DEF_KIND_(op, kind, np, wide)                                                           \
+#define DEF_KIND(op, kind, np)                                                                  \
+    DEF_KIND_(op, kind, np)
+#define DEF_KIND_(op, kind, np)                                                                 \
     ACT_INLINE double ISA_NAME(ex_##op##_##kind##_d)(double u, double v, double a, double b) \
     {                                                                                           \
         (void)v;                                                                                \
@@ -110,18 +105,18 @@
     ACT_INLINE float ISA_NAME(ex_##op##_##kind##_f)(float u, float v, float a, float b)      \
     {                                                                                           \
         (void)v;                                                                                \
-        return EX_F32(op, kind, wide, u, v, a, b);                                              \
+        return EX_F32(op, kind, u, v, a, b);                                                    \
     }                                                                                           \
     DEF_RANGE(op, kind, np, double, ISA_NAME(ex_##op##_##kind##_d))                             \
     DEF_RANGE(op, kind, np, float, ISA_NAME(ex_##op##_##kind##_f))                              \
     DEF_RANGE_F16(op, kind, np, ISA_NAME(ex_##op##_##kind##_f))
 
-#define DEF_GOUT_0(op, np, wide)
-#define DEF_GOUT_1(op, np, wide) DEF_KIND(op, gout, np, wide)
-#define ACT_OP(op, np, gout, wide, cost)                                                              \
-    DEF_KIND(op, fwd, np, wide)                                                                 \
-    DEF_KIND(op, grad, np, wide)                                                                \
-    DEF_GOUT_##gout(op, np, wide)
+#define DEF_GOUT_0(op, np)
+#define DEF_GOUT_1(op, np) DEF_KIND(op, gout, np)
+#define ACT_OP(op, np, gout, cost)                                                              \
+    DEF_KIND(op, fwd, np)                                                                       \
+    DEF_KIND(op, grad, np)                                                                      \
+    DEF_GOUT_##gout(op, np)
 #include "ops.def"
 #undef ACT_OP
 
@@ -162,7 +157,7 @@ const act_isa_table ISA_NAME(act_table) = {
     ACT_STR(ACT_ISA),
     ACT_HAS_FMA,
     {
-#define ACT_OP(op, np, gout, wide, cost) {TBL_KIND(op, fwd), TBL_KIND(op, grad), TBL_GOUT_##gout(op)},
+#define ACT_OP(op, np, gout, cost) {TBL_KIND(op, fwd), TBL_KIND(op, grad), TBL_GOUT_##gout(op)},
 #include "ops.def"
 #undef ACT_OP
     },

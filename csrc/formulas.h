@@ -3,8 +3,8 @@
 #define ACT_FORMULAS_H
 #include "vmathf.h"
 
-/* float64 results (wd) and the float32 ops still computed in double (wdf): vmath.h, no fma,
- * so every ISA gives the same bits */
+/* float64 results (wd), and wdf: the same in double for float32 results, which the float formulas
+ * that need double call (gelu_tanh', mish'); vmath.h, no fma, so every ISA gives the same bits */
 #define FAST 0
 #define FMA(a, b, c) ((a) * (b) + (c))
 #define W double
@@ -56,17 +56,6 @@ ACT_INLINE void act_two_prod(double a, double b, double *p, double *e)
     *p = a * b;
     *e = ((ah * bh - *p) + ah * bl + al * bh) + al * bl;
 }
-ACT_INLINE double act_ncdf_wdf(double x) /* Phi(x) to float32 accuracy */
-{
-    /* vmath's float-accuracy erfc core in double (2.8 ns/element against 30 for the full double
-     * erfc): a = |x|/sqrt2 is rounded in double, a relative 2a^2 * 2^-53 < 2^-45 at the float
-     * underflow, far below float's half ULP; beyond a = 10.25, where the core clamps, Phi*x
-     * is below half the smallest float subnormal, so 0 */
-    double a = (x < 0 ? -x : x) * 0.70710678118654757;
-    double ec = act__erfc_pos_d(a);
-    ec = a > 10.25 ? 0.0 : ec;
-    return 0.5 * (x < 0 ? ec : 2.0 - ec);
-}
 ACT_INLINE double act_ncdf_wd(double x) /* Phi(x) for |x| <= 1e4 */
 {
     const double c_hi = -0.70710678118654757;     /* -1/sqrt2 rounded to double */
@@ -117,21 +106,6 @@ ACT_INLINE double act_gelu_grad_wd(double dy, double x, double a, double b)
     double xc = x < -1e4 ? -1e4 : (x > 1e4 ? 1e4 : x);
     /* Phi(x) + x phi(x); phi from exp(-x^2/2) with x^2 unrounded */
     return dy * (act_ncdf_wd(xc) + xc * 0.39894228040143267794 * act_exp_neg_half_sq(xc));
-}
-/* float32 results: the same in double with z merely rounded (relative error 2z^2 * 2^-53 stays
- * far below float32's half ULP for every z where Phi(x) is a normal float) */
-ACT_INLINE double act_gelu_fwd_wdf(double x, double a, double b)
-{
-    (void)a, (void)b;
-    double xc = x < -1e4 ? -1e4 : (x > 1e4 ? 1e4 : x);
-    double p = act_ncdf_wdf(xc);
-    return p == 0 ? (x < 0 ? -0.0 : 0.0) : x * p;
-}
-ACT_INLINE double act_gelu_grad_wdf(double dy, double x, double a, double b)
-{
-    (void)a, (void)b;
-    double xc = x < -1e4 ? -1e4 : (x > 1e4 ? 1e4 : x);
-    return dy * (act_ncdf_wdf(xc) + xc * 0.39894228040143267794 * act_exp(-0.5 * xc * xc));
 }
 /* float32: Phi(x) = erfc(a)/2 below 0 and 1 - erfc(a)/2 above, a = |x|/sqrt2, with
  * erfc(a) = e^(-x^2/2) erfcx(a).  e^(-x^2/2) in float (vmathf.h) from x^2 carried exactly (an fma

@@ -61,6 +61,15 @@ ACT_INLINE W F_CAT(sig, neg, WS)(W x) /* sigmoid(-x) */
 }
 #define SIG(x) F_CAT(sig, pos, WS)(x)
 #define SIGN_(x) F_CAT(sig, neg, WS)(x)
+/* both, from one exp and one division: *s = sigmoid(u), *sn = sigmoid(-u) */
+ACT_INLINE void F_CAT(sig, pair, WS)(W u, W *s, W *sn)
+{
+    W t = EXPNEG(-ABS(u));
+    W rd = K(1) / (K(1) + t);
+    *s = u >= 0 ? rd : t * rd;
+    *sn = u >= 0 ? t * rd : rd;
+}
+#define SIG_PAIR(u, s, sn) F_CAT(sig, pair, WS)(u, s, sn)
 
 /* Error-free transforms without fma (Dekker/Veltkamp, Knuth), for the few formulas whose
  * argument must be carried beyond working precision: p + e == a*b and s + e == a + b exactly
@@ -68,14 +77,14 @@ ACT_INLINE W F_CAT(sig, neg, WS)(W x) /* sigmoid(-x) */
 ACT_INLINE void F_CAT(two, prod, WS)(W a, W b, W *p, W *e)
 {
 #if FAST
-    act__two_prodf(a, b, p, e);
-    return;
-#endif
+    act__two_prodf(a, b, p, e); /* fma where the target has one */
+#else
     const W split = sizeof(W) == 4 ? K(4097) : K(134217729.0); /* 2^12+1, 2^27+1 */
     W ca = split * a, ah = ca - (ca - a), al = a - ah;
     W cb = split * b, bh = cb - (cb - b), bl = b - bh;
     *p = a * b;
     *e = ((ah * bh - *p) + ah * bl + al * bh) + al * bl;
+#endif
 }
 ACT_INLINE void F_CAT(two, sum, WS)(W a, W b, W *s, W *e)
 {
@@ -100,10 +109,7 @@ ACT_INLINE W F_CAT(xsig, dd, WS)(W x, W u, W du)
      * is below the smallest subnormal for |x| < 1e12) and x is clamped so inf*0 is not NaN.
      * du is applied where it matters, u < 0, with sigmoid(-u) ~ 1 - e: the correction itself
      * is a few ulp, so its first order is plenty; folded away for a constant du = 0. */
-    W au = ABS(u);
-    W e64 = act__fexpneg64f(-au);
-    e64 = au > K(131) ? K(0) : e64;
-    W e = e64 * K(0x1p-64);
+    W e64, e = act__fexpneg_pair(ABS(u), &e64);
     W xc = x < K(-1e30) ? K(-1e30) : (x > K(1e30) ? K(1e30) : x);
     W y = (u >= 0 ? x : xc * e64) / (K(1) + e);
     W yc = du == 0 ? y : FMA(y, du * (K(1) - e), y);
@@ -111,6 +117,7 @@ ACT_INLINE W F_CAT(xsig, dd, WS)(W x, W u, W du)
 #elif EXACT_TAILS
     const W deep = sizeof(W) == 4 ? K(-80) : K(-700);
     const W edeep = sizeof(W) == 4 ? K(1.8048513285848406e-35) : K(9.85967654375977e-305);
+    /* one exp for both branches: e^-|u|, or e^(u - deep) in the tail */
     W e = EXP(u < deep ? u - deep : -ABS(u));
     W r = K(1) / (K(1) + e);
     W s = u >= 0 ? r : e * r;  /* sigmoid(u) */
@@ -293,14 +300,9 @@ GRAD(silu)
 {
     UNUSED_AB;
     /* s(x)(1 + x s(-x)); MULZ keeps the infinite ends at their limits (1 and 0) */
-#if FAST
-    W t = EXPNEG(-ABS(x)); /* one exp, one division for both sigmoids */
-    W rd = K(1) / (K(1) + t);
-    W s = x >= 0 ? rd : t * rd, sn = x >= 0 ? t * rd : rd;
+    W s, sn;
+    SIG_PAIR(x, &s, &sn);
     return dy * MULZ(K(1) + MULZ(x, sn), s);
-#else
-    return dy * MULZ(K(1) + MULZ(x, SIGN_(x)), SIG(x));
-#endif
 }
 FWD(swish)
 {
@@ -332,10 +334,7 @@ FWD(mish)
     /* one exp, one division, from m = e^-|x|: x >= 0: tanh(softplus x) = (1+2m)/(1+2m+2m^2);
      * x < 0: m(m+2)/(m(m+2)+2) with m*2^64 (vmathf.h) in the numerator and the 2^-64 applied
      * last, so x m (m+2)/... rounds once into the subnormals (the deep tail is x e^x) */
-    W ax = ABS(x);
-    W m64 = act__fexpneg64f(-ax);
-    m64 = ax > K(131) ? K(0) : m64;
-    W m = m64 * K(0x1p-64);
+    W m64, m = act__fexpneg_pair(ABS(x), &m64);
     W xc = x < K(-1e30) ? K(-1e30) : x; /* -inf * 0 would be NaN */
     W q = FMA(m, m, m + m);             /* m^2 + 2m */
     W num = x >= 0 ? FMA(K(2), m, K(1)) : (xc * m64) * (m + K(2));
@@ -411,10 +410,8 @@ GRAD(softplus)
 {
 #if EXACT_TAILS
     /* sigmoid(u + ul) = sigmoid(u) (1 + ul sigmoid(-u)) */
-    W ul, u = F_CAT(softplus, arg, WS)(x, a, &ul);
-    W e = EXPNEG(-ABS(u));
-    W rd = K(1) / (K(1) + e);
-    W s = u >= 0 ? rd : e * rd, sn = u >= 0 ? e * rd : rd;
+    W s, sn, ul, u = F_CAT(softplus, arg, WS)(x, a, &ul);
+    SIG_PAIR(u, &s, &sn);
     return u > b ? dy : dy * FMA(s, ul * sn, s);
 #else
     W u = a * x;
@@ -554,6 +551,7 @@ GRAD(step) { UNUSED_AB; (void)dy; return NZ(x, K(0)); }
 #undef MULZ
 #undef SIG
 #undef SIGN_
+#undef SIG_PAIR
 #undef XSIG
 #undef F_CAT
 #undef F_CAT_

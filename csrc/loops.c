@@ -9,7 +9,7 @@
 #endif
 
 const act_op_info act_ops[ACT_NOPS] = {
-#define ACT_OP(name, np, gout, wide, cost) {#name, np, gout, wide, cost},
+#define ACT_OP(name, np, gout, cost) {#name, np, gout, cost},
 #include "ops.def"
 #undef ACT_OP
 };

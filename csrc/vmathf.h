@@ -40,7 +40,8 @@
  *    tanh             1.283        1.280
  *    log1p on [0,1]   0.836        0.863    (act_flog1p_unitf)
  *
- * THROUGHPUT (ns/element, 1 thread, 4096 floats in cache, AVX2 build; vmath.h's in brackets)
+ * THROUGHPUT (a microbenchmark of the bare functions while developing them, not the committed
+ * benchmark: ns/element, 1 thread, 4096 floats in cache, AVX2 build; vmath.h's in brackets)
  *    exp 0.57 (0.97), exp (x <= 0) 0.34, tanh 0.80 (2.31); sigmoid from it 0.57 (1.26)
  */
 #ifndef ACTCORE_VMATHF_H
@@ -86,13 +87,14 @@ ACT_INLINE float act__fexpm1_poly(float r)
 /* e^(x + xl) = (1 + v) * 2^n, v = e^r - 1, for x in [-104, 89] (callers clamp) and a small
  * tail xl (|xl| <= 2^-10, the rounding error of an argument computed in double-word; -0.0f for
  * none, which the compiler folds away). */
-typedef struct { float v; int32_t n; } act__fexp_t;
+typedef struct { float v; int32_t n; uint32_t n23; } act__fexp_t; /* n23 = n << 23 */
 ACT_INLINE act__fexp_t act__fexpf_core(float x, float xl)
 {
     act__fexp_t o;
     float t = ACT_FMAF(x, 0x1.715476p0f, ACT__F_MAGIC);
     float kd = t - ACT__F_MAGIC;
     o.n = (int32_t)(act__f2u(t) - act__f2u(ACT__F_MAGIC));
+    o.n23 = act__f2u(t) << 23; /* the magic's own bits shift out: one op fewer than n << 23 */
     float r = ACT_FMAF(kd, -ACT__F_LN2HI, x); /* exact (Sterbenz; kd*LN2HI is exact) */
     r = ACT_FMAF(kd, -ACT__F_LN2LO, r) + xl;
     o.v = act__fexpm1_poly(r);
@@ -116,20 +118,26 @@ ACT_INLINE float act_fexpf(float x) { return act_fexpf_tail(x, -0.0f); }
 /* e^x * 2^64 for x <= 0 (the e^-|x| of sigmoid, silu, softplus, tanh, elu ...): one scaling
  * instead of two.  x is clamped at -131, where e^x * 2^64 is still normal (n + 64 >= -125), so
  * the caller's product with 2^-64 rounds once, into the subnormals where e^x lies there; and
- * x*e^x can be formed before that last scaling (silu's tail, see formulas_t.h).  n << 23 comes
- * straight from the magic sum t (the magic's own bits shift out) and is applied by a multiply,
- * so a NaN x stays NaN (an integer add would let its payload bits into the exponent). */
+ * x*e^x can be formed before that last scaling (silu's tail, see formulas_t.h).  2^n is applied
+ * by a multiply, so a NaN x stays NaN (an integer add would let its payload bits into the exponent). */
 ACT_INLINE float act__fexpneg64f_tail(float x, float xl) /* e^(x + xl) 2^64, |xl| <= 2^-10 */
 {
     x = x < -131.0f ? -131.0f : x; /* NaN passes unchanged */
-    float t = ACT_FMAF(x, 0x1.715476p0f, ACT__F_MAGIC);
-    float kd = t - ACT__F_MAGIC;
-    float r = ACT_FMAF(kd, -ACT__F_LN2HI, x);
-    r = ACT_FMAF(kd, -ACT__F_LN2LO, r) + xl;
-    float s = act__u2f((act__f2u(t) << 23) + ((uint32_t)(127 + 64) << 23));
-    return (1.0f + act__fexpm1_poly(r)) * s;
+    act__fexp_t o = act__fexpf_core(x, xl);
+    float s = act__u2f(o.n23 + ((uint32_t)(127 + 64) << 23));
+    return (1.0f + o.v) * s;
 }
 ACT_INLINE float act__fexpneg64f(float x) { return act__fexpneg64f_tail(x, -0.0f); }
+/* e^-a for a = |u| >= 0 (or NaN), returned with e^-a 2^64 in *e64 for a product formed before the
+ * final scaling; beyond a = 131 both are 0 (|x| e^-a is below the smallest subnormal for
+ * |x| < 1e12) */
+ACT_INLINE float act__fexpneg_pair(float a, float *e64)
+{
+    float s = act__fexpneg64f(-a);
+    s = a > 131.0f ? 0.0f : s;
+    *e64 = s;
+    return s * 0x1p-64f;
+}
 /* e^x for x <= 0 or NaN (-inf gives 0) */
 ACT_INLINE float act_fexpnegf(float x) { return act__fexpneg64f(x) * 0x1p-64f; }
 /* expm1 for x in [-25, 89] (callers clamp; expm1f(-25) rounds to -1) */
