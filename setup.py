@@ -5,6 +5,7 @@ Build only; metadata lives in pyproject.toml.  Environment switches:
   ACTCORE_ISAS=baseline,avx2 build only these targets (x86-64 default: baseline,avx2,avx512)
 """
 
+import concurrent.futures
 import os
 import platform
 import shutil
@@ -110,16 +111,22 @@ class BuildExt(build_ext):
         omp_c, omp_l = self._openmp_flags()
         isas = _isas()
         macros = [(f"ACT_BUILD_{i.upper()}", "1") for i in isas if i != "baseline"]
-        # Each target's kernels: compiled alone with that target's flags, then linked in.
-        objects = []
-        for isa in isas:
-            objects += self.compiler.compile(
+        # Each target's kernels: compiled alone with that target's flags, then linked in.  The
+        # targets compile in parallel (each is one large translation unit, ~40 s with gcc -O3;
+        # serial they were most of a 110 s build on 2 cores).
+        def compile_isa(isa):
+            return self.compiler.compile(
                 [f"csrc/isa_{isa}.c"],
                 output_dir=self.build_temp,
                 include_dirs=["csrc"],
                 extra_postargs=common + isa_flags[isa] + omp_c,
                 depends=ext.depends,
             )
+
+        os.makedirs(self.build_temp, exist_ok=True)
+        workers = min(len(isas), os.cpu_count() or 1)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+            objects = [o for objs in pool.map(compile_isa, isas) for o in objs]
         ext.extra_objects = objects
         ext.define_macros = (ext.define_macros or []) + macros
         ext.extra_compile_args = common + omp_c

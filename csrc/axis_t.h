@@ -67,11 +67,36 @@ AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned cha
                     ec[j] = EXP_SHIFTED(v, mst);
                 }
             }
-            else
-                for (ptrdiff_t j = 0; j < cn; j++) ec[j] = EXP_SHIFTED(xc[j], mst);
-            for (ptrdiff_t j = 0; j < cn; j++) e[j] = (double)ec[j];
+            else {
+                /* one cache line at a time, asking for the line AX_B elements ahead (see
+                 * AX_PREFETCH in axis.c) */
+                enum { PF = 64 / sizeof(T) };
+                ptrdiff_t j = 0;
+                for (; j + PF <= cn; j += PF) {
+                    AX_PREFETCH(xc + j, y ? y + c + j : NULL);
+                    for (int k = 0; k < PF; k++) ec[j + k] = EXP_SHIFTED(xc[j + k], mst);
+                }
+                for (; j < cn; j++) ec[j] = EXP_SHIFTED(xc[j], mst);
+            }
+            if (op != ACT_AX_SOFTMAX) {
+                /* log S needs the terms equal to 1 (the max, e^0) counted, not summed (see
+                 * ax_combine); softmax only needs 1/S, so it skips this loop */
+#pragma omp simd reduction(+ : ones)
+                for (ptrdiff_t j = 0; j < cn; j++) {
+                    int one = ec[j] == (T)(1.0 / AX_ESCALE);
+                    ones += one;
+                    ec[j] = one ? (T)0 : ec[j];
+                }
+            }
+            /* straight from the T terms into the double lanes: no double buffer in between
+             * (the buffer's extra loops were ~40% of pass A in cache, perf annotate) */
+            ptrdiff_t j = 0;
+            for (; j + AX_K <= cn; j += AX_K)
+                for (int k = 0; k < AX_K; k++) AX_ADD(acc[k], comp[k], (double)ec[j + k]);
+            for (; j < cn; j++) AX_ADD(acc[j % AX_K], comp[j % AX_K], (double)ec[j]);
+            continue;
         }
-        else if (op == ACT_AX_LOGSUMEXP) /* float32: shift and exp in double */
+        if (op == ACT_AX_LOGSUMEXP) /* float32: shift and exp in double */
             for (ptrdiff_t j = 0; j < cn; j++) e[j] = act_exp((double)xc[j] - ms);
         else if (op == ACT_AX_SOFTMAX_GRAD) {
             const T *dc = x2 + c;
@@ -98,7 +123,7 @@ AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned cha
     }
     for (int k = 0; k < AX_K; k++) acc[k] += comp[k];
     *mout = m;
-    *sout = ax_tree(acc);
+    *sout = ax_tree(acc) * (AX_EXP_IN_T(op) ? AX_ESCALE : 1.0); /* exact: a power of two */
     *cout = (double)ones;
 }
 
@@ -154,11 +179,14 @@ AX_FLAT static void F(col_a)(int op, const T *x, const T *x2, const unsigned cha
             }
             else
                 for (ptrdiff_t j = 0; j < J; j++) ec[j] = EXP_SHIFTED(xr[j], mst[j]);
-            for (ptrdiff_t j = 0; j < J; j++) {
-                double t = (double)ec[j], one = t == 1.0 ? 1.0 : 0.0;
-                ones[j] += one;
-                AX_ADD(a[j], cp[j], t - one);
-            }
+            if (op == ACT_AX_SOFTMAX) /* as blk_a: no count, the same lanes */
+                for (ptrdiff_t j = 0; j < J; j++) AX_ADD(a[j], cp[j], (double)ec[j]);
+            else
+                for (ptrdiff_t j = 0; j < J; j++) {
+                    double t = (double)ec[j], one = t == 1.0 / AX_ESCALE ? t : 0.0;
+                    ones[j] += one != 0.0;
+                    AX_ADD(a[j], cp[j], t - one);
+                }
         }
         else if (op == ACT_AX_LOGSUMEXP)
             for (ptrdiff_t j = 0; j < J; j++) {
@@ -178,44 +206,53 @@ AX_FLAT static void F(col_a)(int op, const T *x, const T *x2, const unsigned cha
     for (ptrdiff_t j = 0; j < J; j++) {
         double t[AX_K];
         for (int k = 0; k < AX_K; k++) t[k] = acc[k][j] + comp[k][j];
-        sout[j] = ax_tree(t);
+        sout[j] = ax_tree(t) * (AX_EXP_IN_T(op) ? AX_ESCALE : 1.0);
         cout[j] = ones[j];
     }
 }
 
 /* ---------------------------------------------------------------- pass B: the outputs
- * One contiguous run of n elements sharing the row statistics st (see ax_stats). */
-AX_FLAT static void F(run_b)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
-                             ptrdiff_t n, const ax_stats *st, double mb)
+ * One contiguous run of n elements sharing the row statistics st (see ax_stats); e holds pass
+ * A's e^(x - m_b) / AX_ESCALE for float32 softmax (y itself, or the thread's scratch row).
+ * nts: y is written with streaming stores (see AX_NT_BYTES in axis.c), a chunk at a time from
+ * a buffer in L1, so the arithmetic loops stay plain and vectorised. */
+AX_FLAT static void F(run_b)(int op, const T *x, const T *x2, const unsigned char *mk,
+                             const T *e, T *y, ptrdiff_t n, const ax_stats *st, double mb,
+                             int nts)
 {
-    if (op == ACT_AX_SOFTMAX && AX_STORE_E) { /* y holds e^(x - m_b) from pass A */
-        const T c = (T)ax_block_scale(mb, st);
-        for (ptrdiff_t i = 0; i < n; i++) y[i] = y[i] * c;
+    T buf[AX_CH], t0 = 0, t1 = 0;
+    if (op == ACT_AX_SOFTMAX && AX_STORE_E) {
+        double c0, c1;
+        ax_block_scale(mb, st, AX_ESCALE, AX_TMIN, &c0, &c1);
+        t0 = (T)c0, t1 = (T)c1;
     }
-    else if (op == ACT_AX_SOFTMAX) { /* e^(x - M) / S */
-        const T ms = (T)st->ms, S = (T)st->s;
-        if (S == 0)
-            for (ptrdiff_t i = 0; i < n; i++) y[i] = 0;
-        else if (mk)
-            for (ptrdiff_t i = 0; i < n; i++) {
-                T e = EXP_SHIFTED(x[i], ms) / S;
-                y[i] = mk[i] ? e : (T)0;
-            }
-        else
-            for (ptrdiff_t i = 0; i < n; i++) y[i] = EXP_SHIFTED(x[i], ms) / S;
-    }
-    else if (op == ACT_AX_LOG_SOFTMAX) {
-        const double ms = st->ms, lg = st->lg;
-        for (ptrdiff_t i = 0; i < n; i++) y[i] = LOG_SOFTMAX(x[i], ms, lg);
-    }
-    else if (op == ACT_AX_SOFTMAX_GRAD) {
-        const double s = st->s; /* x = y, x2 = dy: dx = y (dy - s) */
-        for (ptrdiff_t i = 0; i < n; i++) y[i] = (T)((double)x[i] * ((double)x2[i] - s));
-    }
-    else { /* log_softmax_grad: dx = dy - e^y s */
-        const double s = st->s;
-        for (ptrdiff_t i = 0; i < n; i++)
-            y[i] = (T)((double)x2[i] - act_exp((double)x[i]) * s);
+    const T ms = (T)st->ms, S = st->s == 0 ? (T)INFINITY : (T)st->s; /* e / inf = 0 */
+    const double msd = st->ms, lg = st->lg, s = st->s;
+    for (ptrdiff_t c = 0; c < n; c += AX_CH) {
+        const ptrdiff_t cn = n - c < AX_CH ? n - c : AX_CH;
+        const T *xc = x + c, *dc = x2 ? x2 + c : NULL;
+        T *d = nts ? buf : y + c;
+        if (op == ACT_AX_SOFTMAX && AX_STORE_E) {
+            const T *ec = e + c;
+            for (ptrdiff_t i = 0; i < cn; i++) d[i] = ec[i] * t0 * t1;
+        }
+        else if (op == ACT_AX_SOFTMAX) { /* e^(x - M) / S */
+            if (mk)
+                for (ptrdiff_t i = 0; i < cn; i++) {
+                    T v = EXP_SHIFTED(xc[i], ms) * (T)AX_ESCALE / S;
+                    d[i] = mk[c + i] ? v : (T)0;
+                }
+            else
+                for (ptrdiff_t i = 0; i < cn; i++) d[i] = EXP_SHIFTED(xc[i], ms) * (T)AX_ESCALE / S;
+        }
+        else if (op == ACT_AX_LOG_SOFTMAX)
+            for (ptrdiff_t i = 0; i < cn; i++) d[i] = LOG_SOFTMAX(xc[i], msd, lg);
+        else if (op == ACT_AX_SOFTMAX_GRAD) /* x = y, x2 = dy: dx = y (dy - s) */
+            for (ptrdiff_t i = 0; i < cn; i++) d[i] = (T)((double)xc[i] * ((double)dc[i] - s));
+        else /* log_softmax_grad: dx = dy - e^y s */
+            for (ptrdiff_t i = 0; i < cn; i++)
+                d[i] = (T)((double)dc[i] - act_exp((double)xc[i]) * s);
+        if (nts) AX_STREAM(y + c, buf, cn);
     }
 }
 
@@ -224,7 +261,7 @@ AX_FLAT static void F(col_b)(int op, const T *x, const T *x2, const unsigned cha
                              ptrdiff_t inner, ptrdiff_t L, ptrdiff_t J, const ax_stats *st,
                              const double *mb)
 {
-    T c[AX_J], ms[AX_J], S[AX_J];
+    T c[AX_J], c1v[AX_J], ms[AX_J], S[AX_J];
     for (ptrdiff_t j = 0; j < J; j++) {
         ms[j] = (T)st[j].ms;
         S[j] = st[j].s == 0 ? (T)INFINITY : (T)st[j].s; /* e / inf = 0 for an empty row */
@@ -238,18 +275,23 @@ AX_FLAT static void F(col_b)(int op, const T *x, const T *x2, const unsigned cha
             if (mk) {
                 const unsigned char *mr = mk + l * inner;
                 for (ptrdiff_t j = 0; j < J; j++) {
-                    T e = EXP_SHIFTED(xr[j], ms[j]) / S[j];
+                    T e = EXP_SHIFTED(xr[j], ms[j]) * (T)AX_ESCALE / S[j];
                     yr[j] = mr[j] ? e : (T)0;
                 }
             }
             else
-                for (ptrdiff_t j = 0; j < J; j++) yr[j] = EXP_SHIFTED(xr[j], ms[j]) / S[j];
+                for (ptrdiff_t j = 0; j < J; j++)
+                    yr[j] = EXP_SHIFTED(xr[j], ms[j]) * (T)AX_ESCALE / S[j];
         }
         else if (op == ACT_AX_SOFTMAX) {
             if (l % AX_B == 0) /* a new block: its scale per column */
-                for (ptrdiff_t j = 0; j < J; j++)
-                    c[j] = (T)ax_block_scale(mb[(l / AX_B) * AX_J + j], &st[j]);
-            for (ptrdiff_t j = 0; j < J; j++) yr[j] = yr[j] * c[j];
+                for (ptrdiff_t j = 0; j < J; j++) {
+                    double c0, c1;
+                    ax_block_scale(mb[(l / AX_B) * AX_J + j], &st[j], AX_ESCALE, AX_TMIN, &c0,
+                                   &c1);
+                    c[j] = (T)c0, c1v[j] = (T)c1;
+                }
+            for (ptrdiff_t j = 0; j < J; j++) yr[j] = yr[j] * c[j] * c1v[j];
         }
         else if (op == ACT_AX_LOG_SOFTMAX)
             for (ptrdiff_t j = 0; j < J; j++) yr[j] = LOG_SOFTMAX(xr[j], msd[j], lg[j]);
@@ -284,8 +326,14 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
             return -1;
         }
         double *sb = mb + outer * nb, *cb = sb + outer * nb;
+        /* streaming stores for outputs far beyond the caches (AX_NT_BYTES); float32 softmax
+         * then keeps pass A's e^(x - m_b) in a per-thread scratch row instead of y, which is
+         * why that op streams in the row-per-task path only */
+        const int nts = !reduce_only && (size_t)(outer * L) * sizeof(T) >= AX_NT_BYTES;
+        const int e_in_y = op == ACT_AX_SOFTMAX && AX_STORE_E;
         if (split) {
             ptrdiff_t ntask = outer * nb;
+            const int nts_s = nts && !e_in_y;
 #pragma omp parallel num_threads(nt)
             {
 #pragma omp for schedule(static)
@@ -294,7 +342,7 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
                     ptrdiff_t n = L - lo < AX_B ? L - lo : AX_B;
                     ptrdiff_t off = o * L + lo;
                     F(blk_a)(op, x + off, x2 ? x2 + off : NULL, mk ? mk + off : NULL,
-                             reduce_only ? NULL : y + off, n, mb + t, sb + t, cb + t);
+                             reduce_only || nts_s ? NULL : y + off, n, mb + t, sb + t, cb + t);
                 }
 #pragma omp for schedule(static)
                 for (ptrdiff_t o = 0; o < outer; o++)
@@ -306,31 +354,42 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
                         ptrdiff_t n = L - lo < AX_B ? L - lo : AX_B;
                         ptrdiff_t off = o * L + lo;
                         F(run_b)(op, x + off, x2 ? x2 + off : NULL, mk ? mk + off : NULL,
-                                 y + off, n, &st[o], mb[t]);
+                                 y + off, y + off, n, &st[o], mb[t], nts_s);
                     }
+                    if (nts_s) AX_FENCE();
                 }
             }
         }
         else {
             /* One row per task, pass B right after pass A: a row under ~256 KB is read from
              * memory once and re-read from cache. */
-#pragma omp parallel for schedule(static) num_threads(nt)
-            for (ptrdiff_t o = 0; o < outer; o++) {
-                const T *xr = x + o * L, *x2r = x2 ? x2 + o * L : NULL;
-                const unsigned char *mr = mk ? mk + o * L : NULL;
-                for (ptrdiff_t b = 0; b < nb; b++) {
-                    ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
-                    F(blk_a)(op, xr + lo, x2r ? x2r + lo : NULL, mr ? mr + lo : NULL,
-                             reduce_only ? NULL : y + o * L + lo, n, mb + o * nb + b,
-                             sb + o * nb + b, cb + o * nb + b);
-                }
-                ax_combine(op, mb + o * nb, sb + o * nb, cb + o * nb, nb, &st[o]);
-                if (!reduce_only)
+            const int want_sc = nts && e_in_y && L <= AX_SCRATCH_MAX;
+#pragma omp parallel num_threads(nt)
+            {
+                /* no scratch (not wanted, or no memory for it): e stays in y, no streaming */
+                T *sc = want_sc ? (T *)malloc(sizeof(T) * (size_t)L) : NULL;
+                const int nts_t = nts && (!e_in_y || sc);
+#pragma omp for schedule(static)
+                for (ptrdiff_t o = 0; o < outer; o++) {
+                    const T *xr = x + o * L, *x2r = x2 ? x2 + o * L : NULL;
+                    const unsigned char *mr = mk ? mk + o * L : NULL;
+                    T *yr = y + o * L, *er = sc ? sc : yr; /* where pass A leaves e */
                     for (ptrdiff_t b = 0; b < nb; b++) {
                         ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
-                        F(run_b)(op, xr + lo, x2r ? x2r + lo : NULL, mr ? mr + lo : NULL,
-                                 y + o * L + lo, n, &st[o], mb[o * nb + b]);
+                        F(blk_a)(op, xr + lo, x2r ? x2r + lo : NULL, mr ? mr + lo : NULL,
+                                 reduce_only || (nts_t && !sc) ? NULL : er + lo, n,
+                                 mb + o * nb + b, sb + o * nb + b, cb + o * nb + b);
                     }
+                    ax_combine(op, mb + o * nb, sb + o * nb, cb + o * nb, nb, &st[o]);
+                    if (!reduce_only)
+                        for (ptrdiff_t b = 0; b < nb; b++) {
+                            ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
+                            F(run_b)(op, xr + lo, x2r ? x2r + lo : NULL, mr ? mr + lo : NULL,
+                                     er + lo, yr + lo, n, &st[o], mb[o * nb + b], nts_t);
+                        }
+                }
+                if (nts_t) AX_FENCE();
+                free(sc);
             }
         }
         if (reduce_only)
