@@ -24,9 +24,7 @@
 #include "axis.h"
 #include "formulas.h"
 #include <math.h>
-#include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -61,44 +59,6 @@
     } while (0)
 #else
 #define AX_PREFETCH(xp, yp) ((void)0)
-#endif
-
-/* Streaming (non-temporal) stores for outputs much larger than the caches: they skip the read
- * for ownership a plain store makes of every output line, so a row softmax moves 2 streams
- * (x in, y out) instead of 3.  The threshold follows glibc's memcpy, which streams above ~3/4
- * of the shared cache (x86_shared_non_temporal_threshold); 16 MiB is half this machine's L3,
- * and below it y may well be read again from cache by whatever comes next.  SSE2 is part of
- * x86-64, so every x86 target has these; elsewhere the copy is plain. */
-#define AX_NT_BYTES ((size_t)16 << 20)
-#define AX_SCRATCH_MAX ((ptrdiff_t)1 << 20) /* row elements kept in a per-thread scratch */
-#if defined(__SSE2__) || defined(_M_X64) || defined(_M_AMD64)
-#include <emmintrin.h>
-static inline void ax_stream_f32(float *d, const float *s, ptrdiff_t n)
-{
-    ptrdiff_t i = 0;
-    for (; i < n && ((uintptr_t)(d + i) & 15); i++) d[i] = s[i];
-    for (; i + 4 <= n; i += 4) _mm_stream_ps(d + i, _mm_loadu_ps(s + i));
-    for (; i < n; i++) d[i] = s[i];
-}
-static inline void ax_stream_f64(double *d, const double *s, ptrdiff_t n)
-{
-    ptrdiff_t i = 0;
-    for (; i < n && ((uintptr_t)(d + i) & 15); i++) d[i] = s[i];
-    for (; i + 2 <= n; i += 2) _mm_stream_pd(d + i, _mm_loadu_pd(s + i));
-    for (; i < n; i++) d[i] = s[i];
-}
-/* streaming stores are weakly ordered: each thread fences its own before the region ends */
-#define AX_FENCE() _mm_sfence()
-#else
-static inline void ax_stream_f32(float *d, const float *s, ptrdiff_t n)
-{
-    memcpy(d, s, sizeof(float) * (size_t)n);
-}
-static inline void ax_stream_f64(double *d, const double *s, ptrdiff_t n)
-{
-    memcpy(d, s, sizeof(double) * (size_t)n);
-}
-#define AX_FENCE() ((void)0)
 #endif
 
 /* max(v, m) keeping a NaN of either: two selects, no ||, so gcc emits blends, not branches */
@@ -245,7 +205,6 @@ static inline double ax_lsm_d(double x, double ms, double lg)
  * 5 ULP on softmax, over SPEC's 4). */
 #define T float
 #define SFX f32
-#define AX_STREAM ax_stream_f32
 #define AX_ADD(s, c, v) ((s) += (v))
 /* float32 softmax stores e^(x - m_b) in pass A and rescales it in pass B (one exp per element,
  * 2.5 ULP measured on random rows of 7 to 70000 at scales 1-30); float64 recomputes e^(x - M) / S in pass B: the rescaling's extra rounding of
@@ -266,13 +225,11 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #undef AX_EXP_IN_T
 #undef AX_ADD
 #undef AX_STORE_E
-#undef AX_STREAM
 #undef AX_ESCALE
 #undef AX_TMIN
 
 #define T double
 #define SFX f64
-#define AX_STREAM ax_stream_f64
 #define AX_ADD(s, c, v) ax_add2(&(s), &(c), (v))
 #define AX_STORE_E 0
 #define AX_ESCALE 1.0
@@ -290,7 +247,6 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #undef AX_EXP_IN_T
 #undef AX_ADD
 #undef AX_STORE_E
-#undef AX_STREAM
 #undef AX_ESCALE
 #undef AX_TMIN
 

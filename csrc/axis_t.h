@@ -212,47 +212,41 @@ AX_FLAT static void F(col_a)(int op, const T *x, const T *x2, const unsigned cha
 }
 
 /* ---------------------------------------------------------------- pass B: the outputs
- * One contiguous run of n elements sharing the row statistics st (see ax_stats); e holds pass
- * A's e^(x - m_b) / AX_ESCALE for float32 softmax (y itself, or the thread's scratch row).
- * nts: y is written with streaming stores (see AX_NT_BYTES in axis.c), a chunk at a time from
- * a buffer in L1, so the arithmetic loops stay plain and vectorised. */
-AX_FLAT static void F(run_b)(int op, const T *x, const T *x2, const unsigned char *mk,
-                             const T *e, T *y, ptrdiff_t n, const ax_stats *st, double mb,
-                             int nts)
+ * One contiguous run of n elements sharing the row statistics st (see ax_stats).  (Streaming
+ * stores for large outputs, with e^(x - m_b) kept in a per-thread scratch row, were measured
+ * and dropped: 4096x4096 float32 at 2 threads, interleaved in one process, softmax 14.1 ->
+ * 16.3 ms and log_softmax 16.9 -> 19.5 ms with them.) */
+AX_FLAT static void F(run_b)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
+                             ptrdiff_t n, const ax_stats *st, double mb)
 {
-    T buf[AX_CH], t0 = 0, t1 = 0;
-    if (op == ACT_AX_SOFTMAX && AX_STORE_E) {
+    if (op == ACT_AX_SOFTMAX && AX_STORE_E) { /* y holds e^(x - m_b) / AX_ESCALE from pass A */
         double c0, c1;
         ax_block_scale(mb, st, AX_ESCALE, AX_TMIN, &c0, &c1);
-        t0 = (T)c0, t1 = (T)c1;
+        const T t0 = (T)c0, t1 = (T)c1;
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = y[i] * t0 * t1;
     }
-    const T ms = (T)st->ms, S = st->s == 0 ? (T)INFINITY : (T)st->s; /* e / inf = 0 */
-    const double msd = st->ms, lg = st->lg, s = st->s;
-    for (ptrdiff_t c = 0; c < n; c += AX_CH) {
-        const ptrdiff_t cn = n - c < AX_CH ? n - c : AX_CH;
-        const T *xc = x + c, *dc = x2 ? x2 + c : NULL;
-        T *d = nts ? buf : y + c;
-        if (op == ACT_AX_SOFTMAX && AX_STORE_E) {
-            const T *ec = e + c;
-            for (ptrdiff_t i = 0; i < cn; i++) d[i] = ec[i] * t0 * t1;
-        }
-        else if (op == ACT_AX_SOFTMAX) { /* e^(x - M) / S */
-            if (mk)
-                for (ptrdiff_t i = 0; i < cn; i++) {
-                    T v = EXP_SHIFTED(xc[i], ms) * (T)AX_ESCALE / S;
-                    d[i] = mk[c + i] ? v : (T)0;
-                }
-            else
-                for (ptrdiff_t i = 0; i < cn; i++) d[i] = EXP_SHIFTED(xc[i], ms) * (T)AX_ESCALE / S;
-        }
-        else if (op == ACT_AX_LOG_SOFTMAX)
-            for (ptrdiff_t i = 0; i < cn; i++) d[i] = LOG_SOFTMAX(xc[i], msd, lg);
-        else if (op == ACT_AX_SOFTMAX_GRAD) /* x = y, x2 = dy: dx = y (dy - s) */
-            for (ptrdiff_t i = 0; i < cn; i++) d[i] = (T)((double)xc[i] * ((double)dc[i] - s));
-        else /* log_softmax_grad: dx = dy - e^y s */
-            for (ptrdiff_t i = 0; i < cn; i++)
-                d[i] = (T)((double)dc[i] - act_exp((double)xc[i]) * s);
-        if (nts) AX_STREAM(y + c, buf, cn);
+    else if (op == ACT_AX_SOFTMAX) { /* e^(x - M) / S; S = 0 (nothing counted): e / inf = 0 */
+        const T ms = (T)st->ms, S = st->s == 0 ? (T)INFINITY : (T)st->s;
+        if (mk)
+            for (ptrdiff_t i = 0; i < n; i++) {
+                T e = EXP_SHIFTED(x[i], ms) * (T)AX_ESCALE / S;
+                y[i] = mk[i] ? e : (T)0;
+            }
+        else
+            for (ptrdiff_t i = 0; i < n; i++) y[i] = EXP_SHIFTED(x[i], ms) * (T)AX_ESCALE / S;
+    }
+    else if (op == ACT_AX_LOG_SOFTMAX) {
+        const double ms = st->ms, lg = st->lg;
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = LOG_SOFTMAX(x[i], ms, lg);
+    }
+    else if (op == ACT_AX_SOFTMAX_GRAD) {
+        const double s = st->s; /* x = y, x2 = dy: dx = y (dy - s) */
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = (T)((double)x[i] * ((double)x2[i] - s));
+    }
+    else { /* log_softmax_grad: dx = dy - e^y s */
+        const double s = st->s;
+        for (ptrdiff_t i = 0; i < n; i++)
+            y[i] = (T)((double)x2[i] - act_exp((double)x[i]) * s);
     }
 }
 
@@ -326,14 +320,8 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
             return -1;
         }
         double *sb = mb + outer * nb, *cb = sb + outer * nb;
-        /* streaming stores for outputs far beyond the caches (AX_NT_BYTES); float32 softmax
-         * then keeps pass A's e^(x - m_b) in a per-thread scratch row instead of y, which is
-         * why that op streams in the row-per-task path only */
-        const int nts = !reduce_only && (size_t)(outer * L) * sizeof(T) >= AX_NT_BYTES;
-        const int e_in_y = op == ACT_AX_SOFTMAX && AX_STORE_E;
         if (split) {
             ptrdiff_t ntask = outer * nb;
-            const int nts_s = nts && !e_in_y;
 #pragma omp parallel num_threads(nt)
             {
 #pragma omp for schedule(static)
@@ -342,7 +330,7 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
                     ptrdiff_t n = L - lo < AX_B ? L - lo : AX_B;
                     ptrdiff_t off = o * L + lo;
                     F(blk_a)(op, x + off, x2 ? x2 + off : NULL, mk ? mk + off : NULL,
-                             reduce_only || nts_s ? NULL : y + off, n, mb + t, sb + t, cb + t);
+                             reduce_only ? NULL : y + off, n, mb + t, sb + t, cb + t);
                 }
 #pragma omp for schedule(static)
                 for (ptrdiff_t o = 0; o < outer; o++)
@@ -354,42 +342,31 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
                         ptrdiff_t n = L - lo < AX_B ? L - lo : AX_B;
                         ptrdiff_t off = o * L + lo;
                         F(run_b)(op, x + off, x2 ? x2 + off : NULL, mk ? mk + off : NULL,
-                                 y + off, y + off, n, &st[o], mb[t], nts_s);
+                                 y + off, n, &st[o], mb[t]);
                     }
-                    if (nts_s) AX_FENCE();
                 }
             }
         }
         else {
             /* One row per task, pass B right after pass A: a row under ~256 KB is read from
              * memory once and re-read from cache. */
-            const int want_sc = nts && e_in_y && L <= AX_SCRATCH_MAX;
-#pragma omp parallel num_threads(nt)
-            {
-                /* no scratch (not wanted, or no memory for it): e stays in y, no streaming */
-                T *sc = want_sc ? (T *)malloc(sizeof(T) * (size_t)L) : NULL;
-                const int nts_t = nts && (!e_in_y || sc);
-#pragma omp for schedule(static)
-                for (ptrdiff_t o = 0; o < outer; o++) {
-                    const T *xr = x + o * L, *x2r = x2 ? x2 + o * L : NULL;
-                    const unsigned char *mr = mk ? mk + o * L : NULL;
-                    T *yr = y + o * L, *er = sc ? sc : yr; /* where pass A leaves e */
+#pragma omp parallel for schedule(static) num_threads(nt)
+            for (ptrdiff_t o = 0; o < outer; o++) {
+                const T *xr = x + o * L, *x2r = x2 ? x2 + o * L : NULL;
+                const unsigned char *mr = mk ? mk + o * L : NULL;
+                for (ptrdiff_t b = 0; b < nb; b++) {
+                    ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
+                    F(blk_a)(op, xr + lo, x2r ? x2r + lo : NULL, mr ? mr + lo : NULL,
+                             reduce_only ? NULL : y + o * L + lo, n, mb + o * nb + b,
+                             sb + o * nb + b, cb + o * nb + b);
+                }
+                ax_combine(op, mb + o * nb, sb + o * nb, cb + o * nb, nb, &st[o]);
+                if (!reduce_only)
                     for (ptrdiff_t b = 0; b < nb; b++) {
                         ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
-                        F(blk_a)(op, xr + lo, x2r ? x2r + lo : NULL, mr ? mr + lo : NULL,
-                                 reduce_only || (nts_t && !sc) ? NULL : er + lo, n,
-                                 mb + o * nb + b, sb + o * nb + b, cb + o * nb + b);
+                        F(run_b)(op, xr + lo, x2r ? x2r + lo : NULL, mr ? mr + lo : NULL,
+                                 y + o * L + lo, n, &st[o], mb[o * nb + b]);
                     }
-                    ax_combine(op, mb + o * nb, sb + o * nb, cb + o * nb, nb, &st[o]);
-                    if (!reduce_only)
-                        for (ptrdiff_t b = 0; b < nb; b++) {
-                            ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
-                            F(run_b)(op, xr + lo, x2r ? x2r + lo : NULL, mr ? mr + lo : NULL,
-                                     er + lo, yr + lo, n, &st[o], mb[o * nb + b], nts_t);
-                        }
-                }
-                if (nts_t) AX_FENCE();
-                free(sc);
             }
         }
         if (reduce_only)

@@ -216,27 +216,6 @@ def test_bits_independent_of_threads(force_threads, shape, axis):
         np.testing.assert_array_equal(a.view(np.int32), b.view(np.int32))
 
 
-@pytest.mark.parametrize("dtype,shape", [(np.float32, (1024, 4100)), (np.float64, (512, 4100)),
-                                         (np.float32, (2, 1 << 21))])
-def test_streaming_store_path(force_threads, dtype, shape):
-    """Outputs of 16 MiB and more are written with streaming stores (float32 softmax through a
-    per-thread scratch row; a few long rows by blocks): the same bits as the rows computed one
-    small piece at a time, which take the cached path."""
-    x = data(shape, dtype)
-    step = max(1, (1 << 20) // (shape[1] * x.itemsize))  # pieces of ~1 MiB
-    for f in (actcore.softmax, actcore.log_softmax,
-              lambda v: actcore.softmax_grad(v, v * 0.5),
-              lambda v: actcore.log_softmax_grad(v, -np.abs(v))):
-        ref = np.concatenate([f(x[i:i + step]) for i in range(0, shape[0], step)])
-        for nt in (1, 2):
-            with actcore.num_threads(nt):
-                np.testing.assert_array_equal(f(x).view(np.uint8), ref.view(np.uint8))
-                y = np.full_like(x, np.nan)
-                if f is actcore.softmax:
-                    f(x, out=y)
-                    np.testing.assert_array_equal(y.view(np.uint8), ref.view(np.uint8))
-
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_bits_independent_of_layout(dtype):
     x = data((37, 2100), dtype)
