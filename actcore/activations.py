@@ -216,13 +216,29 @@ def prelu(x, weight, axis=1, *, out=None, **kwargs):
     return ufuncs.leaky_relu(x, w, out=out, **kwargs)
 
 
-def prelu_grad(dy, x, weight, axis=1):
-    """prelu_grad(dy, x, weight, axis=1) -> (dx, dweight)
+_PRELU_FAST = (np.float16, np.float32, np.float64)
 
-    dweight has weight's shape: the sum of dy*x where x <= 0 over every axis but `axis`."""
+
+def prelu_grad(dy, x, weight, axis=1, *, out=None):
+    """prelu_grad(dy, x, weight, axis=1, *, out=None) -> (dx, dweight)
+
+    dweight has weight's shape: the sum of dy*x where x <= 0 over every axis but `axis`,
+    accumulated in float64 and rounded once to dx's dtype.  ``out``: where dx goes."""
     w, ax = _channel_weight("prelu_grad", x, weight, axis)
-    dx = ufuncs.leaky_relu_grad(dy, x, w)
+    dx = ufuncs.leaky_relu_grad(dy, x, w, out=out)
     x = np.asarray(x)
+    dya = np.asarray(dy)
+    if (x.dtype.type in _PRELU_FAST and dya.dtype == x.dtype and dya.shape == x.shape
+            and x.size > 0 and x.ndim > 0):
+        from .batchnorm import _negative_part_dot  # batchnorm imports this module
+
+        if ax is None:  # one weight: all of x is one channel
+            s = _negative_part_dot(x.reshape(1, x.size), dya.reshape(1, x.size), 0)
+            dw = s.astype(dx.dtype).reshape(np.shape(weight))
+        else:
+            dw = _negative_part_dot(x, dya, ax).astype(dx.dtype)
+        return dx, dw
+    # mixed dtypes, broadcast dy, integers, empty or 0-d x: NumPy (float32 or better sums)
     contrib = np.where(x > 0, 0, np.multiply(dy, x, dtype=np.result_type(dx, np.float32)))
     if ax is None:
         dw = contrib.sum().astype(dx.dtype).reshape(np.shape(weight))

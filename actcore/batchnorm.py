@@ -222,6 +222,23 @@ def _plan_all(x, axis, inputs):
     return plan, views
 
 
+def _negative_part_dot(x, dy, axis):
+    """Per channel along `axis`: the float64 sum of dy*x over the elements where x < 0 (x = 0
+    adds 0 either way; NaN gives NaN), for prelu_grad's dweight.  One pass of the batch-norm
+    gradient reduction, which is threaded over and within channels with bits independent of
+    the thread count: with mean 0, scale -1 and a fused ReLU its dz is dy where -x > 0, and
+    its second sum is sum dz (x - 0)."""
+    plan, (dy3,) = _plan_all(x, axis, [dy])
+    T = _param_dtype(plan.x)
+    C = plan.s3[1]
+    zero = np.zeros(C, T)
+    relu = _parse_activation("prelu_grad", "relu", None)
+    _, s2 = _core.bn_kernel("grad_reduce", x=plan.x3, layout=plan.layout, mh=zero, ml=zero,
+                            scale=np.full(C, -1, T), shift=zero, dy=dy3, act_op=relu.op,
+                            act_kind=_ACT_GRAD, mean=np.zeros(C), params=relu.params)
+    return s2
+
+
 # ----------------------------------------------------------------------------- checks
 def _as_x(fname, x, name="x"):
     x = np.asarray(x)

@@ -10,7 +10,7 @@ import pytest
 from conftest import GOUT_KERNELS, KERNELS, call, sample, ufunc
 
 import actcore
-from actcore import reference
+from actcore import _core, reference
 
 
 def bits(a):
@@ -367,6 +367,54 @@ def test_prelu_per_channel_and_grad():
     assert np.shape(dw1) == ()
     np.testing.assert_allclose(dw1, np.where(x > 0, 0, dy * x).astype(np.float64).sum(),
                                rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("shape,axis", [((6, 7, 9, 11), 1), ((50, 30, 8), -1), ((3000,), 0),
+                                        ((2, 5, 40000), 1)])
+def test_prelu_grad_dweight_reduction(dtype, shape, axis):
+    """dweight (the per-channel sum of dy*x over x <= 0) against a float64 sum, in any layout,
+    and with the same bits for 1 and 2 threads; a NaN reaches only its channel."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(shape).astype(dtype)
+    dy = rng.standard_normal(shape).astype(dtype)
+    C = shape[axis]
+    w = np.linspace(0.1, 0.3, C).astype(dtype)
+    ax = axis % x.ndim
+    others = tuple(i for i in range(x.ndim) if i != ax)
+    xd, dyd = x.astype(np.float64), dy.astype(np.float64)
+    want = np.where(xd > 0, 0, dyd * xd).sum(axis=others)
+    old = _core.parallel_min(64)
+    try:
+        with actcore.num_threads(1):
+            dx1, dw1 = actcore.prelu_grad(dy, x, w, axis=axis)
+        with actcore.num_threads(2):
+            dx2, dw2 = actcore.prelu_grad(dy, x, w, axis=axis)
+    finally:
+        _core.parallel_min(old)
+    assert dw1.dtype == dtype and dw1.shape == (C,)
+    np.testing.assert_array_equal(dw1.view(np.uint8), dw2.view(np.uint8))
+    np.testing.assert_array_equal(dx1, dx2)
+    tol = {np.float16: 1e-3, np.float32: 1e-6, np.float64: 1e-13}[dtype]
+    scale = np.abs(dyd * xd).sum(axis=others)  # the sum's condition: rounding of the result
+    assert np.all(np.abs(dw1.astype(np.float64) - want) <= tol * scale + 1e-300)
+    # other memory layouts: the same sums (their reduction order may differ)
+    xf, dyf = np.asfortranarray(x), np.asfortranarray(dy)
+    for xa, dya in ((x[::-1].copy()[::-1], dy[::-1].copy()[::-1]), (xf, dyf)):
+        dwa = actcore.prelu_grad(dya, xa, w, axis=axis)[1].astype(np.float64)
+        assert np.all(np.abs(dwa - want) <= tol * scale + 1e-300)
+    # one shared weight: the sum over everything
+    dws = actcore.prelu_grad(dy, x, dtype(0.25) if dtype != np.float16 else w[:1], axis=axis)[1]
+    assert abs(float(np.asarray(dws).ravel()[0]) - want.sum()) <= tol * scale.sum()
+    # NaN in channel 0 only
+    xn = x.copy()
+    xn[(0,) * ax + (0,)] = np.nan
+    dwn = actcore.prelu_grad(dy, xn, w, axis=axis)[1]
+    assert np.isnan(dwn[0]) and not np.isnan(dwn[1:]).any()
+    # dx into out=
+    o = np.empty_like(x)
+    assert actcore.prelu_grad(dy, x, w, axis=axis, out=o)[0] is o
+    np.testing.assert_array_equal(o, dx1)
 
 
 def test_rrelu_eval_and_training():
