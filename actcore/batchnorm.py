@@ -222,20 +222,36 @@ def _plan_all(x, axis, inputs):
     return plan, views
 
 
+_RELU_OP = _OP_INDEX["relu"]
+
+
 def _negative_part_dot(x, dy, axis):
     """Per channel along `axis`: the float64 sum of dy*x over the elements where x < 0 (x = 0
     adds 0 either way; NaN gives NaN), for prelu_grad's dweight.  One pass of the batch-norm
     gradient reduction, which is threaded over and within channels with bits independent of
     the thread count: with mean 0, scale -1 and a fused ReLU its dz is dy where -x > 0, and
     its second sum is sum dz (x - 0)."""
-    plan, (dy3,) = _plan_all(x, axis, [dy])
-    T = _param_dtype(plan.x)
-    C = plan.s3[1]
+    s3 = _shape3(x.shape, axis)
+    got = None
+    if (x.flags.c_contiguous and dy.flags.c_contiguous and x.flags.aligned
+            and dy.flags.aligned and x.dtype.isnative and dy.dtype.isnative):
+        # the common case without _Plan's general machinery (~10 us a call, most of a small
+        # call's time): C order has a layout as it is, unless it needs outer and inner swapped
+        got = _Plan._choose(x.reshape(s3))
+        if got is not None and not got[2]:
+            x3, layout, _ = got
+            dy3 = dy.reshape(s3)
+        else:
+            got = None
+    if got is None:
+        plan, (dy3,) = _plan_all(x, axis, [dy])
+        x3, layout = plan.x3, plan.layout
+    T = np.float64 if x.dtype == np.float64 else np.float32
+    C = s3[1]
     zero = np.zeros(C, T)
-    relu = _parse_activation("prelu_grad", "relu", None)
-    _, s2 = _core.bn_kernel("grad_reduce", x=plan.x3, layout=plan.layout, mh=zero, ml=zero,
-                            scale=np.full(C, -1, T), shift=zero, dy=dy3, act_op=relu.op,
-                            act_kind=_ACT_GRAD, mean=np.zeros(C), params=relu.params)
+    _, s2 = _core.bn_kernel("grad_reduce", x=x3, layout=layout, mh=zero, ml=zero,
+                            scale=-np.ones(C, T), shift=zero, dy=dy3, act_op=_RELU_OP,
+                            act_kind=_ACT_GRAD, mean=np.zeros(C))
     return s2
 
 
