@@ -60,7 +60,20 @@ def _real_scalar(fname, pname, value):
                     f"got {value!r}")
 
 
+_ACT_BY_NAME = {}  # bare names without parameters: parsed once (~7 us a call otherwise)
+
+
 def _parse_activation(fname, activation, activation_params):
+    if isinstance(activation, str) and not activation_params:
+        act = _ACT_BY_NAME.get(activation)
+        if act is None:
+            act = _parse_activation_full(fname, activation, None)
+            _ACT_BY_NAME[activation] = act
+        return act
+    return _parse_activation_full(fname, activation, activation_params)
+
+
+def _parse_activation_full(fname, activation, activation_params):
     if activation is None:
         if activation_params:
             raise ValueError(f"{fname}: activation_params given without an activation")
@@ -133,7 +146,7 @@ def _shape3(shape, axis):
 
 def _try_view3(a, s3):
     try:
-        return np.reshape(a, s3, copy=False)
+        return a.reshape(s3, copy=False)
     except ValueError:
         return None
     except TypeError:  # NumPy < 2.1: no copy= keyword
@@ -204,7 +217,12 @@ class _Plan:
         return self.view(b)
 
     def new(self):
-        """a fresh array shaped like x and its view."""
+        """a fresh array shaped like x and its view (the first one may be the array
+        _plan_all allocated to check the layout)."""
+        spare = getattr(self, "_spare", None)
+        if spare is not None:
+            self._spare = None
+            return spare
         y = np.empty_like(self.x)
         return y, self.view(y)
 
@@ -215,10 +233,13 @@ def _plan_all(x, axis, inputs):
     plan = _Plan(x, axis)
     views = [None if a is None else plan.input(a) for a in inputs]
     missing = any(a is not None and v is None for a, v in zip(inputs, views, strict=False))
-    if missing or plan.new()[1] is None:
+    spare = None if missing else plan.new()
+    if missing or spare[1] is None:
         plan = _Plan(np.ascontiguousarray(x), axis)
         views = [None if a is None else plan.input(np.ascontiguousarray(a, dtype=x.dtype))
                  for a in inputs]
+    else:
+        plan._spare = spare  # the first output needs an array like this one: keep it
     return plan, views
 
 
