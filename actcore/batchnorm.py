@@ -227,18 +227,18 @@ class _Plan:
         return y, self.view(y)
 
 
-def _plan_all(x, axis, inputs):
+def _plan_all(x, axis, inputs, need_out=True):
     """The plan and fitting views of the inputs; falls back to C order when x's own memory
-    order cannot be matched."""
+    order cannot be matched (by the inputs, or with need_out by a new output array)."""
     plan = _Plan(x, axis)
     views = [None if a is None else plan.input(a) for a in inputs]
     missing = any(a is not None and v is None for a, v in zip(inputs, views, strict=False))
-    spare = None if missing else plan.new()
-    if missing or spare[1] is None:
+    spare = None if missing or not need_out else plan.new()
+    if missing or (need_out and spare[1] is None):
         plan = _Plan(np.ascontiguousarray(x), axis)
         views = [None if a is None else plan.input(np.ascontiguousarray(a, dtype=x.dtype))
                  for a in inputs]
-    else:
+    elif need_out:
         plan._spare = spare  # the first output needs an array like this one: keep it
     return plan, views
 
@@ -252,25 +252,11 @@ def _negative_part_dot(x, dy, axis):
     gradient reduction, which is threaded over and within channels with bits independent of
     the thread count: with mean 0, scale -1 and a fused ReLU its dz is dy where -x > 0, and
     its second sum is sum dz (x - 0)."""
-    s3 = _shape3(x.shape, axis)
-    got = None
-    if (x.flags.c_contiguous and dy.flags.c_contiguous and x.flags.aligned
-            and dy.flags.aligned and x.dtype.isnative and dy.dtype.isnative):
-        # the common case without _Plan's general machinery (~10 us a call, most of a small
-        # call's time): C order has a layout as it is, unless it needs outer and inner swapped
-        got = _Plan._choose(x.reshape(s3))
-        if got is not None and not got[2]:
-            x3, layout, _ = got
-            dy3 = dy.reshape(s3)
-        else:
-            got = None
-    if got is None:
-        plan, (dy3,) = _plan_all(x, axis, [dy])
-        x3, layout = plan.x3, plan.layout
-    T = np.float64 if x.dtype == np.float64 else np.float32
-    C = s3[1]
+    plan, (dy3,) = _plan_all(x, axis, [dy], need_out=False)
+    T = _param_dtype(plan.x)
+    C = plan.s3[1]
     zero = np.zeros(C, T)
-    _, s2 = _core.bn_kernel("grad_reduce", x=x3, layout=layout, mh=zero, ml=zero,
+    _, s2 = _core.bn_kernel("grad_reduce", x=plan.x3, layout=plan.layout, mh=zero, ml=zero,
                             scale=-np.ones(C, T), shift=zero, dy=dy3, act_op=_RELU_OP,
                             act_kind=_ACT_GRAD, mean=np.zeros(C))
     return s2

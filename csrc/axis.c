@@ -164,11 +164,10 @@ static inline float ax_exp_shift_f(float x, float ms)
     int c = dh < -131.0f;
     dh = c ? -131.0f : dh;
     dl = c ? 0.0f : dl;
-    /* e^(x - ms) 2^64: AX_ESCALE = 2^-64 is applied to the double sums and folded into pass B's
-     * factor, which saves a multiply per element and a rounding of subnormal terms */
-    act__fexp_t o = act__fexpf_core(dh, dl);
-    float s = act__u2f(o.n23 + ((uint32_t)(127 + 64) << 23));
-    return ACT_FMAF(o.v, s, s); /* (1 + v) s, one rounding where there is an fma */
+    /* e^(x - ms) 2^64 (vmathf.h): AX_ESCALE = 2^-64 is applied to the double sums and folded
+     * into pass B's factor, which saves a multiply per element and a rounding of subnormal
+     * terms */
+    return act__fexpneg64f_inrange(dh, dl);
 }
 static inline double ax_exp_shift_d(double x, double ms)
 {

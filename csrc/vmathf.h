@@ -120,12 +120,17 @@ ACT_INLINE float act_fexpf(float x) { return act_fexpf_tail(x, -0.0f); }
  * the caller's product with 2^-64 rounds once, into the subnormals where e^x lies there; and
  * x*e^x can be formed before that last scaling (silu's tail, see formulas_t.h).  2^n is applied
  * by a multiply, so a NaN x stays NaN (an integer add would let its payload bits into the exponent). */
+/* e^(x + xl) 2^64 for x in [-131, 0] (or NaN), |xl| <= 2^-10: for callers that clamp already */
+ACT_INLINE float act__fexpneg64f_inrange(float x, float xl)
+{
+    act__fexp_t o = act__fexpf_core(x, xl);
+    float s = act__u2f(o.n23 + ((uint32_t)(127 + 64) << 23));
+    return ACT_FMAF(o.v, s, s); /* (1 + v) s: one rounding, one op fewer where there is an fma */
+}
 ACT_INLINE float act__fexpneg64f_tail(float x, float xl) /* e^(x + xl) 2^64, |xl| <= 2^-10 */
 {
     x = x < -131.0f ? -131.0f : x; /* NaN passes unchanged */
-    act__fexp_t o = act__fexpf_core(x, xl);
-    float s = act__u2f(o.n23 + ((uint32_t)(127 + 64) << 23));
-    return (1.0f + o.v) * s;
+    return act__fexpneg64f_inrange(x, xl);
 }
 ACT_INLINE float act__fexpneg64f(float x) { return act__fexpneg64f_tail(x, -0.0f); }
 /* e^-a for a = |u| >= 0 (or NaN), returned with e^-a 2^64 in *e64 for a product formed before the
