@@ -250,17 +250,15 @@ GRAD(celu)
 FWD(gelu_tanh)
 {
     UNUSED_AB;
+#if FAST
+    return act__gelu_tanh_fwd_f(x); /* formulas.h */
+#else
     /* u2 = C (x + kappa x^3), C = 2 sqrt(2/pi), in double-word arithmetic: the constants'
      * own rounding and that of x^3 would otherwise cost ~850 ULP at x = -21 (double) */
     W xc = x < K(-1e4) ? K(-1e4) : (x > K(1e4) ? K(1e4) : x);
 #if EXACT_TAILS
-#if FAST /* the float constants' own residuals (in double) */
-    const W c_hi = K(1.5957691216057308), c_lo = K(1.5957691216057308 - (double)c_hi);
-    const W k_hi = K(0.044715), k_lo = K(0.044715 - (double)k_hi);
-#else
     const W c_hi = K(1.5957691216057308), c_lo = K(-9.96930880911092e-17);
     const W k_hi = K(0.044715), k_lo = K(2.1960211427085595e-18);
-#endif
     W x2, e2, x3, e3, t, et, s, es, u, eu;
     F_CAT(two, prod, WS)(xc, xc, &x2, &e2);
     F_CAT(two, prod, WS)(x2, xc, &x3, &e3);
@@ -276,14 +274,13 @@ FWD(gelu_tanh)
     W u2 = K(2 * GELU_KBETA) * (xc + K(GELU_KAPPA) * xc * xc * xc);
     return MULZ(x, SIG(u2));
 #endif
+#endif /* FAST */
 }
 GRAD(gelu_tanh)
 {
     UNUSED_AB;
 #if FAST
-    /* in double: next to the root of gelu_tanh' (x = -0.7524) the float form's roundings of
-     * s(-2u) and u' came to 3e-8 per unit of dy, over SPEC's 1e-7 for |dy| > 3 */
-    return (float)act_gelu_tanh_grad_wdf(dy, x, a, b);
+    return act__gelu_tanh_grad_f(dy, x); /* formulas.h */
 #else
     /* d/dx x*s(2u) = s(2u) * (1 + 2x * s(-2u) * u'), u' = kbeta(1 + 3 kappa x^2).
      * |x| is clamped at 1e4 where s(+-2u) is exactly 0 or 1, so inf never meets 0. */

@@ -537,8 +537,7 @@ ACT_INLINE double act_log1p(double x)
  * minimax fit of erf(x)/x in x^2, rel err 2^-36.3), else sign*(1 - erfc(a)) (erf(a) >= 0.52
  * there, so the subtraction loses at most a factor 0.92 of erfc's relative accuracy).
  * Total relative error before the final rounding < 2^-28 -> 0.556 ulp in float (exhaustive). */
-/* e^(a^2) erfc(a) = H(t)/(a+3) for a in [0, 10.25] (float accuracy; also the float32 gelu's
- * core, formulas.h) */
+/* e^(a^2) erfc(a) = H(t)/(a+3) for a in [0, 10.25] (float accuracy) */
 ACT_INLINE double act__erfcx_d(double a)
 {
     double d = 1.0 / (a + 3.0);

@@ -61,6 +61,19 @@
 #define ACT_FMAF(a, b, c) ((a) * (b) + (c))
 #endif
 
+/* x clamped to [lo, hi], lo < 0 < hi, by integer min on the bit patterns: a signed min for the
+ * upper bound (negative floats are negative integers), an unsigned one for the lower (they are the
+ * large ones).  One integer op each, where `x > hi ? hi : x` on floats is a compare and a blend
+ * (gcc 12 emits no maxps/minps without -ffinite-math-only -fno-signed-zeros) and, worse, lets gcc
+ * carry the constant branch through everything downstream as blends of precomputed values
+ * (gelu_tanh had 86 blends).  A NaN becomes hi or lo: callers keep NaN from the unclamped x. */
+ACT_INLINE float act__fclamp(float x, float lo, float hi)
+{
+    int32_t i = (int32_t)act__f2u(x), h = (int32_t)act__f2u(hi);
+    uint32_t u = (uint32_t)(i < h ? i : h), l = act__f2u(lo);
+    return act__u2f(u < l ? u : l);
+}
+
 /* p + e == a*b exactly (|a*b| well inside the normal range: callers clamp) */
 ACT_INLINE void act__two_prodf(float a, float b, float *p, float *e)
 {
@@ -74,6 +87,18 @@ ACT_INLINE void act__two_prodf(float a, float b, float *p, float *e)
 #endif
 }
 
+/* a*b + c with the product unrounded, for sums that cancel: one fma, or without one the exact
+ * product's two parts (p + c is exact where it cancels, by Sterbenz's lemma) */
+ACT_INLINE float act__fmaf_x(float a, float b, float c)
+{
+#if ACT_HAS_FMA
+    return ACT_FMAF(a, b, c);
+#else
+    float p, e;
+    act__two_prodf(a, b, &p, &e);
+    return (p + c) + e;
+#endif
+}
 /* e^r - 1 = r + r^2 P(r) on [-ln2/2, ln2/2] */
 ACT_INLINE float act__fexpm1_poly(float r)
 {
