@@ -19,7 +19,7 @@
 #define ISA_NAME(n) ACT_CAT2(n, ACT_ISA)
 
 /* The expression an op computes for one element, per kind: float64 in double (wd), float32 and
- * float16 in float (wf; a float formula that needs double calls its wdf twin itself). */
+ * float16 in float (wf). */
 #define EX_fwd_wd(op, u, v, a, b) act_##op##_fwd_wd(u, a, b)
 #define EX_grad_wd(op, u, v, a, b) act_##op##_grad_wd(u, v, a, b)
 #define EX_gout_wd(op, u, v, a, b) act_##op##_gout_wd(u, v, a, b)

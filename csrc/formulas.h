@@ -3,8 +3,7 @@
 #define ACT_FORMULAS_H
 #include "vmathf.h"
 
-/* float64 results (wd), and wdf: the same in double for float32 results, which the float formulas
- * that need double call (gelu_tanh', mish'); vmath.h, no fma, so every ISA gives the same bits */
+/* float64 results (wd): vmath.h, no fma, so every ISA gives the same bits */
 #define FAST 0
 #define FMA(a, b, c) ((a) * (b) + (c))
 #define W double
@@ -16,15 +15,7 @@
 #define LOG1P_UNIT act_log1p
 #define EXP_TAIL act_exp_tail
 #define WS wd
-#define EXACT_TAILS 1
 #include "formulas_t.h"
-#undef WS
-#undef EXACT_TAILS
-#define WS wdf
-#define EXACT_TAILS 0
-#include "formulas_t.h"
-#undef WS
-#undef EXACT_TAILS
 #include "formulas_undef.h"
 
 /* ---- gelu_tanh in float32: x sigmoid(u), u = C x (1 + k x^2), C = 2 sqrt(2/pi), k = 0.044715.
@@ -104,11 +95,9 @@ ACT_INLINE float act__gelu_tanh_grad_f(float dy, float x)
     return dy * (x == x ? r : x);
 }
 
-/* float32 (and float16) results: float compute, the fast set (vmathf.h); after the double
- * instantiations so that a float formula can fall back on its wdf twin */
+/* float32 (and float16) results: float compute, the fast set (vmathf.h) */
 #define W float
 #define WS wf
-#define EXACT_TAILS 1
 #define FAST 1
 #define FMA(a, b, c) ACT_FMAF(a, b, c)
 #define EXP act_fexpf

@@ -2,7 +2,6 @@
  * No include guard: included once after every instantiation. */
 #undef W
 #undef WS
-#undef EXACT_TAILS
 #undef FAST
 #undef FMA
 #undef EXP
