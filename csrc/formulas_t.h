@@ -220,6 +220,19 @@ GRAD(celu)
 {
     (void)b;
     W xn = x > 0 ? K(0) : x;
+#if FAST
+    /* as below, but the residual is taken of the unclamped q (q alpha ~ x cannot overflow) and
+     * bounded instead of tested, and q clamped by integer min (act__fclamp): in cache 3.0 ->
+     * 1.0 ns/element, <= 1.2 ulp (alpha = 1, 0.3, 2; a third of all float32 inputs) */
+    W ra = K(1) / a;
+    W q = xn * ra;
+    W p, pe;
+    F_CAT(two, prod, WS)(q, a, &p, &pe);
+    W ql = act__fclamp(((xn - p) - pe) * ra, K(-0x1p-10), K(0x1p-10)); /* inf, NaN: bounded */
+    act__fexp_t o = act__fexpf_core(act__fclamp(q, K(-104), K(89)), ql);
+    W r = x > 0 ? dy : dy * act__fscale2(K(1) + o.v, o.n);
+    return x == x ? r : x;
+#else
     /* x/alpha carried as q + ql, q = x * (1/alpha) and ql from q's exact residual x - q*alpha:
      * e^(x/alpha) has |x/alpha| times the relative error of its argument (64 ULP at alpha = 0.3
      * with x/alpha merely rounded).  1/alpha is loop-invariant for a scalar alpha, so no division
@@ -232,6 +245,7 @@ GRAD(celu)
     W ql = ((xn - p) - pe) * ra;
     ql = ABS(q) < K(1e4) ? ql : K(0); /* clamped, infinite or NaN: no tail */
     return x > 0 ? dy : dy * EXP_TAIL(qc, ql);
+#endif
 }
 
 /* ---- gelu, tanh approximation: 0.5x(1+tanh(u)) = x*sigmoid(2u), u = sqrt(2/pi)(x+0.044715x^3);
