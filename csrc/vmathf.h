@@ -209,7 +209,9 @@ ACT_INLINE float act_ftanhf(float x)
 /* log1p(e) for e in [0, 1] or NaN (softplus and log_sigmoid's log1p(e^-|x|)): u = 1 + e with its
  * exact rounding error c (Fast2Sum, 1 >= e), u = 2^k (1 + f) with k in {0, 1} and f exact,
  * log1p(f) by vmath.h's float reduction (s = f/(2+f), own minimax R, there 0.86 ulp), + c/u. */
-ACT_INLINE float act_flog1p_unitf(float e)
+/* log1p(e) + t/(1 + e) for a small t (a first-order correction that shares the division by
+ * u = 1 + e; -0.0f for none, which the compiler folds away) */
+ACT_INLINE float act_flog1p_unit_tf(float e, float t)
 {
     float u = 1.0f + e;
     float c = (1.0f - u) + e;
@@ -221,8 +223,9 @@ ACT_INLINE float act_flog1p_unitf(float e)
     float t1 = w * ACT_FMAF(w, 0x1.f13b22p-3f, 0x1.999c26p-2f);
     float t2 = z * ACT_FMAF(w, 0x1.23d3e0p-2f, 0x1.555554p-1f);
     float hfsq = 0.5f * f * f;
-    float lo = ACT_FMAF(kd, ACT__F_LN2LO, c / u);
+    float lo = ACT_FMAF(kd, ACT__F_LN2LO, (c + t) / u);
     return ACT_FMAF(kd, ACT__F_LN2HI, -((hfsq - ACT_FMAF(s, hfsq + (t2 + t1), lo)) - f));
 }
+ACT_INLINE float act_flog1p_unitf(float e) { return act_flog1p_unit_tf(e, -0.0f); }
 
 #endif /* ACTCORE_VMATHF_H */
