@@ -195,7 +195,10 @@ GRAD(elu)
 {
     (void)b;
     W xn = x > 0 ? K(0) : x;
-    return x > 0 ? dy : dy * (a * EXPNEG(xn));
+    /* e^xn is used in every lane (e^0 = 1 where x > 0): with `x > 0 ? dy : dy a e^xn` gcc took
+     * e^xn as free there, merged the two selects into the exp's clamp and fed those lanes -131,
+     * whose e^-131 underflows: a microcode assist per vector, 3x slower for positive x */
+    return dy * ((x > 0 ? K(1) : a) * EXPNEG(xn));
 }
 GOUT(elu) { (void)b; return y > 0 ? dy : dy * (y + a); } /* needs alpha >= 0 */
 
@@ -212,7 +215,7 @@ GRAD(selu)
 {
     UNUSED_AB;
     W xn = x > 0 ? K(0) : x;
-    return x > 0 ? dy * K(SELU_SCALE) : dy * (K(SELU_SCALE * SELU_ALPHA) * EXPNEG(xn));
+    return dy * ((x > 0 ? K(SELU_SCALE) : K(SELU_SCALE * SELU_ALPHA)) * EXPNEG(xn)); /* as elu' */
 }
 
 /* ---- celu(x, alpha) = max(0,x) + min(0, alpha*expm1(x/alpha)); alpha != 0 ---- */
