@@ -114,7 +114,7 @@ ACT_INLINE W F_CAT(xsig, dd, WS)(W x, W u, W du)
      * du is applied where it matters, u < 0, with sigmoid(-u) ~ 1 - e: the correction itself
      * is a few ulp, so its first order is plenty; folded away for a constant du = 0. */
     W e64, e = act__fexpneg_pair(ABS(u), &e64);
-    W xc = x < K(-1e30) ? K(-1e30) : (x > K(1e30) ? K(1e30) : x);
+    W xc = act__fclamp(x, K(-1e30), K(1e30)); /* a NaN x makes u, so e, NaN */
     W y = (u >= 0 ? x : xc * e64) / (K(1) + e);
     W yc = du == 0 ? y : FMA(y, du * (K(1) - e), y);
     return u >= 0 ? y : yc * K(0x1p-64);
@@ -308,7 +308,12 @@ GRAD(silu)
     /* s(x)(1 + x s(-x)); MULZ keeps the infinite ends at their limits (1 and 0) */
     W s, sn;
     SIG_PAIR(x, &s, &sn);
+#if FAST
+    /* x clamped instead of the MULZ tests (a NaN x makes s NaN) */
+    return dy * (FMA(act__fclamp(x, K(-1e30), K(1e30)), sn, K(1)) * s);
+#else
     return dy * MULZ(K(1) + MULZ(x, sn), s);
+#endif
 }
 FWD(swish)
 {
@@ -316,15 +321,21 @@ FWD(swish)
     /* beta*x carried exactly (u + du): see XSIG; |x| clamped so the split cannot overflow */
     W xc = x < K(-1e15) ? K(-1e15) : (x > K(1e15) ? K(1e15) : x);
     W u, du;
-    F_CAT(two, prod, WS)(a, xc, &u, &du);
-    du = du == du ? du : K(0);
+    F_CAT(two, prod, WS)(a, xc, &u, &du); /* a NaN x: u and du NaN, and so is the result */
     return XSIG(x, u, du);
 }
 GRAD(swish)
 {
     (void)b;
+    /* s(u)(1 + u s(-u)), both sigmoids from one exp and one division */
     W u = a * x;
-    return dy * MULZ(K(1) + MULZ(u, SIGN_(u)), SIG(u));
+    W s, sn;
+    SIG_PAIR(u, &s, &sn);
+#if FAST
+    return dy * (FMA(act__fclamp(u, K(-1e30), K(1e30)), sn, K(1)) * s);
+#else
+    return dy * MULZ(K(1) + MULZ(u, sn), s);
+#endif
 }
 
 /* ---- mish = x*tanh(softplus(x)).  With n = e^x, tanh(log(1+n)) = n(n+2)/(n(n+2)+2): one exp,
@@ -337,7 +348,7 @@ FWD(mish)
      * x < 0: m(m+2)/(m(m+2)+2) with m*2^64 (vmathf.h) in the numerator and the 2^-64 applied
      * last, so x m (m+2)/... rounds once into the subnormals (the deep tail is x e^x) */
     W m64, m = act__fexpneg_pair(ABS(x), &m64);
-    W xc = x < K(-1e30) ? K(-1e30) : x; /* -inf * 0 would be NaN */
+    W xc = act__fclamp(x, K(-1e30), K(1e30)); /* -inf * 0 would be NaN; NaN: m is NaN */
     W q = FMA(m, m, m + m);             /* m^2 + 2m */
     W num = x >= 0 ? FMA(K(2), m, K(1)) : (xc * m64) * (m + K(2));
     W den = x >= 0 ? FMA(K(2), m * m, FMA(K(2), m, K(1))) : q + K(2);
