@@ -189,8 +189,11 @@ ACT_INLINE float act_ftanhf(float x)
 {
     float ax = act__absf(x);
     /* |x| >= 0.75: 1 - 2e/(1 + e), e = e^-2|x|: the quotient is <= 0.4 and its ~2 ulp reach
-     * the result as <= 1 */
-    float e = act_fexpnegf(-2.0f * ax);
+     * the result as <= 1.  |x| is clamped at 9.1, where 1 - 2e/(1 + e) already rounds to 1, so
+     * e >= e^-18.2 is normal and 2^n one factor (no 2^64 detour, no clamp at -131) */
+    act__fexp_t o = act__fexpf_core(-2.0f * act__fclamp(ax, -1.0f, 9.1f), -0.0f);
+    float s = act__u2f(o.n23 + ((uint32_t)127 << 23));
+    float e = ACT_FMAF(o.v, s, s);
     float big = 1.0f - (e + e) / (1.0f + e);
     /* |x| < 0.75: x + x^3 P(x^2), own minimax fit (relative error 2^-27.0 with the coefficients
      * rounded to float); exact for tiny x (x^3 P underflows below x itself) */
@@ -202,8 +205,8 @@ ACT_INLINE float act_ftanhf(float x)
     p = ACT_FMAF(p, z, 0x1.110db8p-3f);
     p = ACT_FMAF(p, z, -0x1.55554ap-2f);
     float small = ACT_FMAF(x * z, p, x);
-    /* NaN: small is NaN */
-    return ax < 0.75f || x != x ? small : act__signf(big, x);
+    /* NaN: the negated compare is true, and small is NaN */
+    return !(ax >= 0.75f) ? small : act__signf(big, x);
 }
 
 /* log1p(e) for e in [0, 1] or NaN (softplus and log_sigmoid's log1p(e^-|x|)): u = 1 + e with its
