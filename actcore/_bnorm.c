@@ -32,7 +32,8 @@ static const act_bn_table *bn_table(void)
 static int dtype_index(int typenum)
 {
     return typenum == NPY_HALF ? ACT_F16 : typenum == NPY_FLOAT ? ACT_F32
-         : typenum == NPY_DOUBLE ? ACT_F64 : -1;
+         : typenum == NPY_DOUBLE ? ACT_F64
+         : (act_glue_bf16_type >= 0 && typenum == act_glue_bf16_type) ? ACT_BF16 : -1;
 }
 
 /* kwargs[name] as an array view matching x; None/absent leaves v->p NULL */
@@ -137,7 +138,8 @@ static PyObject *bn_kernel(PyObject *self, PyObject *args, PyObject *kw)
         get_int(kw, "dres_ready", 0, &dres_ready) < 0)
         return NULL;
     if (a.dtype < 0 || PyArray_NDIM(x) != 3) {
-        PyErr_SetString(PyExc_TypeError, "bn_kernel: x must be a 3-D float16/32/64 array");
+        PyErr_SetString(PyExc_TypeError,
+                        "bn_kernel: x must be a 3-D float16, bfloat16, float32 or float64 array");
         return NULL;
     }
     if (layout != ACT_BN_INNER && layout != ACT_BN_CHAN) {

@@ -7,7 +7,7 @@ import sys
 
 import numpy as np
 
-from . import _core
+from . import _bfloat16, _core
 from ._threads import get_num_threads
 
 
@@ -28,11 +28,13 @@ def config() -> dict:
         "isa": isa["current"],
         "isa_supported": isa["supported"],
         "isa_built": isa["built"],
+        "bfloat16": _bfloat16.status(),
     }
 
 
 def show_config() -> None:
-    """Print version, compiler, OpenMP, threads, the ISA in use and the ISAs built."""
+    """Print version, compiler, OpenMP, threads, the ISA in use, the ISAs built and whether
+    bfloat16 (ml_dtypes) is supported."""
     for key, value in config().items():
         if isinstance(value, list):
             value = ", ".join(value)

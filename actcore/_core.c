@@ -1,7 +1,9 @@
 /* actcore._core: the glue between NumPy and the C cores in csrc/.
  *
  * It makes one ufunc per (op, kind) from csrc/ops.def, all sharing act_eltwise_loop, with
- * float16/float32/float64 loops; and exposes dispatch, threads and the memory-floor kernels.
+ * float16/float32/float64 loops, and registers bfloat16 loops on them once ml_dtypes is imported
+ * (register_bfloat16, called by actcore/_bfloat16.py); and exposes dispatch, threads and the
+ * memory-floor kernels.
  * Everything numeric lives in csrc/, which never includes Python.h.
  */
 #define ACT_GLUE_MAIN
@@ -10,25 +12,92 @@
 
 _Static_assert(sizeof(npy_intp) == sizeof(ptrdiff_t), "npy_intp and ptrdiff_t must match");
 
+/* The dtypes with a NumPy type number known at compile time come first (act.h): the ufuncs are
+ * made with these; bfloat16 (ACT_BF16) is a user dtype, its loops are added later. */
+enum { NBUILTIN = 3 };
+_Static_assert(ACT_F16 == 0 && ACT_F32 == 1 && ACT_F64 == 2 &&
+                   (int)ACT_BF16 == (int)NBUILTIN && (int)ACT_NDTYPES == (int)NBUILTIN + 1,
+               "built-in dtypes first, then bfloat16");
+
 static act_loop_data loop_data[ACT_NOPS][ACT_NKINDS][ACT_NDTYPES];
 static void *loop_data_ptrs[ACT_NOPS][ACT_NKINDS][ACT_NDTYPES];
-static char loop_types[ACT_NKINDS][ACT_NDTYPES][6]; /* up to 4 inputs + 1 output */
-static const char dtype_nums[ACT_NDTYPES] = {NPY_HALF, NPY_FLOAT, NPY_DOUBLE};
+static const char dtype_nums[NBUILTIN] = {NPY_HALF, NPY_FLOAT, NPY_DOUBLE};
 static const char *const kind_suffix[ACT_NKINDS] = {"", "_grad", "_grad_from_output"};
+
+/* bfloat16's type number once register_bfloat16 has run, else -1 (_glue.h: _bnorm.c uses it) */
+int act_glue_bf16_type = -1;
+/* the ufuncs make_ufuncs made (references kept: they live as long as the module), and whether
+ * each has its bfloat16 loop */
+static PyObject *made[ACT_NOPS][ACT_NKINDS];
+static char made_bf16[ACT_NOPS][ACT_NKINDS];
 
 static void ufunc_loop(char **args, npy_intp const *dims, npy_intp const *steps, void *data)
 {
     act_eltwise_loop(args, (const ptrdiff_t *)dims, (const ptrdiff_t *)steps,
                      (const act_loop_data *)data);
 }
-static PyUFuncGenericFunction loop_funcs[ACT_NDTYPES] = {ufunc_loop, ufunc_loop, ufunc_loop};
-static char *type_arrays[ACT_NOPS][ACT_NKINDS]; /* nin+1 types per dtype, contiguous */
+static PyUFuncGenericFunction loop_funcs[NBUILTIN] = {ufunc_loop, ufunc_loop, ufunc_loop};
+static char *type_arrays[ACT_NOPS][ACT_NKINDS]; /* nin+1 types per built-in dtype, contiguous */
+
+/* The bfloat16 loop of one ufunc: the same inner loop, its own act_loop_data (dtype ACT_BF16).
+ * PyUFunc_RegisterLoopForType is the API for legacy user dtypes such as ml_dtypes' (NumPy 2
+ * also wraps the loop as an ArrayMethod for the all-bfloat16 signature; mixed inputs reach it
+ * through type_resolver below). */
+static int add_bf16_loop(int op, int kind)
+{
+    if (made_bf16[op][kind] || !made[op][kind] || act_glue_bf16_type < 0) return 0;
+    int types[5]; /* up to 4 inputs + the output */
+    int nargs = (kind == ACT_FWD ? 1 : 2) + act_ops[op].nparams + 1;
+    for (int k = 0; k < nargs; k++) types[k] = act_glue_bf16_type;
+    loop_data[op][kind][ACT_BF16] = (act_loop_data){op, kind, ACT_BF16};
+    if (PyUFunc_RegisterLoopForType((PyUFuncObject *)made[op][kind], act_glue_bf16_type,
+                                    ufunc_loop, types, &loop_data[op][kind][ACT_BF16]) < 0)
+        return -1;
+    made_bf16[op][kind] = 1;
+    return 0;
+}
+
+/* bfloat16 inputs mixed with others (only all-bfloat16 calls find the bfloat16 loop without a
+ * resolver): the loop of the inputs' result type when that is bfloat16, as NumPy's own ufuncs
+ * pick it (np.multiply(x_bf16, 0.2) is bfloat16).  The default resolver would not: it checks a
+ * Python float as a float64 that cannot be cast safely to bfloat16, and takes the float32 loop.
+ * The bfloat16 operands go first, because np.result_type(0.2, x_bf16) is float32 while
+ * np.result_type(x_bf16, 0.2) is bfloat16 (ml_dtypes 0.7, NumPy 2.4).  1: resolved,
+ * 0: not a bfloat16 case (or no common type): the default resolver decides. */
+static int bf16_mixed(PyUFuncObject *ufunc, PyArrayObject **operands, PyObject *type_tup,
+                      PyArray_Descr **out_dtypes)
+{
+    int nin = ufunc->nin, n = 0;
+    if (act_glue_bf16_type < 0 || type_tup != NULL || nin > 4) return 0;
+    PyArrayObject *ops[4];
+    for (int i = 0; i < nin; i++)
+        if (PyArray_DESCR(operands[i])->type_num == act_glue_bf16_type) ops[n++] = operands[i];
+    if (n == 0) return 0;
+    for (int i = 0; i < nin; i++)
+        if (PyArray_DESCR(operands[i])->type_num != act_glue_bf16_type) ops[n++] = operands[i];
+    PyArray_Descr *rt = PyArray_ResultType(nin, ops, 0, NULL);
+    if (!rt) {
+        PyErr_Clear(); /* e.g. complex input: the default resolver raises our TypeError */
+        return 0;
+    }
+    if (rt->type_num != act_glue_bf16_type) {
+        Py_DECREF(rt);
+        return 0;
+    }
+    for (int i = 0; i < ufunc->nargs; i++) {
+        Py_INCREF(rt);
+        out_dtypes[i] = rt;
+    }
+    Py_DECREF(rt);
+    return 1;
+}
 
 /* NumPy's own "no loop" message names neither the dtype nor what is accepted: wrap the default
  * resolver and say both (SPEC §1: TypeError naming the function and the dtype). */
 static int type_resolver(PyUFuncObject *ufunc, NPY_CASTING casting, PyArrayObject **operands,
                          PyObject *type_tup, PyArray_Descr **out_dtypes)
 {
+    if (bf16_mixed(ufunc, operands, type_tup, out_dtypes)) return 0;
     int r = PyUFunc_DefaultTypeResolver(ufunc, casting, operands, type_tup, out_dtypes);
     if (r < 0 && PyErr_ExceptionMatches(PyExc_TypeError)) {
         PyObject *et, *ev, *tb;
@@ -42,9 +111,11 @@ static int type_resolver(PyUFuncObject *ufunc, NPY_CASTING casting, PyArrayObjec
         }
         if (names) {
             PyErr_Format(PyExc_TypeError,
-                         "%s: unsupported input dtype (%U); expected float16, float32 or float64 "
-                         "(integer and bool inputs are converted as for np.tanh)",
-                         ufunc->name, names);
+                         "%s: unsupported input dtype (%U); expected float16, float32 or "
+                         "float64%s (integer and bool inputs are converted as for np.tanh)",
+                         ufunc->name, names,
+                         act_glue_bf16_type >= 0 ? ", or bfloat16"
+                                                 : " (bfloat16 needs the ml_dtypes package)");
             Py_DECREF(names);
             Py_XDECREF(et);
             Py_XDECREF(ev);
@@ -69,9 +140,9 @@ static PyObject *make_ufuncs(PyObject *self, PyObject *args)
             if (kind == ACT_GOUT && !act_ops[op].has_gout) continue;
             int nin = (kind == ACT_FWD ? 1 : 2) + act_ops[op].nparams;
             if (!type_arrays[op][kind]) {
-                char *t = malloc((size_t)(nin + 1) * ACT_NDTYPES);
+                char *t = malloc((size_t)(nin + 1) * NBUILTIN);
                 if (!t) return PyErr_NoMemory();
-                for (int dt = 0; dt < ACT_NDTYPES; dt++) {
+                for (int dt = 0; dt < NBUILTIN; dt++) {
                     for (int k = 0; k <= nin; k++) t[dt * (nin + 1) + k] = dtype_nums[dt];
                     loop_data[op][kind][dt] = (act_loop_data){op, kind, dt};
                     loop_data_ptrs[op][kind][dt] = &loop_data[op][kind][dt];
@@ -86,7 +157,7 @@ static PyObject *make_ufuncs(PyObject *self, PyObject *args)
             char *docc = doc ? strdup(doc) : NULL;
             char *namec = strdup(name);
             PyObject *uf = PyUFunc_FromFuncAndData(loop_funcs, loop_data_ptrs[op][kind],
-                                                   type_arrays[op][kind], ACT_NDTYPES, nin, 1,
+                                                   type_arrays[op][kind], NBUILTIN, nin, 1,
                                                    PyUFunc_None, namec, docc, 0);
             if (uf) ((PyUFuncObject *)uf)->type_resolver = type_resolver;
             if (!uf || PyDict_SetItemString(out, name, uf) < 0) {
@@ -94,10 +165,55 @@ static PyObject *make_ufuncs(PyObject *self, PyObject *args)
                 Py_DECREF(out);
                 return NULL;
             }
-            Py_DECREF(uf);
+            Py_XSETREF(made[op][kind], uf); /* keeps make_ufuncs' reference */
+            made_bf16[op][kind] = 0;
+            if (add_bf16_loop(op, kind) < 0) { /* bfloat16 already registered: made again */
+                Py_DECREF(out);
+                return NULL;
+            }
         }
     }
     return out;
+}
+
+/* register_bfloat16(dtype) -> bool: add the bfloat16 loop to every ufunc made (and to any made
+ * later); True when this call registered it, False when it already was.  dtype: ml_dtypes'
+ * bfloat16, a legacy user dtype of 2 bytes (the caller checks that it is bfloat16). */
+static PyObject *register_bfloat16(PyObject *self, PyObject *arg)
+{
+    PyArray_Descr *d = NULL;
+    if (!PyArray_DescrConverter(arg, &d)) return NULL;
+    int num = d->type_num;
+    npy_intp isz = PyDataType_ELSIZE(d);
+    Py_DECREF(d);
+    if (num < NPY_USERDEF || isz != 2) {
+        PyErr_Format(PyExc_TypeError,
+                     "register_bfloat16: expected ml_dtypes' bfloat16 (a 2-byte user dtype), "
+                     "got %R", arg);
+        return NULL;
+    }
+    if (act_glue_bf16_type >= 0 && act_glue_bf16_type != num) {
+        PyErr_Format(PyExc_RuntimeError,
+                     "register_bfloat16: bfloat16 loops are already registered for type number "
+                     "%d, not %d",
+                     act_glue_bf16_type, num);
+        return NULL;
+    }
+    int fresh = act_glue_bf16_type < 0;
+    act_glue_bf16_type = num;
+    for (int op = 0; op < ACT_NOPS; op++)
+        for (int kind = 0; kind < ACT_NKINDS; kind++)
+            if (!made_bf16[op][kind] && made[op][kind]) {
+                fresh = 1;
+                if (add_bf16_loop(op, kind) < 0) return NULL;
+            }
+    return PyBool_FromLong(fresh);
+}
+
+/* bfloat16_type() -> the registered bfloat16 type number, or -1 */
+static PyObject *bfloat16_type(PyObject *self, PyObject *noargs)
+{
+    return PyLong_FromLong(act_glue_bf16_type);
 }
 
 static PyObject *op_table(PyObject *self, PyObject *noargs)
@@ -234,6 +350,9 @@ static PyObject *build_info(PyObject *self, PyObject *noargs)
 
 static PyMethodDef methods[] = {
     {"make_ufuncs", make_ufuncs, METH_VARARGS, "make_ufuncs(docs) -> {name: ufunc}"},
+    {"register_bfloat16", register_bfloat16, METH_O,
+     "register_bfloat16(dtype) -> bool: add bfloat16 loops to every ufunc"},
+    {"bfloat16_type", bfloat16_type, METH_NOARGS, "registered bfloat16 type number, or -1"},
     {"op_table", op_table, METH_NOARGS, "[(name, nparams, has_gout)] of ops.def"},
     {"isa_info", isa_info, METH_NOARGS, "{'current', 'built', 'supported', 'fma'}"},
     {"set_isa", set_isa, METH_VARARGS, "set_isa(name): switch kernel tables (tests)"},

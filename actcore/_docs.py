@@ -34,7 +34,8 @@ def ufunc_docs():
             text = _KIND_TEXT[suffix].format(name=name, params=params, formula=formula)
             docs[name + suffix] = (
                 text + "\n\nA NumPy ufunc: out=, where=, dtype=, casting= and broadcasting "
-                "work as for any ufunc; float16/float32/float64 loops."
+                "work as for any ufunc; float16/float32/float64 loops, and bfloat16 "
+                "(ml_dtypes) ones once ml_dtypes is imported."
             )
     return docs
 

@@ -16,6 +16,9 @@
 
 #include "act.h"
 
+/* bfloat16's NumPy type number once its loops are registered (_core.c), else -1 */
+extern int act_glue_bf16_type;
+
 /* method tables of the other glue files, added to the module by _core.c */
 extern PyMethodDef act_bnorm_methods[]; /* _bnorm.c: batch normalization */
 extern PyMethodDef act_axis_methods[];  /* _axis.c: softmax, GLU family, maxout */

@@ -17,6 +17,7 @@ import numbers
 import numpy as np
 
 from . import ufuncs
+from ._bfloat16 import is_bfloat16
 from ._docs import param_text
 from ._registry import OPS, REQUIRED
 
@@ -33,9 +34,10 @@ def _scalar(value):
 
 
 def _check_real(fname, pname, value):
-    """Parameters must be real numbers or real arrays."""
+    """Parameters must be real numbers or real arrays (bfloat16 included)."""
     dt = getattr(value, "dtype", None)
-    if isinstance(value, complex) or (dt is not None and dt.kind not in "fiub"):
+    if isinstance(value, complex) or (dt is not None and dt.kind not in "fiub"
+                                      and not is_bfloat16(dt)):
         raise TypeError(f"{fname}: {pname} must be a real number or real array, "
                         f"got {type(value).__name__}{'' if dt is None else ' of ' + str(dt)}")
 
@@ -228,8 +230,8 @@ def prelu_grad(dy, x, weight, axis=1, *, out=None):
     dx = ufuncs.leaky_relu_grad(dy, x, w, out=out)
     x = np.asarray(x)
     dya = np.asarray(dy)
-    if (x.dtype.type in _PRELU_FAST and dya.dtype == x.dtype and dya.shape == x.shape
-            and x.size > 0 and x.ndim > 0):
+    if ((x.dtype.type in _PRELU_FAST or is_bfloat16(x.dtype)) and dya.dtype == x.dtype
+            and dya.shape == x.shape and x.size > 0 and x.ndim > 0):
         from .batchnorm import _negative_part_dot  # batchnorm imports this module
 
         if ax is None:  # one weight: all of x is one channel
@@ -272,7 +274,9 @@ def rrelu(x, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, *, rng=None,
         y = ufuncs.leaky_relu(x, (lo + hi) / 2.0, out=out, **kwargs)
         return (y, None) if return_noise else y
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-    dt = np.result_type(getattr(x, "dtype", np.float64), np.float16)
+    dt = getattr(x, "dtype", None)
+    if dt is None or not is_bfloat16(dt):  # bfloat16 noise keeps the bfloat16 loop
+        dt = np.result_type(np.float64 if dt is None else dt, np.float16)
     noise = gen.uniform(lo, hi, size=np.shape(x)).astype(dt)
     y = ufuncs.leaky_relu(x, noise, out=out, **kwargs)
     return (y, noise) if return_noise else y

@@ -5,8 +5,9 @@ Every array is viewed as (outer, C, inner) without copying when NumPy can: the C
 ``csrc/bnorm.c`` run over that view with its strides, either along a contiguous inner axis
 (NCHW) or along contiguous channels (channels-last).  Anything else is copied once.
 
-dtypes.  float16, float32 and float64 input.  Statistics and parameters are float32 for float16
-and float32 input (float64 partial sums inside), float64 for float64 input; ``mean`` and
+dtypes.  float16, bfloat16 (ml_dtypes), float32 and float64 input.  Statistics and parameters
+are float32 for float16, bfloat16 and float32 input (float64 partial sums inside), float64 for
+float64 input; ``mean`` and
 ``invstd`` returned by :func:`batch_norm_train` follow that rule, as PyTorch's saved statistics
 do.  Running buffers may be float32 or float64 and keep their dtype.
 
@@ -29,6 +30,7 @@ import numbers
 import numpy as np
 
 from . import _core
+from ._bfloat16 import is_bfloat16
 from ._registry import OPS, REQUIRED
 from .activations import _CHECKS, _GOUT_CHECKS, _validate
 
@@ -265,8 +267,9 @@ def _negative_part_dot(x, dy, axis):
 # ----------------------------------------------------------------------------- checks
 def _as_x(fname, x, name="x"):
     x = np.asarray(x)
-    if x.dtype.type not in _FLOATS:
-        raise TypeError(f"{fname}: {name} must be float16, float32 or float64, got {x.dtype}")
+    if x.dtype.type not in _FLOATS and not is_bfloat16(x.dtype):
+        raise TypeError(f"{fname}: {name} must be float16, bfloat16, float32 or float64, "
+                        f"got {x.dtype}")
     if x.ndim == 0:
         raise ValueError(f"{fname}: {name} must have at least 1 dimension, got a 0-d array")
     return x
@@ -282,7 +285,7 @@ def _channel_vec(fname, name, v, C, allow_none=True):
             return None
         raise ValueError(f"{fname}: {name} is required")
     a = np.asarray(v)
-    if a.dtype.kind not in "fiu":
+    if a.dtype.kind not in "fiu" and not is_bfloat16(a.dtype):
         raise TypeError(f"{fname}: {name} must be a real array, got dtype {a.dtype}")
     if a.shape != (C,):
         raise ValueError(f"{fname}: {name} must have shape ({C},) (the channel count), "
@@ -354,7 +357,7 @@ def _check_like(fname, name, a, x):
     a = np.asarray(a)
     if a.shape != x.shape:
         raise ValueError(f"{fname}: {name} must have x's shape {x.shape}, got {a.shape}")
-    if a.dtype.kind not in "fiu":
+    if a.dtype.kind not in "fiu" and not is_bfloat16(a.dtype):
         raise TypeError(f"{fname}: {name} must be a real array, got dtype {a.dtype}")
     return a
 
@@ -521,7 +524,7 @@ def batch_norm_train(x, weight=None, bias=None, *, eps=1e-5, axis=1, activation=
     activation_params=None, num_batches_tracked=None) -> (y, mean, invstd)
 
     The training forward of :func:`batch_norm`, also returning the batch mean and
-    invstd = 1/sqrt(biased var + eps), shape (C,), float32 for float16/float32 input and
+    invstd = 1/sqrt(biased var + eps), shape (C,), float32 for float16/bfloat16/float32 input and
     float64 for float64 input (PyTorch's saved statistics), for :func:`batch_norm_grad`.
     Running buffers, when given, are updated as in batch_norm(training=True).
     """

@@ -33,7 +33,10 @@ enum {
 };
 
 enum { ACT_FWD = 0, ACT_GRAD = 1, ACT_GOUT = 2, ACT_NKINDS = 3 };
-enum { ACT_F16 = 0, ACT_F32 = 1, ACT_F64 = 2, ACT_NDTYPES = 3 };
+/* dtype indices.  The first three are NumPy's built-in float16/32/64; ACT_BF16 is bfloat16, a
+ * user dtype of ml_dtypes whose loops the glue registers when that package is imported.  Every
+ * table indexed by the dtype has ACT_NDTYPES entries, in this order. */
+enum { ACT_F16 = 0, ACT_F32 = 1, ACT_F64 = 2, ACT_BF16 = 3, ACT_NDTYPES = 4 };
 
 /* A kernel computes out[i] for lo <= i < hi from contiguous inputs in[0..nx-1] (x, or dy and x)
  * and the op's parameters in[nx..nx+np-1]: one value each when pvec == 0, contiguous arrays

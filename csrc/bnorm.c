@@ -1,8 +1,9 @@
 /* Batch-normalization kernels: statistics, apply with a fused activation, backward.
  *
  * Compiled once per CPU target: isa_<target>.c includes eltwise.c, then this file, with that
- * target's flags.  The per-dtype code is the template bnorm_t.h, stamped three times:
- * float16 (computed in float32), float32 (float32 arithmetic, float64 partial sums) and float64.
+ * target's flags.  The per-dtype code is the template bnorm_t.h, stamped four times:
+ * float16 and bfloat16 (computed in float32, statistics and parameters float32 as for float32),
+ * float32 (float32 arithmetic, float64 partial sums) and float64.
  *
  * Numerics.  Statistics are blocked two-pass: each block (<= ACT_BN_BLK elements, in L1) is
  * summed for its mean, then read again for the sum of squared deviations from that mean; block
@@ -181,12 +182,20 @@ static inline void bn_chan_merge(double *n, double *mean, double *m2, double nb,
     *n = tot;
 }
 
-/* ---- the three dtypes ---- */
+/* ---- the four dtypes ---- */
 #define BN_SFX f16
 #define BN_S uint16_t
 #define BN_T float
 #define BN_LD(v) act_h2f(v)
 #define BN_ST(v) act_f2h(v)
+#define BN_ADT ACT_F32
+#include "bnorm_t.h"
+
+#define BN_SFX bf16
+#define BN_S uint16_t
+#define BN_T float
+#define BN_LD(v) act_bf2f(v)
+#define BN_ST(v) act_f2bf(v)
 #define BN_ADT ACT_F32
 #include "bnorm_t.h"
 
@@ -211,6 +220,7 @@ static int ISA_NAME(bn_stats)(const act_bn_args *a, double *mean, double *m2)
 {
     switch (a->dtype) {
     case ACT_F16: return ISA_NAME(bn_stats_f16)(a, mean, m2);
+    case ACT_BF16: return ISA_NAME(bn_stats_bf16)(a, mean, m2);
     case ACT_F32: return ISA_NAME(bn_stats_f32)(a, mean, m2);
     default: return ISA_NAME(bn_stats_f64)(a, mean, m2);
     }
@@ -219,6 +229,7 @@ static void ISA_NAME(bn_apply)(const act_bn_args *a)
 {
     switch (a->dtype) {
     case ACT_F16: ISA_NAME(bn_apply_f16)(a); break;
+    case ACT_BF16: ISA_NAME(bn_apply_bf16)(a); break;
     case ACT_F32: ISA_NAME(bn_apply_f32)(a); break;
     default: ISA_NAME(bn_apply_f64)(a); break;
     }
@@ -227,6 +238,7 @@ static int ISA_NAME(bn_grad_reduce)(const act_bn_args *a, double *s1, double *s2
 {
     switch (a->dtype) {
     case ACT_F16: return ISA_NAME(bn_grad_reduce_f16)(a, s1, s2);
+    case ACT_BF16: return ISA_NAME(bn_grad_reduce_bf16)(a, s1, s2);
     case ACT_F32: return ISA_NAME(bn_grad_reduce_f32)(a, s1, s2);
     default: return ISA_NAME(bn_grad_reduce_f64)(a, s1, s2);
     }
@@ -235,6 +247,7 @@ static void ISA_NAME(bn_grad_apply)(const act_bn_args *a)
 {
     switch (a->dtype) {
     case ACT_F16: ISA_NAME(bn_grad_apply_f16)(a); break;
+    case ACT_BF16: ISA_NAME(bn_grad_apply_bf16)(a); break;
     case ACT_F32: ISA_NAME(bn_grad_apply_f32)(a); break;
     default: ISA_NAME(bn_grad_apply_f64)(a); break;
     }

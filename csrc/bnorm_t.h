@@ -1,5 +1,5 @@
 /* Batch-norm kernels for one dtype: a template included by bnorm.c with
- *   BN_SFX (f16/f32/f64), BN_S (storage type), BN_T (compute type), BN_LD/BN_ST (storage <->
+ *   BN_SFX (f16/bf16/f32/f64), BN_S (storage type), BN_T (compute type), BN_LD/BN_ST (storage <->
  *   compute conversion), BN_ADT (the dtype index of the activation kernels run on BN_T).
  * No include guard: it is included once per dtype and undefines its parameters at the end. */
 #if !defined(BN_SFX) || !defined(BN_S) || !defined(BN_T) || !defined(BN_ADT)
@@ -34,7 +34,7 @@ static void BN_F(store)(const act_bn_args *a, const act_bn_view *v, const bn_blk
     }
 }
 
-/* The block of view v as one contiguous run in memory, or NULL (float16 storage, or rows that
+/* The block of view v as one contiguous run in memory, or NULL (16-bit storage, or rows that
  * do not follow each other).  Lets float32/float64 blocks be read and written in place instead
  * of through a copy. */
 static BN_S *BN_F(contig)(const act_bn_args *a, const act_bn_view *v, const bn_blk *k)

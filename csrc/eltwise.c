@@ -1,4 +1,5 @@
-/* Elementwise kernels, stamped out for every op x kind x dtype from ops.def.
+/* Elementwise kernels, stamped out for every op x kind x dtype from ops.def (float16, float32,
+ * float64, bfloat16).
  *
  * This file is compiled once per CPU target through isa_<target>.c, which defines ACT_ISA
  * (baseline, avx2, avx512) and is built with that target's flags (setup.py).  The loops are
@@ -18,8 +19,8 @@
 #define ACT_CAT2(a, b) ACT_CAT2_(a, b)
 #define ISA_NAME(n) ACT_CAT2(n, ACT_ISA)
 
-/* The expression an op computes for one element, per kind: float64 in double (wd), float32 and
- * float16 in float (wf). */
+/* The expression an op computes for one element, per kind: float64 in double (wd), float32,
+ * float16 and bfloat16 in float (wf). */
 #define EX_fwd_wd(op, u, v, a, b) act_##op##_fwd_wd(u, a, b)
 #define EX_grad_wd(op, u, v, a, b) act_##op##_grad_wd(u, v, a, b)
 #define EX_gout_wd(op, u, v, a, b) act_##op##_gout_wd(u, v, a, b)
@@ -58,11 +59,14 @@
         }                                                                                       \
     }
 
-/* float16: blocks converted to float32, the float32 expression, rounded back once */
+/* float16 and bfloat16: blocks converted to float32, the float32 expression, rounded back once.
+ * One macro for both: SFX names the kernel, LD/ST are the storage <-> float32 conversions
+ * (half.h). */
 #define ACT_HBLK 256
-#define DEF_RANGE_F16(op, kind, np, EXPR)                                                       \
-    static void ISA_NAME(act_##op##_##kind##_f16)(ptrdiff_t lo, ptrdiff_t hi,                  \
-                                                   const char *const *in, int pvec, char *out) \
+#define DEF_RANGE_H(op, kind, np, EXPR, SFX, LD, ST)                                            \
+    static void ISA_NAME(act_##op##_##kind##_##SFX)(ptrdiff_t lo, ptrdiff_t hi,                \
+                                                     const char *const *in, int pvec,          \
+                                                     char *out)                                \
     {                                                                                           \
         enum { NX = NX_##kind };                                                                \
         const uint16_t *i0 = (const uint16_t *)in[0];                                           \
@@ -71,17 +75,17 @@
         const uint16_t *pb = (const uint16_t *)in[(np) > 1 ? NX + 1 : 0];                       \
         uint16_t *y = (uint16_t *)out;                                                          \
         float b0[ACT_HBLK], b1[ACT_HBLK], ba[ACT_HBLK], bb[ACT_HBLK];                           \
-        const float A = (np) > 0 ? act_h2f(pa[0]) : 0.f;                                        \
-        const float B = (np) > 1 ? act_h2f(pb[0]) : 0.f;                                        \
+        const float A = (np) > 0 ? LD(pa[0]) : 0.f;                                             \
+        const float B = (np) > 1 ? LD(pb[0]) : 0.f;                                             \
         for (ptrdiff_t s = lo; s < hi; s += ACT_HBLK) {                                         \
             ptrdiff_t m = hi - s < ACT_HBLK ? hi - s : ACT_HBLK;                                \
-            for (ptrdiff_t j = 0; j < m; j++) b0[j] = act_h2f(i0[s + j]);                       \
+            for (ptrdiff_t j = 0; j < m; j++) b0[j] = LD(i0[s + j]);                            \
             if (NX > 1)                                                                         \
-                for (ptrdiff_t j = 0; j < m; j++) b1[j] = act_h2f(i1[s + j]);                   \
+                for (ptrdiff_t j = 0; j < m; j++) b1[j] = LD(i1[s + j]);                        \
             if ((np) > 0 && pvec) {                                                             \
-                for (ptrdiff_t j = 0; j < m; j++) ba[j] = act_h2f(pa[s + j]);                   \
+                for (ptrdiff_t j = 0; j < m; j++) ba[j] = LD(pa[s + j]);                        \
                 if ((np) > 1)                                                                   \
-                    for (ptrdiff_t j = 0; j < m; j++) bb[j] = act_h2f(pb[s + j]);               \
+                    for (ptrdiff_t j = 0; j < m; j++) bb[j] = LD(pb[s + j]);                    \
             }                                                                                   \
             if (!pvec)                                                                          \
                 for (ptrdiff_t j = 0; j < m; j++)                                               \
@@ -89,11 +93,11 @@
             else                                                                                \
                 for (ptrdiff_t j = 0; j < m; j++)                                               \
                     b0[j] = EXPR(b0[j], b1[j], (np) > 0 ? ba[j] : 0.f, (np) > 1 ? bb[j] : 0.f); \
-            for (ptrdiff_t j = 0; j < m; j++) y[s + j] = act_f2h(b0[j]);                        \
+            for (ptrdiff_t j = 0; j < m; j++) y[s + j] = ST(b0[j]);                             \
         }                                                                                       \
     }
 
-/* stamp the three dtypes of one op and kind */
+/* stamp the four dtypes of one op and kind */
 #define DEF_KIND(op, kind, np)                                                                  \
     DEF_KIND_(op, kind, np)
 #define DEF_KIND_(op, kind, np)                                                                 \
@@ -109,7 +113,8 @@
     }                                                                                           \
     DEF_RANGE(op, kind, np, double, ISA_NAME(ex_##op##_##kind##_d))                             \
     DEF_RANGE(op, kind, np, float, ISA_NAME(ex_##op##_##kind##_f))                              \
-    DEF_RANGE_F16(op, kind, np, ISA_NAME(ex_##op##_##kind##_f))
+    DEF_RANGE_H(op, kind, np, ISA_NAME(ex_##op##_##kind##_f), f16, act_h2f, act_f2h)          \
+    DEF_RANGE_H(op, kind, np, ISA_NAME(ex_##op##_##kind##_f), bf16, act_bf2f, act_f2bf)
 
 #define DEF_GOUT_0(op, np)
 #define DEF_GOUT_1(op, np) DEF_KIND(op, gout, np)
@@ -142,16 +147,15 @@
     }
 DEF_FLOOR(float, f32)
 DEF_FLOOR(double, f64)
-DEF_FLOOR(uint16_t, f16) /* integer add: same traffic, nothing to convert */
+DEF_FLOOR(uint16_t, f16) /* integer add: same traffic, nothing to convert; bfloat16 too */
 
 /* ---- the table of this target ---- */
-#define TBL_GOUT_0(op) {NULL, NULL, NULL}
-#define TBL_GOUT_1(op)                                                                          \
-    {ISA_NAME(act_##op##_gout_f16), ISA_NAME(act_##op##_gout_float),                           \
-     ISA_NAME(act_##op##_gout_double)}
+/* entries in ACT_F16, ACT_F32, ACT_F64, ACT_BF16 order (act.h) */
+#define TBL_GOUT_0(op) {NULL, NULL, NULL, NULL}
+#define TBL_GOUT_1(op) TBL_KIND(op, gout)
 #define TBL_KIND(op, kind)                                                                      \
     {ISA_NAME(act_##op##_##kind##_f16), ISA_NAME(act_##op##_##kind##_float),                   \
-     ISA_NAME(act_##op##_##kind##_double)}
+     ISA_NAME(act_##op##_##kind##_double), ISA_NAME(act_##op##_##kind##_bf16)}
 
 const act_isa_table ISA_NAME(act_table) = {
     ACT_STR(ACT_ISA),
@@ -161,6 +165,7 @@ const act_isa_table ISA_NAME(act_table) = {
 #include "ops.def"
 #undef ACT_OP
     },
-    {ISA_NAME(act_copy_f16), ISA_NAME(act_copy_f32), ISA_NAME(act_copy_f64)},
-    {ISA_NAME(act_add_f16), ISA_NAME(act_add_f32), ISA_NAME(act_add_f64)},
+    {ISA_NAME(act_copy_f16), ISA_NAME(act_copy_f32), ISA_NAME(act_copy_f64),
+     ISA_NAME(act_copy_f16)},
+    {ISA_NAME(act_add_f16), ISA_NAME(act_add_f32), ISA_NAME(act_add_f64), ISA_NAME(act_add_f16)},
 };

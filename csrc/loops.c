@@ -81,7 +81,7 @@ void act_run_cost(act_range_fn f, ptrdiff_t n, int cost, const char *const *in, 
     f(0, n, in, pvec, out);
 }
 
-static const size_t itemsizes[ACT_NDTYPES] = {2, 4, 8};
+static const size_t itemsizes[ACT_NDTYPES] = {2, 4, 8, 2}; /* f16, f32, f64, bf16 */
 
 /* Strided, broadcast or unaligned operands: gather blocks into aligned buffers, run the same
  * kernel (so the same bits as the contiguous case), scatter the result. */
