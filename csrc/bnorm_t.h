@@ -232,22 +232,43 @@ static int BN_F(stats)(const act_bn_args *a, double *mean, double *m2)
             }
         }
     }
-    for (ptrdiff_t c = 0; c < a->C; c++) {
-        double n = 0, mu = 0, q = 0;
-        if (a->layout == ACT_BN_INNER) {
+    if (a->layout == ACT_BN_INNER) {
+        for (ptrdiff_t c = 0; c < a->C; c++) {
+            double n = 0, mu = 0, q = 0;
             for (ptrdiff_t b = 0; b < p.per; b++)
                 bn_chan_merge(&n, &mu, &q, (double)bn_inner_count(a, &p, b), pm[c * p.per + b],
                               pq[c * p.per + b]);
+            mean[c] = mu;
+            m2[c] = q;
         }
-        else {
-            ptrdiff_t nr = a->outer * a->inner;
-            for (ptrdiff_t rb = 0; rb < p.nrb; rb++) {
-                ptrdiff_t rows = nr - rb * p.rows < p.rows ? nr - rb * p.rows : p.rows;
-                bn_chan_merge(&n, &mu, &q, (double)rows, pm[rb * a->C + c], pq[rb * a->C + c]);
+    }
+    else {
+        /* Chan's merge over the row blocks, every channel at once: the counts are the same for
+         * all channels, so the two ratios are per block, not per channel, and the channel loop
+         * vectorises.  Each channel sees bn_chan_merge's arithmetic in the same block order (the
+         * same bits); merged channel by channel, 3136 dependent merges with two divisions each
+         * per channel (32x56x56x64) ran serially for ~2.5 ms after the parallel pass. */
+        ptrdiff_t nr = a->outer * a->inner;
+        double n = 0;
+        for (ptrdiff_t rb = 0; rb < p.nrb; rb++) {
+            double nb = (double)(nr - rb * p.rows < p.rows ? nr - rb * p.rows : p.rows);
+            const double *mb = pm + rb * a->C, *qb = pq + rb * a->C;
+            if (rb == 0) {
+                for (ptrdiff_t c = 0; c < a->C; c++) {
+                    mean[c] = mb[c];
+                    m2[c] = qb[c];
+                }
             }
+            else {
+                double tot = n + nb, f1 = nb / tot, f2 = n * nb / tot;
+                for (ptrdiff_t c = 0; c < a->C; c++) {
+                    double d = mb[c] - mean[c];
+                    mean[c] += d * f1;
+                    m2[c] += qb[c] + d * d * f2;
+                }
+            }
+            n += nb;
         }
-        mean[c] = mu;
-        m2[c] = q;
     }
     free(pm);
     return 0;
@@ -311,20 +332,25 @@ static int BN_F(grad_reduce)(const act_bn_args *a, double *sum_dz, double *sum_d
             }
         }
     }
-    for (ptrdiff_t c = 0; c < a->C; c++) {
-        double s1 = 0, s2 = 0;
-        if (a->layout == ACT_BN_INNER)
+    if (a->layout == ACT_BN_INNER)
+        for (ptrdiff_t c = 0; c < a->C; c++) {
+            double s1 = 0, s2 = 0;
             for (ptrdiff_t b = 0; b < p.per; b++) {
                 s1 += p1[c * p.per + b];
                 s2 += p2[c * p.per + b];
             }
-        else
-            for (ptrdiff_t rb = 0; rb < p.nrb; rb++) {
-                s1 += p1[rb * a->C + c];
-                s2 += p2[rb * a->C + c];
+            sum_dz[c] = s1;
+            sum_dzxm[c] = s2;
+        }
+    else {
+        /* row blocks outer, channels inner (contiguous, vectorised), each channel's sum in
+         * block order as before */
+        for (ptrdiff_t c = 0; c < a->C; c++) sum_dz[c] = sum_dzxm[c] = 0.0;
+        for (ptrdiff_t rb = 0; rb < p.nrb; rb++)
+            for (ptrdiff_t c = 0; c < a->C; c++) {
+                sum_dz[c] += p1[rb * a->C + c];
+                sum_dzxm[c] += p2[rb * a->C + c];
             }
-        sum_dz[c] = s1;
-        sum_dzxm[c] = s2;
     }
     free(p1);
     return 0;
