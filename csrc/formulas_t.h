@@ -302,19 +302,21 @@ GRAD(gelu_tanh)
 
 /* ---- silu = x*sigmoid(x); swish(x, beta) = x*sigmoid(beta x) ---- */
 FWD(silu) { UNUSED_AB; return XSIG(x, x, K(0)); }
-GRAD(silu)
+/* s(u)(1 + u s(-u)) = d/dx x s(beta x) at u = beta x (silu: beta = 1), both sigmoids from one
+ * exp and one division */
+ACT_INLINE W F_CAT(xsig, grad, WS)(W dy, W u)
 {
-    UNUSED_AB;
-    /* s(x)(1 + x s(-x)); MULZ keeps the infinite ends at their limits (1 and 0) */
     W s, sn;
-    SIG_PAIR(x, &s, &sn);
+    SIG_PAIR(u, &s, &sn);
 #if FAST
-    /* x clamped instead of the MULZ tests (a NaN x makes s NaN) */
-    return dy * (FMA(act__fclamp(x, K(-1e30), K(1e30)), sn, K(1)) * s);
+    /* u clamped instead of the MULZ tests (a NaN u makes s NaN) */
+    return dy * (FMA(act__fclamp(u, K(-1e30), K(1e30)), sn, K(1)) * s);
 #else
-    return dy * MULZ(K(1) + MULZ(x, sn), s);
+    /* MULZ keeps the infinite ends at their limits (1 and 0) */
+    return dy * MULZ(K(1) + MULZ(u, sn), s);
 #endif
 }
+GRAD(silu) { UNUSED_AB; return F_CAT(xsig, grad, WS)(dy, x); }
 FWD(swish)
 {
     (void)b;
@@ -324,19 +326,7 @@ FWD(swish)
     F_CAT(two, prod, WS)(a, xc, &u, &du); /* a NaN x: u and du NaN, and so is the result */
     return XSIG(x, u, du);
 }
-GRAD(swish)
-{
-    (void)b;
-    /* s(u)(1 + u s(-u)), both sigmoids from one exp and one division */
-    W u = a * x;
-    W s, sn;
-    SIG_PAIR(u, &s, &sn);
-#if FAST
-    return dy * (FMA(act__fclamp(u, K(-1e30), K(1e30)), sn, K(1)) * s);
-#else
-    return dy * MULZ(K(1) + MULZ(u, sn), s);
-#endif
-}
+GRAD(swish) { (void)b; return F_CAT(xsig, grad, WS)(dy, a * x); }
 
 /* ---- mish = x*tanh(softplus(x)).  With n = e^x, tanh(log(1+n)) = n(n+2)/(n(n+2)+2): one exp,
  * no cancellation; x is clamped at 40 for n (tanh(softplus(40)) is 1 in double too). ---- */
