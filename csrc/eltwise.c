@@ -46,8 +46,14 @@
         if (!pvec) {                                                                            \
             const T A = (np) > 0 ? *(const T *)in[NX] : (T)0;                                   \
             const T B = (np) > 1 ? *(const T *)in[NX + 1] : (T)0;                               \
-            for (ptrdiff_t i = lo; i < hi; i++) {                                               \
-                y[i] = EXPR(i0[i], i1[i], A, B);                                                \
+            if ((np) > 0 && A == (T)1) {                                                        \
+                /* a first parameter of 1 (beta of softplus and swish, alpha of elu and celu:   \
+                 * their defaults) as a constant, so that the formulas' `a == 1` branches and   \
+                 * products by a fold away: gcc does not unswitch loops this large itself */    \
+                for (ptrdiff_t i = lo; i < hi; i++) y[i] = EXPR(i0[i], i1[i], (T)1, B);         \
+            }                                                                                   \
+            else {                                                                              \
+                for (ptrdiff_t i = lo; i < hi; i++) y[i] = EXPR(i0[i], i1[i], A, B);            \
             }                                                                                   \
         }                                                                                       \
         else {                                                                                  \
@@ -87,7 +93,10 @@
                 if ((np) > 1)                                                                   \
                     for (ptrdiff_t j = 0; j < m; j++) bb[j] = LD(pb[s + j]);                    \
             }                                                                                   \
-            if (!pvec)                                                                          \
+            if (!pvec && (np) > 0 && A == 1.f) /* as in DEF_RANGE */                           \
+                for (ptrdiff_t j = 0; j < m; j++)                                               \
+                    b0[j] = EXPR(b0[j], b1[j], 1.f, B);                                         \
+            else if (!pvec)                                                                     \
                 for (ptrdiff_t j = 0; j < m; j++)                                               \
                     b0[j] = EXPR(b0[j], b1[j], A, B);                                           \
             else                                                                                \

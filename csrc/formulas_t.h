@@ -229,6 +229,9 @@ GRAD(celu)
 {
     (void)b;
     W xn = x > 0 ? K(0) : x;
+    /* alpha = 1: elu' (e^0 = 1 for x > 0: the exp used in every lane, see elu'); see softplus
+     * for the a == 1 branches */
+    if (a == K(1)) return dy * EXPNEG(xn);
 #if FAST
     /* as below, but the residual is taken of the unclamped q (q alpha ~ x cannot overflow) and
      * bounded instead of tested, and q clamped by integer min (act__fclamp): 2^16 elements on
@@ -321,6 +324,7 @@ GRAD(silu) { UNUSED_AB; return F_CAT(xsig, grad, WS)(dy, x); }
 FWD(swish)
 {
     (void)b;
+    if (a == K(1)) return XSIG(x, x, K(0)); /* silu: see softplus for the a == 1 branches */
     /* beta*x carried exactly (u + du): see XSIG; |x| clamped so the split cannot overflow */
     W xc = x < K(-1e15) ? K(-1e15) : (x > K(1e15) ? K(1e15) : x);
     W u, du;
@@ -407,16 +411,28 @@ ACT_INLINE W F_CAT(softplus, arg, WS)(W x, W a, W *ul)
 }
 FWD(softplus)
 {
+    if (a == K(1)) {
+        /* beta = 1 (PyTorch's default): u = x exactly, no tail, no division by beta.  The
+         * kernels run a scalar first parameter of 1 as a constant (eltwise.c), so this branch
+         * is the whole loop there and folds away from the other loop (whose condition A == 1
+         * is known false); with a parameter array it is a per-lane select */
+        W e = EXPNEG(-ABS(x));
+        W l = LOG1P_UNIT(e);
+        return x > b ? x : (x > 0 ? x + l : l); /* NaN: e and l are NaN */
+    }
 #if FAST
-    /* the same with two divisions fewer: ul sigmoid(u) = (ul (u >= 0 ? 1 : e))/(1 + e) rides on
-     * log1p's own division by 1 + e (act_flog1p_unit_tf), and 1/beta is a loop-invariant
-     * reciprocal with one fma correction (q + (t - q beta)/beta: the quotient to ~0.5 ulp) */
+    /* no division per element: ul is folded into the exp's reduction, e = e^-|u + ul| (u < 0
+     * is where it matters: there softplus ~ e^u has |u| times u's relative error), log1p(e) is
+     * a polynomial (vmathf.h), and 1/beta is a loop-invariant reciprocal with one fma
+     * correction (q + (t - q beta)/beta: the quotient to ~0.5 ulp; exact for beta = 1).  The
+     * tail is clamped to the exp's |xl| <= 2^-10: it is ~2^-24 |u|, except where beta x
+     * overflows (then ul is infinite, e is 0 or the threshold takes the lane) */
     W xc = act__fclamp(x, K(-1e15), K(1e15));
     W u, ul;
     F_CAT(two, prod, WS)(a, xc, &u, &ul);
-    W e = EXPNEG(-ABS(u));
-    W m = u > 0 ? u : K(0);
-    W t = m + act_flog1p_unit_tf(e, ul * (u >= 0 ? K(1) : e));
+    W tl = act__fclamp(u < 0 ? ul : -ul, K(-0x1p-10), K(0x1p-10));
+    W e = act__fexpneg64f_tail(-ABS(u), tl) * K(0x1p-64);
+    W t = u > 0 ? u + (ul + LOG1P_UNIT(e)) : LOG1P_UNIT(e);
     W ra = K(1) / a;
     W q = t * ra;
     W sp = FMA(FMA(-q, a, t), ra, q);
@@ -433,6 +449,7 @@ FWD(softplus)
 }
 GRAD(softplus)
 {
+    if (a == K(1)) return x > b ? dy : dy * SIG(x);
     /* sigmoid(u + ul) = sigmoid(u) (1 + ul sigmoid(-u)) */
     W s, sn, ul, u = F_CAT(softplus, arg, WS)(x, a, &ul);
     SIG_PAIR(u, &s, &sn);
