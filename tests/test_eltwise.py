@@ -133,6 +133,29 @@ def test_broadcasting_parameters():
     np.testing.assert_array_equal(actcore.hardtanh(x, lo, 2.0), np.clip(x, -0.5, 2.0))
 
 
+PARAM_KERNELS = [(n, p) for n, p in KERNELS if p]
+
+
+@pytest.mark.parametrize("kernel_p", PARAM_KERNELS, ids=[n for n, _ in PARAM_KERNELS])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("first", ["example", 1.0])
+def test_scalar_and_array_parameters_same_bits(kernel_p, kind, dtype, first):
+    """A scalar first parameter of 1 runs in its own constant-folded loop (eltwise.c), an array
+    of parameters through per-lane selects: both must give the bits of the general loop's
+    formula, and the values of the reference (beta = 1 is softplus's and swish's default)."""
+    name, params = kernel_p
+    if first != "example":
+        params = (first,) + params[1:]
+    x = sample(777, dtype)
+    dy = sample(777, dtype, seed=1) if kind == "grad" else None
+    got = call(name, kind, x, params, dy=dy)
+    arrays = tuple(np.full(x.shape, p, dtype) for p in params)
+    np.testing.assert_array_equal(bits(got), bits(call(name, kind, x, arrays, dy=dy)))
+    if dtype != np.float16:
+        tol = 1e-5 if dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(got, ref(name, kind, x, params, dy), rtol=tol, atol=tol)
+
+
 def test_where_keyword():
     x = sample(100, np.float64)
     mask = np.arange(100) % 3 == 0
