@@ -105,7 +105,8 @@ def test_log_softmax_and_logsumexp_accuracy(dtype, shape, axis):
     tol = tol + 2 * np.spacing(lg.astype(dtype)).astype(np.float64)
     assert np.all(np.abs(y - np.asarray(ref, np.float64)) <= tol)
     if dtype == np.float32:
-        assert ulps(y, ref, dtype).max() <= 4
+        # (x - M) - log S in float: two same-sign terms, three roundings (csrc/axis.c ax_lsm_f)
+        assert ulps(y, ref, dtype).max() <= 1.5
     z = actcore.logsumexp(x, axis=axis)
     assert z.shape == lse_ref.shape
     # float32: rounded once from a double result.  float64: M + log S with M < 0 cancels;
