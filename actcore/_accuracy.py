@@ -286,6 +286,55 @@ def reference_ufuncs() -> SimpleNamespace:
     return ns
 
 
+def peer_ufuncs(peer: str) -> tuple[SimpleNamespace, str]:
+    """A stand-in for ``actcore.ufuncs`` that runs another framework's kernel: the same callables
+    as the benchmark (``actcore._bench_peers``: torch, onnxruntime, numpy/scipy, numexpr, jax),
+    on one thread, for the (op, kind) pairs the peer has.  Returns (namespace, peer version).
+
+    Parameters arrive as the harness passes them (0-d arrays in the dtype, in the registry's
+    order) and are handed to the peer by name, over the benchmark's defaults.
+    """
+    from actcore import _bench_peers as bp
+    from actcore._registry import OPS
+
+    found, skipped = bp.detect([peer])
+    if peer not in found:
+        raise SystemExit(f"--peer {peer}: {skipped.get(peer, 'not a known peer')}")
+    bp.set_threads(peer, 1)
+    make = bp.MAKERS[peer]
+
+    def build(op: str, kind: str) -> Callable[..., np.ndarray]:
+        names = [p for p, _ in OPS[op].params if p != "approximate"] if op in OPS else []
+
+        def ufunc_like(*args: Any) -> np.ndarray:
+            nhead = 1 if kind == "fwd" else 2
+            head = [np.ascontiguousarray(a) for a in args[:nhead]]
+            params = bp.op_params(op)
+            params.update({n: float(v) for n, v in zip(names, args[nhead:])})
+            bufs = {"x": head[-1], "out": np.empty_like(head[-1])}
+            if kind != "fwd":
+                bufs["dy"] = head[0]
+                bufs["y"] = head[1]
+            make(op, kind, bufs, params, 1)()
+            return bufs["out"]
+
+        return ufunc_like
+
+    ns = SimpleNamespace()
+    probe = np.linspace(-3, 3, 8, dtype=np.float32)
+    for op, refs in reference.REFERENCES.items():
+        for kind, suffix in KINDS.items():
+            if refs[kind] is None:
+                continue
+            bufs = {"x": probe, "y": probe, "dy": probe, "out": np.empty_like(probe)}
+            try:  # does the peer have this op and kind at all?
+                make(op, kind, bufs, bp.op_params(op), 1)
+            except Exception:  # Skip, or the framework's own error: no such row
+                continue
+            setattr(ns, op + suffix, build(op, kind))
+    return ns, f"{peer} {found[peer]}"
+
+
 def _row_inputs(
     op: str, kind: str, dt: np.dtype, params64: tuple[float, ...], x: np.ndarray, rng: Any
 ) -> tuple[np.ndarray | None, np.ndarray]:
@@ -411,6 +460,7 @@ def measure(
     mp_max_recheck: int = 2000,
     ufuncs: Any = None,
     progress: Callable[[dict[str, Any]], None] | None = None,
+    finite_only: bool = False,
 ) -> list[dict[str, Any]]:
     """Measure every (op, kind, dtype, parameter set) and return one dict per row.
 
@@ -419,7 +469,8 @@ def measure(
     float64 sample size, ``n_dense`` the approximate float32 one. Row keys: op, kind, dtype,
     params, status ("ok", "missing" or "error: ..."), max_ulp, worst_x, worst_dy, worst_got,
     worst_ref, max_abs_err, max_ulp_beyond_abs_tol, abs_tol, abs_allowed, samples,
-    exact_checked, reference.
+    exact_checked, reference.  ``finite_only`` drops the infinite and NaN inputs (for peers,
+    whose special-value rules differ and would swamp the table with inf).
     """
     ops = list(reference.PARAMS) if ops is None else list(ops)
     unknown = [op for op in ops if op not in reference.REFERENCES]
@@ -435,6 +486,8 @@ def measure(
         for op in ops:
             for params in PARAM_SETS[op]:
                 x = np.concatenate([base, _specials(dt, params, op)])
+                if finite_only:
+                    x = x[np.isfinite(x)]
                 for kind in kinds:
                     if reference.REFERENCES[op][kind] is None:
                         continue
@@ -499,12 +552,29 @@ def _header(args: argparse.Namespace, rows: Sequence[dict[str, Any]], seconds: f
     except ImportError:  # pragma: no cover - only without a build
         version = "not importable"
     source = "actcore.reference itself (--self-test)" if args.self_test else f"actcore {version}"
+    if getattr(args, "peer_version", None):
+        source = (f"{args.peer_version}, one thread, through the benchmark's peer callables "
+                  "(rows the peer has no equivalent for are omitted; parameters as the "
+                  "benchmark's), on finite inputs only: NaN and infinity rules differ between "
+                  "frameworks and are not scored here")
     tol = ", ".join(f"{k} {v:.3g}" for k, v in ABS_TOL.items())
+    peer = getattr(args, "peer", None)
+    command = f"--peer {peer} --write" if peer else "--write"
+    known = (
+        []
+        if peer
+        else [
+            "* **Known deviations** (tests/test_accuracy.py `KNOWN`): float64 gelu′ and mish′ "
+            "next to their roots exceed 4 ULP by a little at points just outside the float64 "
+            "absolute tolerance (SPEC's 1e-7 scaled by 2^-29): up to 16 and 5 ULP there (the "
+            "bound depends on the sampled dy).",
+        ]
+    )
     return "\n".join(
         [
-            "# Accuracy",
+            f"# Accuracy{' of a peer: ' + peer if peer else ''}",
             "",
-            "Generated by `python -m actcore accuracy --write`; do not edit by hand.",
+            f"Generated by `python -m actcore accuracy {command}`; do not edit by hand.",
             "",
             f"Kernels measured: {source}. NumPy {np.__version__}, Python "
             f"{platform.python_version()}, {platform.machine()}, "
@@ -527,10 +597,7 @@ def _header(args: argparse.Namespace, rows: Sequence[dict[str, Any]], seconds: f
             "y), and the gradients that cross zero (gelu′ at −0.7518, gelu_tanh′ at −0.7525, "
             "silu′/swish′ at −1.2785/β, mish′ at −1.1919): next to a root of f′ every formula "
             "cancels, so the relative error is unbounded while the absolute error stays small.",
-            "* **Known deviations** (tests/test_accuracy.py `KNOWN`): float64 gelu′ and mish′ "
-            "next to their roots exceed 4 ULP by a little at points just outside the float64 "
-            "absolute tolerance (SPEC's 1e-7 scaled by 2^-29): up to 16 and 5 ULP there (the "
-            "bound depends on the sampled dy).",
+            *known,
             "",
         ]
     )
@@ -558,8 +625,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="measure actcore.reference rounded to the dtype instead of the C kernels",
     )
+    parser.add_argument(
+        "--peer",
+        help="measure a peer of the benchmark instead (torch, onnxruntime, numpy, numexpr, jax); "
+        "with --write the table goes to bench/results/accuracy_<peer>.md",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     args = parser.parse_args(argv)
+    ufuncs = reference_ufuncs() if args.self_test else None
+    args.peer_version = None
+    if args.peer:
+        ufuncs, args.peer_version = peer_ufuncs(args.peer)
 
     def progress(row: dict[str, Any]) -> None:
         if not args.quiet:
@@ -578,13 +654,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         n_dense=args.n_dense,
         kinds=tuple(args.kinds.split(",")),
         mp_samples=args.mp_samples,
-        ufuncs=reference_ufuncs() if args.self_test else None,
+        ufuncs=ufuncs,
         progress=progress,
+        finite_only=bool(args.peer),
     )
+    if args.peer:  # only the rows the peer has (Skip: not with these parameters)
+        rows = [r for r in rows if r.get("status") != "missing"
+                and not str(r.get("status")).startswith("error: Skip")]
     text = format_markdown(rows, _header(args, rows, time.perf_counter() - start))
     target = args.output
     if args.write and target is None:
-        target = Path(__file__).resolve().parents[1] / "docs" / "accuracy.md"
+        root = Path(__file__).resolve().parents[1]
+        target = (root / "bench" / "results" / f"accuracy_{args.peer}.md" if args.peer
+                  else root / "docs" / "accuracy.md")
     if target is not None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")

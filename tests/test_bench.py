@@ -303,3 +303,24 @@ def test_axis_and_batch_norm_cases(tmp_path, capsys, monkeypatch):
         if importlib.util.find_spec("numexpr") is not None:
             assert "numexpr" in c["skipped"]
     capsys.readouterr()
+
+
+def test_peer_accuracy_tables(tmp_path):
+    """`python -m actcore accuracy --peer` measures a peer through the benchmark's callables:
+    NumPy/SciPy always runs here; rows it has no equivalent for are left out."""
+    from actcore import _accuracy
+
+    out = tmp_path / "acc.md"
+    rc = _accuracy.main(["accuracy", "--peer", "numpy", "--ops", "relu,sigmoid,swish",
+                         "--dtypes", "float32", "--kinds", "fwd", "--n-dense", "20000",
+                         "--quiet", "--output", str(out)])
+    assert rc == 0
+    text = out.read_text()
+    assert "Accuracy of a peer: numpy" in text and "finite inputs only" in text
+    rows = {line.split("|")[1].strip(): line for line in text.splitlines()
+            if line.startswith("| ") and "---" not in line and "op |" not in line}
+    assert "| relu | fwd | float32 | – | 0 |" in rows["relu"]  # max(x, 0) is exact
+    if importlib.util.find_spec("scipy") is not None:
+        assert "sigmoid" in rows
+    with pytest.raises(SystemExit, match="no-such-peer"):
+        _accuracy.main(["accuracy", "--peer", "no-such-peer", "--quiet"])
