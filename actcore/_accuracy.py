@@ -310,7 +310,7 @@ def peer_ufuncs(peer: str) -> tuple[SimpleNamespace, str]:
             nhead = 1 if kind == "fwd" else 2
             head = [np.ascontiguousarray(a) for a in args[:nhead]]
             params = bp.op_params(op)
-            params.update({n: float(v) for n, v in zip(names, args[nhead:])})
+            params.update({n: float(v) for n, v in zip(names, args[nhead:], strict=True)})
             bufs = {"x": head[-1], "out": np.empty_like(head[-1])}
             if kind != "fwd":
                 bufs["dy"] = head[0]
