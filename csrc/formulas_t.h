@@ -398,17 +398,22 @@ GRAD(mish)
 }
 
 /* ---- softplus(x, beta, threshold) = log1p(e^(beta x))/beta, x where beta x > threshold ---- */
-/* u + ul = beta*x exactly (|x| clamped at 1e15 so the split cannot overflow; an infinite x is
- * taken by the threshold branch or gives e^u = 0).  In the tail softplus(u) ~ e^u has |u| times
- * the relative error of u: 64 ULP at beta = 1.7 with u merely rounded. */
+/* u = beta*x rounded (it may overflow to +-inf) and ul its exact error (u + ul = beta x) where
+ * |x| < 1e15, so that the error-free product's split cannot overflow; beyond, ul = 0, which
+ * matters only where softplus ~ e^u (|u| < 104 in float, 745 in double: |beta| < 1e-13 there).
+ * In the tail softplus(u) ~ e^u has |u| times the relative error of u: 64 ULP at beta = 1.7
+ * with u merely rounded.  (x was clamped at 1e15 before: softplus(1e20, 1.0000001, inf) gave
+ * 1e15, and an infinite x with a tiny beta a finite result.) */
 ACT_INLINE W F_CAT(softplus, arg, WS)(W x, W a, W *ul)
 {
-    W xc = x < K(-1e15) ? K(-1e15) : (x > K(1e15) ? K(1e15) : x);
-    W u;
-    F_CAT(two, prod, WS)(a, xc, &u, ul);
-    *ul = *ul == *ul ? *ul : K(0);
-    return u;
+    int big = ABS(x) >= K(1e15);
+    W p, e;
+    F_CAT(two, prod, WS)(a, big ? K(0) : x, &p, &e);
+    *ul = big || !(e - e == 0) ? K(0) : e; /* e infinite or NaN: a beta x that overflows */
+    return big ? a * x : p;
 }
+/* beta x = +inf: softplus is x (whatever the threshold; inf - inf would make the formula NaN) */
+#define SP_POSINF(u) ((u) > (sizeof(W) == 4 ? K(3.4028234663852886e38) : K(1.7976931348623157e308)))
 FWD(softplus)
 {
     if (a == K(1)) {
@@ -424,19 +429,19 @@ FWD(softplus)
     /* no division per element: ul is folded into the exp's reduction, e = e^-|u + ul| (u < 0
      * is where it matters: there softplus ~ e^u has |u| times u's relative error), log1p(e) is
      * a polynomial (vmathf.h), and 1/beta is a loop-invariant reciprocal with one fma
-     * correction (q + (t - q beta)/beta: the quotient to ~0.5 ulp; exact for beta = 1).  The
-     * tail is clamped to the exp's |xl| <= 2^-10: it is ~2^-24 |u|, except where beta x
-     * overflows (then ul is infinite, e is 0 or the threshold takes the lane) */
-    W xc = act__fclamp(x, K(-1e15), K(1e15));
-    W u, ul;
-    F_CAT(two, prod, WS)(a, xc, &u, &ul);
+     * correction (q + (t - q beta)/beta: the quotient to ~0.5 ulp; exact for beta = 1).  A
+     * subnormal beta has no finite reciprocal, so beta below 2^-64 is scaled by 2^64 and the
+     * quotient by 2^64 back (ln2/beta is a normal float for beta down to 2.0e-39).  The
+     * tail is clamped to the exp's |xl| <= 2^-10: it is ~2^-24 |u| */
+    W ul, u = F_CAT(softplus, arg, WS)(x, a, &ul);
     W tl = act__fclamp(u < 0 ? ul : -ul, K(-0x1p-10), K(0x1p-10));
     W e = act__fexpneg64f_tail(-ABS(u), tl) * K(0x1p-64);
     W t = u > 0 ? u + (ul + LOG1P_UNIT(e)) : LOG1P_UNIT(e);
-    W ra = K(1) / a;
+    const W sc = ABS(a) < K(0x1p-64) ? K(0x1p64) : K(1); /* all loop-invariant */
+    const W as = a * sc, ra = K(1) / as;
     W q = t * ra;
-    W sp = FMA(FMA(-q, a, t), ra, q);
-    return (u > b || x != x) ? x : sp; /* NaN: xc is clamped, x is not */
+    W sp = FMA(FMA(-q, as, t), ra, q) * sc;
+    return (u > b || SP_POSINF(u)) ? x : sp; /* NaN: u and sp are NaN */
 #else
     /* softplus(u + ul) = softplus(u) + ul sigmoid(u) */
     W ul, u = F_CAT(softplus, arg, WS)(x, a, &ul);
@@ -444,7 +449,7 @@ FWD(softplus)
     W s = (u >= 0 ? K(1) : e) / (K(1) + e);
     W m = u > 0 ? u : K(0);
     W sp = (m + FMA(ul, s, LOG1P_UNIT(e))) / a;
-    return u > b ? x : sp;
+    return (u > b || SP_POSINF(u)) ? x : sp;
 #endif
 }
 GRAD(softplus)
@@ -455,6 +460,7 @@ GRAD(softplus)
     SIG_PAIR(u, &s, &sn);
     return u > b ? dy : dy * FMA(s, ul * sn, s);
 }
+#undef SP_POSINF
 
 /* ---- softsign = x/(1+|x|) ---- */
 FWD(softsign)

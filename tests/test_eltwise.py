@@ -141,8 +141,9 @@ PARAM_KERNELS = [(n, p) for n, p in KERNELS if p]
 @pytest.mark.parametrize("first", ["example", 1.0])
 def test_scalar_and_array_parameters_same_bits(kernel_p, kind, dtype, first):
     """A scalar first parameter of 1 runs in its own constant-folded loop (eltwise.c), an array
-    of parameters through per-lane selects: both must give the bits of the general loop's
-    formula, and the values of the reference (beta = 1 is softplus's and swish's default)."""
+    of parameters through per-lane selects of the same formula: both must give the same bits,
+    and the values of the reference (beta = 1 is softplus's and swish's default).  That the
+    a == 1 branches agree with the general formula is test_unit_parameter_branch_is_continuous."""
     name, params = kernel_p
     if first != "example":
         params = (first,) + params[1:]
@@ -154,6 +155,38 @@ def test_scalar_and_array_parameters_same_bits(kernel_p, kind, dtype, first):
     if dtype != np.float16:
         tol = 1e-5 if dtype == np.float32 else 1e-12
         np.testing.assert_allclose(got, ref(name, kind, x, params, dy), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("kernel_p", PARAM_KERNELS, ids=[n for n, _ in PARAM_KERNELS])
+def test_unit_parameter_branch_is_continuous(kernel_p, kind):
+    """The formulas' `a == 1` branches (softplus, swish, celu') against the general formula one
+    float above 1: the results may differ only by what the parameter itself changes."""
+    name, params = kernel_p
+    x = sample(2000, np.float64).astype(np.float32)
+    dy = sample(2000, np.float32, seed=1) if kind == "grad" else None
+    one = call(name, kind, x, (1.0,) + params[1:], dy=dy)
+    above = call(name, kind, x, (float(np.nextafter(np.float32(1), np.float32(2))),) + params[1:],
+                 dy=dy)
+    np.testing.assert_allclose(one, above, rtol=4e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softplus_extreme_beta_and_x(dtype):
+    """beta x beyond the range, tiny and subnormal beta, infinite threshold: the limits, never
+    NaN for a non-NaN x (x was once clamped at 1e15 here)."""
+    x = np.array([1e20, 2e15, -1e20, np.inf, -np.inf, 1.0, -3.0, 0.0], dtype)
+    tiny = np.finfo(dtype).tiny / 4  # subnormal
+    for beta, thr in [(1.0000001, np.inf), (1.0, np.inf), (1e-20, 20.0), (-2.0, 20.0),
+                      (1e30, np.inf), (tiny, 20.0)]:
+        got = actcore.softplus(x, beta, thr)
+        b = np.float64(dtype(beta))
+        with np.errstate(all="ignore"):
+            u = b * x.astype(np.float64)
+            ref = np.where(u > 0, u + np.log1p(np.exp(-u)), np.log1p(np.exp(u))) / b
+            ref = np.where((u > thr) | np.isposinf(u), x, ref).astype(dtype)
+        assert not np.isnan(got).any(), (beta, thr, got)
+        np.testing.assert_allclose(got, ref, rtol=2e-6 if dtype == np.float32 else 1e-14)
+        np.testing.assert_array_equal(np.signbit(got[ref == 0]), np.signbit(ref[ref == 0]))
 
 
 def test_where_keyword():
