@@ -17,7 +17,11 @@ input data and a preallocated output, runs at the same thread count, and is time
 
 The floor is ``actcore._core.memory_floor``: a plain OpenMP copy (x -> y, for forward ops) or
 add (a + b -> y, three streams, for gradients) with actcore's threads; composite cases scale
-the two-stream floor by the bytes they must move at least (see ``_floor_streams``).
+the two-stream floor by the bytes they must move at least (see ``_floor_streams``).  It is
+measured in every case, right before actcore, so that each ratio compares two adjacent
+measurements: a floor measured once per size and reused for minutes skewed whole runs on this
+shared VM (2026-12-02 03:20: one fast floor sample put relu at 1.35x its floor and every
+2^24 2-thread ratio 20-40% high).
 
 Output: a table on the terminal, ``--json``, ``--markdown``, ``--plot``; ``--compare old.json``
 prints new/old time ratios.  The JSON schema is documented in ``_bench_report.SCHEMA``.
@@ -356,25 +360,22 @@ def _floor_streams(case):
     return ("copy", 1.0) if case.kind == "infer_relu" else ("copy", 4.0)
 
 
-def floor_time(case, pool, timing, cache):
-    """Measured floor for the case (cached per size, dtype, threads and floor kind)."""
+def floor_time(case, pool, timing):
+    """The floor for the case, measured now (see the module docstring: never reused)."""
     from . import _core
 
     kind, scale = _floor_streams(case)
-    key = (kind, case.size, case.dtype, case.threads)
-    if key not in cache:
-        k = pool.sets_for(case.size, case.dtype, 2 if kind == "copy" else 3)
-        a = pool.array("x", case.size, case.dtype, k, True)
-        y = pool.array("out", case.size, case.dtype, k, False)
-        if kind == "copy":
-            fns = [(lambda a=a_, y=y_: _core.memory_floor(a, y))
-                   for a_, y_ in zip(a, y, strict=True)]
-        else:
-            b = pool.array("dy", case.size, case.dtype, k, True)
-            fns = [(lambda a=a_, b=b_, y=y_: _core.memory_floor(a, b, y))
-                   for a_, b_, y_ in zip(a, b, y, strict=True)]
-        cache[key] = measure(fns, timing)
-    stats = dict(cache[key])
+    k = pool.sets_for(case.size, case.dtype, 2 if kind == "copy" else 3)
+    a = pool.array("x", case.size, case.dtype, k, True)
+    y = pool.array("out", case.size, case.dtype, k, False)
+    if kind == "copy":
+        fns = [(lambda a=a_, y=y_: _core.memory_floor(a, y))
+               for a_, y_ in zip(a, y, strict=True)]
+    else:
+        b = pool.array("dy", case.size, case.dtype, k, True)
+        fns = [(lambda a=a_, b=b_, y=y_: _core.memory_floor(a, b, y))
+               for a_, b_, y_ in zip(a, b, y, strict=True)]
+    stats = measure(fns, timing)
     for q in ("median_s", "q1_s", "q3_s", "min_s", "max_s"):
         stats[q] *= scale
     stats["kind"], stats["scale"] = kind, scale
@@ -425,13 +426,13 @@ def check_output(got, expected):
     return None
 
 
-def run_case(case, impls, pool, timing, floors, peer_cache):
+def run_case(case, impls, pool, timing, peer_cache):
     import actcore
 
     sets = make_buffer_sets(case, pool)
     expected = None
     with actcore.num_threads(case.threads):
-        case.floor = floor_time(case, pool, timing, floors)
+        case.floor = floor_time(case, pool, timing)
         try:
             made = [actcore_make(case, s) for s in sets]
             case.results["actcore"] = measure([m[0] for m in made], timing)
@@ -486,7 +487,7 @@ def run(args, out=None, err=None):
     }
     print(report.header_text(meta), file=out)
     pool = Pool()
-    floors, peer_cache = {}, {}
+    peer_cache = {}
     progress = Progress(len(cases), err)
     t0 = time.perf_counter()
     # group by size and dtype so each pool of big arrays is built once, then freed
@@ -498,7 +499,7 @@ def run(args, out=None, err=None):
             peers.clear_sessions()
             current = (case.size, case.dtype)
         progress.step(f"{case.name} n={case.size} {case.dtype} t={case.threads}")
-        run_case(case, impls, pool, timing, floors, peer_cache)
+        run_case(case, impls, pool, timing, peer_cache)
     progress.close()
     pool.clear()
     meta["elapsed_s"] = round(time.perf_counter() - t0, 1)
