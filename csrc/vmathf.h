@@ -214,8 +214,9 @@ ACT_INLINE float act_ftanhf(float x)
  * [0, 1] (relative error of log1p 2^-26.5 with the coefficients rounded to float).  log1p's
  * singularity at e = -1 lies 3 half-widths from the centre of [0, 1], as it does for the usual
  * reduction to u in [sqrt(1/2), sqrt(2)], so that reduction (an exponent split, f/(2+f) and a
- * c/u correction: two divisions) buys no lower degree; the polynomial is 9 fma.  The last step
- * adds e once, to a rest that is at most half of it, so the evaluation's roundings damp. */
+ * c/u correction: two divisions) buys no lower degree.  Estrin's scheme, 8 fma and 2 multiplies
+ * four deep where Horner is nine (in-cache microbenchmark: log_sigmoid 0.92 -> 0.85 ns/element),
+ * then one fma that adds e once, to a rest at most half of it, so the roundings damp. */
 ACT_INLINE float act_flog1p_unitf(float e)
 {
     float e2 = e * e, e4 = e2 * e2;
