@@ -4,8 +4,8 @@
 #ifndef ACT_HALF_H
 #define ACT_HALF_H
 #include "act.h"
+#include "vmath.h" /* act__f2u, act__u2f: the bit casts */
 #include <stdint.h>
-#include <string.h>
 
 ACT_INLINE float act_h2f(uint16_t h)
 {
@@ -13,32 +13,20 @@ ACT_INLINE float act_h2f(uint16_t h)
     uint32_t em = (uint32_t)h & 0x7fffu;
     uint32_t bits = (em << 13) + (112u << 23);        /* rebias exponent 15 -> 127 */
     bits = em >= 0x7c00u ? bits + (112u << 23) : bits; /* inf/NaN: exponent 31 -> 255 */
-    float f;
-    memcpy(&f, &bits, 4);
     float sub = (float)(int32_t)em * 5.9604644775390625e-08f; /* subnormal: em * 2^-24, exact */
-    f = em < 0x400u ? sub : f;
-    uint32_t fb;
-    memcpy(&fb, &f, 4);
-    fb |= sign;
-    memcpy(&f, &fb, 4);
-    return f;
+    float f = em < 0x400u ? sub : act__u2f(bits);
+    return act__u2f(act__f2u(f) | sign);
 }
 
 ACT_INLINE uint16_t act_f2h(float f)
 {
-    uint32_t x;
-    memcpy(&x, &f, 4);
+    uint32_t x = act__f2u(f);
     uint32_t sign = x & 0x80000000u;
     x ^= sign;
     /* NaN -> quiet NaN, >= 65520 (rounds past max) -> inf */
     uint32_t special = x > 0x7f800000u ? 0x7e00u : 0x7c00u;
     /* subnormal results: add 0.5f so the FPU rounds the mantissa to 2^-24 steps (RNE) */
-    float fx;
-    memcpy(&fx, &x, 4);
-    fx = fx + 0.5f;
-    uint32_t sb;
-    memcpy(&sb, &fx, 4);
-    uint32_t sub = sb - 0x3f000000u;
+    uint32_t sub = act__f2u(act__u2f(x) + 0.5f) - 0x3f000000u;
     /* normal: rebias and round to nearest even on the 13 dropped bits */
     uint32_t odd = (x >> 13) & 1u;
     uint32_t nrm = (x + 0xc8000fffu + odd) >> 13; /* 0xc8000000 = (15-127) << 23 mod 2^32 */
@@ -52,18 +40,11 @@ ACT_INLINE uint16_t act_f2h(float f)
  * and float32 subnormals to bfloat16 subnormals, as it must.  NaN becomes the quiet NaN
  * 0x7fc0 with its sign (the payload dropped, as act_f2h and ml_dtypes' own cast do): adding the
  * rounding bias to a NaN could carry it into inf or the sign bit. */
-ACT_INLINE float act_bf2f(uint16_t b)
-{
-    uint32_t bits = (uint32_t)b << 16;
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
+ACT_INLINE float act_bf2f(uint16_t b) { return act__u2f((uint32_t)b << 16); }
 
 ACT_INLINE uint16_t act_f2bf(float f)
 {
-    uint32_t x;
-    memcpy(&x, &f, 4);
+    uint32_t x = act__f2u(f);
     uint32_t sign = x & 0x80000000u;
     uint32_t a = x ^ sign;
     uint32_t nrm = (a + 0x7fffu + ((a >> 16) & 1u)) >> 16; /* a <= 0x7f800000: no wrap-around */
