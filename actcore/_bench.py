@@ -17,11 +17,14 @@ input data and a preallocated output, runs at the same thread count, and is time
 
 The floor is ``actcore._core.memory_floor``: a plain OpenMP copy (x -> y, for forward ops) or
 add (a + b -> y, three streams, for gradients) with actcore's threads; composite cases scale
-the two-stream floor by the bytes they must move at least (see ``_floor_streams``).  It is
-measured in every case, right before actcore, so that each ratio compares two adjacent
-measurements: a floor measured once per size and reused for minutes skewed whole runs on this
-shared VM (2026-12-02 03:20: one fast floor sample put relu at 1.35x its floor and every
-2^24 2-thread ratio 20-40% high).
+the two-stream floor by the bytes they must move at least (see ``_floor_streams``).  The floor,
+actcore and the peers of a case are timed together, in rounds of short turns
+(``measure_rounds``), so every ratio compares measurements taken through the same seconds: a
+floor measured once per size and reused for minutes skewed whole runs on this shared VM
+(2026-12-02 03:20: one fast floor sample put relu at 1.35x its floor), and even measured one
+after the other, seconds apart, the floor of one run ranged 2.8-8.0 ms across the 2^24 float32
+2-thread cases and peers came out 1.8-2.5x faster than actcore on relu and hardshrink, whose
+time is all memory traffic.
 
 Output: a table on the terminal, ``--json``, ``--markdown``, ``--plot``; ``--compare old.json``
 prints new/old time ratios.  The JSON schema is documented in ``_bench_report.SCHEMA``.
@@ -296,48 +299,107 @@ class Timing:
     long_sample: float = 0.02
 
 
+class _Sampler:
+    """One contender's calls: warmed up, then timed a sample (``inner`` calls) at a time."""
+
+    def __init__(self, fns, timing):
+        k = len(fns)
+        clock = time.perf_counter
+        t0 = clock()
+        calls = 0
+        while True:
+            for f in fns:
+                f()
+            calls += k
+            elapsed = clock() - t0
+            if elapsed >= timing.warmup:
+                break
+        per_call = elapsed / calls
+        inner = max(1, int(timing.sample / max(per_call, 1e-9)))
+        if k > 1:
+            inner = max(k, (inner // k) * k)  # whole rotations: every set used equally
+        sample_s = inner * per_call
+        repeats = math.ceil(timing.min_time / max(sample_s, 1e-9))
+        floor_reps = 3 if sample_s > timing.long_sample else timing.min_repeats
+        self.repeats = max(floor_reps, min(timing.max_repeats, repeats))
+        self.inner, self.k = inner, k
+        self.order = [fns[i % k] for i in range(inner)]
+        self.samples = []
+
+    def sample(self):
+        ns = time.perf_counter_ns
+        order = self.order
+        t = ns()
+        for f in order:
+            f()
+        self.samples.append((ns() - t) * 1e-9 / self.inner)
+
+    def stats(self):
+        samples = self.samples
+        q1, med, q3 = np.percentile(samples, [25, 50, 75])
+        return {"median_s": float(med), "q1_s": float(q1), "q3_s": float(q3),
+                "min_s": float(min(samples)), "max_s": float(max(samples)),
+                "repeats": len(samples), "inner": self.inner, "buffer_sets": self.k}
+
+
 def measure(fns, timing):
     """Stats of one call, fns rotating: {'median_s', 'q1_s', 'q3_s', 'min_s', 'max_s', ...}."""
-    k = len(fns)
-    clock = time.perf_counter
-    t0 = clock()
-    calls = 0
+    s = _Sampler(fns, timing)
+    for _ in range(s.repeats):
+        s.sample()
+    return s.stats()
+
+
+def measure_rounds(contenders, timing, burst=4):
+    """{name: fns} -> ({name: stats}, {name: error}), the samples taken in rounds.
+
+    Each round gives every contender that still needs samples a turn: one sample thrown away
+    (the switch: the previous library's thread pool may still be spinning, and this one's may
+    be asleep), then up to `burst` kept samples; the order of the turns rotates from round to
+    round.  So the floor, actcore and the peers are timed through the same minutes of this
+    shared machine: measured one after another, seconds apart, their ratios moved with the
+    machine's memory bandwidth (2026-12-02, 2^24 float32 on 2 threads: the copy floor ranged
+    2.8-8.0 ms across the cases of one run, and peers came out 1.8-2.5x faster than actcore on
+    relu and hardshrink, all memory traffic); sampled one call each in strict alternation, every
+    contender ran in the wake of another library's threads (medians 1.5-2x off for ONNX
+    Runtime).  A contender whose call raises is dropped and reported; the others go on.
+    """
+    samplers, errors = {}, {}
+    for name, fns in contenders.items():
+        try:
+            samplers[name] = _Sampler(fns, timing)
+        except Exception as exc:  # a peer that cannot run this case
+            errors[name] = exc
+    names = list(samplers)
+    rnd = 0
     while True:
-        for f in fns:
-            f()
-        calls += k
-        elapsed = clock() - t0
-        if elapsed >= timing.warmup:
+        todo = [n for n in names if len(samplers[n].samples) < samplers[n].repeats]
+        if not todo:
             break
-    per_call = elapsed / calls
-    inner = max(1, int(timing.sample / max(per_call, 1e-9)))
-    if k > 1:
-        inner = max(k, (inner // k) * k)  # whole rotations: every set used equally
-    sample_s = inner * per_call
-    repeats = math.ceil(timing.min_time / max(sample_s, 1e-9))
-    floor_reps = 3 if sample_s > timing.long_sample else timing.min_repeats
-    repeats = max(floor_reps, min(timing.max_repeats, repeats))
-    samples = []
-    ns = time.perf_counter_ns
-    if k == 1:
-        f = fns[0]
-        loop = range(inner)
-        for _ in range(repeats):
-            t = ns()
-            for _ in loop:
-                f()
-            samples.append((ns() - t) * 1e-9 / inner)
-    else:
-        order = [fns[i % k] for i in range(inner)]
-        for _ in range(repeats):
-            t = ns()
-            for f in order:
-                f()
-            samples.append((ns() - t) * 1e-9 / inner)
-    q1, med, q3 = np.percentile(samples, [25, 50, 75])
-    return {"median_s": float(med), "q1_s": float(q1), "q3_s": float(q3),
-            "min_s": float(min(samples)), "max_s": float(max(samples)),
-            "repeats": repeats, "inner": inner, "buffer_sets": k}
+        shift = rnd % len(todo)
+        for name in todo[shift:] + todo[:shift]:
+            s = samplers[name]
+            try:
+                s.sample()
+                s.samples.pop()  # the switch-over sample
+                for _ in range(min(burst, s.repeats - len(s.samples))):
+                    s.sample()
+            except Exception as exc:
+                errors[name] = exc
+                names.remove(name)
+        rnd += 1
+    return {n: samplers[n].stats() for n in names}, errors
+
+
+def round_medians_ms(contenders, repeats, who="bench"):
+    """{name: fn} -> {name: median ms of `repeats` calls}, timed together by measure_rounds
+    (the bench/ scripts' tables: floors, actcore and peers through the same seconds)."""
+    timing = Timing(min_time=0.0, warmup=0.02, sample=1e-3, min_repeats=repeats,
+                    long_sample=1e9)
+    stats, errors = measure_rounds({k: [f] for k, f in contenders.items()}, timing)
+    if errors:
+        raise RuntimeError(f"{who}: {errors}")
+    return {k: 1e3 * v["median_s"] for k, v in stats.items()}
 
 
 def _floor_streams(case):
@@ -360,8 +422,8 @@ def _floor_streams(case):
     return ("copy", 1.0) if case.kind == "infer_relu" else ("copy", 4.0)
 
 
-def floor_time(case, pool, timing):
-    """The floor for the case, measured now (see the module docstring: never reused)."""
+def floor_fns(case, pool):
+    """(fns, kind, scale): the floor loop of the case on its own buffers (see _floor_streams)."""
     from . import _core
 
     kind, scale = _floor_streams(case)
@@ -375,7 +437,10 @@ def floor_time(case, pool, timing):
         b = pool.array("dy", case.size, case.dtype, k, True)
         fns = [(lambda a=a_, b=b_, y=y_: _core.memory_floor(a, b, y))
                for a_, b_, y_ in zip(a, b, y, strict=True)]
-    stats = measure(fns, timing)
+    return fns, kind, scale
+
+
+def _scaled_floor(stats, kind, scale):
     for q in ("median_s", "q1_s", "q3_s", "min_s", "max_s"):
         stats[q] *= scale
     stats["kind"], stats["scale"] = kind, scale
@@ -426,46 +491,68 @@ def check_output(got, expected):
     return None
 
 
+def _error_note(exc):
+    if isinstance(exc, peers.Skip):
+        return str(exc)
+    return f"error: {type(exc).__name__}: {str(exc)[:200]}"
+
+
 def run_case(case, impls, pool, timing, peer_cache):
+    """Time the case's floor, actcore and peers together (measure_rounds), after checking
+    each peer's output against actcore's once."""
     import actcore
 
     sets = make_buffer_sets(case, pool)
     expected = None
+    ffns, fkind, fscale = floor_fns(case, pool)
+    contenders = {"floor": ffns}
     with actcore.num_threads(case.threads):
-        case.floor = floor_time(case, pool, timing)
         try:
             made = [actcore_make(case, s) for s in sets]
-            case.results["actcore"] = measure([m[0] for m in made], timing)
+            made[0][0]()
+            contenders["actcore"] = [m[0] for m in made]
             if made[0][1]:
                 case.notes["actcore"] = made[0][1]
             if case.kind != "train":  # train's outputs are allocated by the API
                 expected = sets[0]["out"].copy()
         except Exception as exc:  # an API still being written must not stop the run
             case.skipped["actcore"] = f"{type(exc).__name__}: {exc}"
-    for name in impls:
-        # numpy/scipy ufuncs are single-threaded: their time does not depend on the thread
-        # count, so one measurement per (op, kind, size, dtype) serves every thread count.
+        for name in impls:
+            # numpy/scipy ufuncs are single-threaded: their time does not depend on the thread
+            # count, so one measurement per (op, kind, size, dtype) serves every thread count.
+            key = (name, case.op, case.kind, case.size, case.dtype)
+            if name == "numpy" and key in peer_cache:
+                cached = dict(peer_cache[key])
+                cached["reused_from_threads"] = cached.pop("threads")
+                case.results[name] = cached
+                continue
+            try:
+                peers.set_threads(name, case.threads)
+                params = peers.op_params(case.op) if case.family in ("forward", "gradient") \
+                    else {}
+                fns = [peers.MAKERS[name](case.op, case.kind, s, params, case.threads)
+                       for s in sets]
+                fns[0]()
+                mismatch = check_output(sets[0]["out"], expected)
+                if mismatch:
+                    case.notes[name] = mismatch
+                contenders[name] = fns
+            except Exception as exc:
+                case.skipped[name] = _error_note(exc)
+        results, errors = measure_rounds(contenders, timing)
+    for name, exc in errors.items():
+        if name == "floor":
+            raise exc
+        if name == "actcore":
+            case.skipped["actcore"] = f"{type(exc).__name__}: {exc}"
+        else:
+            case.skipped[name] = _error_note(exc)
+    case.floor = _scaled_floor(results.pop("floor"), fkind, fscale)
+    for name, stats in results.items():
+        case.results[name] = stats
         key = (name, case.op, case.kind, case.size, case.dtype)
-        if name == "numpy" and key in peer_cache:
-            cached = dict(peer_cache[key])
-            cached["reused_from_threads"] = cached.pop("threads")
-            case.results[name] = cached
-            continue
-        try:
-            peers.set_threads(name, case.threads)
-            params = peers.op_params(case.op) if case.family in ("forward", "gradient") else {}
-            fns = [peers.MAKERS[name](case.op, case.kind, s, params, case.threads)
-                   for s in sets]
-            case.results[name] = measure(fns, timing)
-            mismatch = check_output(sets[0]["out"], expected)
-            if mismatch:
-                case.notes[name] = mismatch
-            if name == "numpy":
-                peer_cache[key] = dict(case.results[name], threads=case.threads)
-        except peers.Skip as exc:
-            case.skipped[name] = str(exc)
-        except Exception as exc:
-            case.skipped[name] = f"error: {type(exc).__name__}: {str(exc)[:200]}"
+        if name == "numpy":
+            peer_cache[key] = dict(stats, threads=case.threads)
     return case
 
 

@@ -433,6 +433,12 @@ def _onnx_build(op, kind, dtype, ndim, params, threads):
     so.inter_op_num_threads = 1
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     so.log_severity_level = 3
+    # ORT's pool threads spin while it runs (its default), but are told to stop when run()
+    # returns: left spinning, they took the cores from whatever ran next, and the benchmark
+    # samples its contenders in interleaved rounds (2026-12-02, 2^24 float32 on 2 threads: gelu
+    # sampled after ORT ran 15 ms instead of 7-9, the quartile spread of every contender was
+    # 40-60%; with the stop, 4-24%)
+    so.add_session_config_entry("session.force_spinning_stop", "1")
     return ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
 
 

@@ -13,23 +13,11 @@ a 2r1w floor of half the elements.  Peers write into preallocated outputs where 
 import argparse
 import os
 import platform
-import time
 
 import numpy as np
 
 import actcore
-from actcore import _core
-
-
-def median_ms(fn, repeat, warmup=3):
-    for _ in range(warmup):
-        fn()
-    ts = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return 1e3 * float(np.median(ts))
+from actcore import _bench, _core
 
 
 def torch_fns(threads):
@@ -57,6 +45,7 @@ def ort_session(op, shape, threads):
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
+    so.add_session_config_entry("session.force_spinning_stop", "1")  # see _bench_peers.py
     sess = ort.InferenceSession(model.SerializeToString(), so,
                                 providers=["CPUExecutionProvider"])
     return sess, ort
@@ -68,6 +57,43 @@ def run_ort(sess_ort, xin, yout):
     b.bind_input("x", "cpu", 0, np.float32, list(xin.shape), xin.ctypes.data)
     b.bind_output("y", "cpu", 0, np.float32, list(yout.shape), yout.ctypes.data)
     return lambda: sess.run_with_iobinding(b)
+
+
+def max_ulp32(got, ref):
+    """Largest error of float32 results against a float64 reference, in float32 ULP of the
+    reference (subnormal spacing below the smallest normal)."""
+    r32 = np.abs(ref).astype(np.float32)
+    sp = np.where(r32 < np.finfo(np.float32).tiny, np.spacing(np.float32(0)),
+                  np.spacing(r32)).astype(np.float64)
+    return float(np.max(np.abs(got.astype(np.float64) - ref) / sp))
+
+
+def accuracy_rows(nt, tf):
+    """Max ULP of float32 softmax / log_softmax on 256 rows of 4096 normal logits at three
+    scales, against float64 (log S as log1p(S - 1), S - 1 summed without the max's term: a
+    rounded S ~ 1 + 1e-17 would make the reference itself 0 at the max)."""
+    rng = np.random.default_rng(1)
+    shape = (256, 4096)
+    rows = []
+    for scale in (1.0, 10.0, 30.0):
+        x = (rng.standard_normal(shape) * scale).astype(np.float32)
+        xd = x.astype(np.float64)
+        m = xd.max(-1, keepdims=True)
+        e = np.exp(xd - m)
+        s = e.sum(-1, keepdims=True)
+        s_1 = np.where(e < 1, e, 0).sum(-1, keepdims=True) + ((e == 1).sum(-1, keepdims=True) - 1)
+        for name, ort_op in [("softmax", "Softmax"), ("log_softmax", "LogSoftmax")]:
+            ref = e / s if name == "softmax" else (xd - m) - np.log1p(s_1)
+            got = {"actcore": getattr(actcore, name)(x, axis=-1)}
+            if tf:
+                got["torch"] = getattr(tf[0], name)(tf[0].from_numpy(x), -1).numpy()
+            sess = ort_session(ort_op, shape, nt)
+            if sess:
+                y = np.empty_like(x)
+                run_ort(sess, x, y)()
+                got["onnxruntime"] = y
+            rows.append((name, scale, {k: max_ulp32(v, ref) for k, v in got.items()}))
+    return rows
 
 
 def main():
@@ -89,43 +115,48 @@ def main():
         x = rng.standard_normal(shape, dtype=np.float32)
         y = np.empty_like(x)
         b = x.copy()
-        f2 = median_ms(lambda: _core.memory_floor(x, b, y), args.repeat)
-        f1 = median_ms(lambda: _core.memory_floor(x, y), args.repeat)
-        for name, ort_op in [("softmax", "Softmax"), ("log_softmax", "LogSoftmax")]:
+        fns = {"f2": lambda: _core.memory_floor(x, b, y), "f1": lambda: _core.memory_floor(x, y)}
+        ops = [("softmax", "Softmax"), ("log_softmax", "LogSoftmax")]
+        for name, ort_op in ops:
             fn = getattr(actcore, name)
-            ours = median_ms(lambda: fn(x, out=y), args.repeat)
-            peers = {}
+            fns[name] = lambda fn=fn: fn(x, out=y)
             if tf:
                 torch = tf[0]
                 tx, ty = torch.from_numpy(x), torch.from_numpy(y)
                 tfn = getattr(torch, name)
-                peers["torch"] = median_ms(lambda: tfn(tx, -1, out=ty), args.repeat)
+                fns["torch " + name] = lambda tfn=tfn, tx=tx, ty=ty: tfn(tx, -1, out=ty)
             sess = ort_session(ort_op, shape, nt)
             if sess:
-                peers["onnxruntime"] = median_ms(run_ort(sess, x, y), args.repeat)
-            row(name, shape, ours, f2, f1, peers)
+                fns["onnxruntime " + name] = run_ort(sess, x, y)
+        t = _bench.round_medians_ms(fns, args.repeat, "bench_axis")
+        for name, _ in ops:
+            peers = {p: t[p + " " + name] for p in ("torch", "onnxruntime")
+                     if p + " " + name in t}
+            row(name, shape, t[name], t["f2"], t["f1"], peers)
 
     for shape in [(4096, 8192), (64, 524288)]:
         x = rng.standard_normal(shape, dtype=np.float32)
         h = shape[1] // 2
         a, bb = np.ascontiguousarray(x[:, :h]), np.ascontiguousarray(x[:, h:])
         y = np.empty_like(a)
-        f2 = median_ms(lambda: _core.memory_floor(a, bb, y), args.repeat)
-        f1 = median_ms(lambda: _core.memory_floor(a, y), args.repeat)
-        ours = median_ms(lambda: actcore.swiglu(a, bb, out=y), args.repeat)
-        ours_split = median_ms(lambda: actcore.swiglu(x, out=y), args.repeat)
-        peers = {}
+        fns = {"f2": lambda: _core.memory_floor(a, bb, y), "f1": lambda: _core.memory_floor(a, y),
+               "ours": lambda: actcore.swiglu(a, bb, out=y),
+               "split": lambda: actcore.swiglu(x, out=y)}
         if tf:
             torch, F = tf
             ta, tb, ty = torch.from_numpy(a), torch.from_numpy(bb), torch.from_numpy(y)
-            peers["torch"] = median_ms(lambda: torch.mul(F.silu(ta), tb, out=ty), args.repeat)
-        row("swiglu(a, b)", shape[:1] + (h,), ours, f2, f1, peers)
-        row("swiglu(x) split", shape, ours_split, f2, f1, dict(peers))
+            fns["torch"] = lambda: torch.mul(F.silu(ta), tb, out=ty)
+        t = _bench.round_medians_ms(fns, args.repeat, "bench_axis")
+        peers = {"torch": t["torch"]} if "torch" in t else {}
+        row("swiglu(a, b)", shape[:1] + (h,), t["ours"], t["f2"], t["f1"], peers)
+        row("swiglu(x) split", shape, t["split"], t["f2"], t["f1"], dict(peers))
 
     cfg = actcore.config() if callable(getattr(actcore, "config", None)) else {}
     print("# Axis activations: actcore vs memory floors, PyTorch, ONNX Runtime\n")
-    print(f"float32, {nt} threads, median of {args.repeat} runs after 3 warm-up runs, times in "
-          f"ms. Machine: {platform.machine()}, {os.cpu_count()} CPUs, ISA "
+    print(f"float32, {nt} threads, median of {args.repeat} runs, times in ms; the floors, "
+          "actcore and the peers of a shape are timed together, in rounds of turns "
+          "(_bench.measure_rounds). "
+          f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, ISA "
           f"{_core.isa_info()['current']}. Generated by `python bench/bench_axis.py`.\n")
     print("| op | shape | actcore | 1r1w floor | 2r1w floor | actcore / 2r1w | torch | "
           "onnxruntime | faster than peers |")
@@ -143,6 +174,15 @@ def main():
           "numbers from a loaded machine understate every column's speed alike)." if
           hasattr(os, "getloadavg") else "")
     _ = cfg
+    print("\n## Accuracy of the same calls\n")
+    print("Max error in float32 ULP on 256 rows of 4096 float32 logits, normal with the scale "
+          "given, against a float64 reference (`accuracy_rows` in this script).\n")
+    print("| op | logit scale | actcore | torch | onnxruntime |")
+    print("|---|---|---|---|---|")
+    for name, scale, errs in accuracy_rows(nt, tf):
+        cells = " | ".join(f"{errs[k]:.3g}" if k in errs else "-"
+                           for k in ("actcore", "torch", "onnxruntime"))
+        print(f"| {name} | {scale:g} | {cells} |")
 
 
 if __name__ == "__main__":

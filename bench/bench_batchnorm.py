@@ -1,6 +1,7 @@
 """Batch-norm benchmark: 32x64x56x56 float32, actcore vs memory floors and PyTorch.
 
-Prints a Markdown table (best of repeats, ms).  Floors use the same OpenMP threads:
+Prints a Markdown table (median of repeats, all timed together in rounds, ms).  Floors use
+the same OpenMP threads:
   inference floor  = one read of x + one write of y (actcore._core.memory_floor(x, y))
   training floor   = the minimal passes, run back to back: forward stats read(x) + apply
                      copy(x -> y); backward reduce read(dy, x) + apply add(dy, x -> dx);
@@ -9,12 +10,11 @@ Prints a Markdown table (best of repeats, ms).  Floors use the same OpenMP threa
 Run: PYTHONPATH=. python bench/bench_batchnorm.py
 """
 
-import time
-
 import actcore._core as core
 import numpy as np
 
 import actcore
+from actcore import _bench
 
 try:
     import torch
@@ -24,16 +24,6 @@ except ImportError:
 
 SHAPE = (32, 64, 56, 56)
 REPEAT = 20
-
-
-def timeit(fn):
-    fn()
-    ts = []
-    for _ in range(REPEAT):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return min(ts) * 1e3  # min: the machine is shared; the least-disturbed run
 
 
 def main():
@@ -54,10 +44,7 @@ def main():
         dx = np.empty_like(x)
         for nt in (1, 2):
             with actcore.num_threads(nt):
-                floor_copy = timeit(lambda: core.memory_floor(x, y))
-                timeit(lambda: core.memory_floor(dy, x, dx))  # warms the dx pages
-                t_inf = timeit(lambda: actcore.batch_norm(x, rm, rv, w, b, axis=axis,
-                                                          activation="relu", out=y))
+                core.memory_floor(dy, x, dx)  # faults in the dx pages
 
                 def train(act):
                     # y and dx reuse buffers (out=), as a training loop would: a fresh 25 MB
@@ -67,8 +54,6 @@ def main():
                     return actcore.batch_norm_grad(dy, x, m, i, w, axis=axis, activation=act,
                                                    y=yy, bias=b, out=dx)
 
-                t_tr = timeit(lambda: train(None))
-                t_tr_relu = timeit(lambda: train("relu"))
                 # the training floors run their passes back to back, as training does: timed one
                 # by one, x (25.7 MB) stays in the 32 MB L3 and each pass looks cheaper
                 def floor_train():
@@ -84,9 +69,11 @@ def main():
                     core.memory_floor(dy, x, dx)
                     core.bn_read_floor(y)
 
-                floor_tr = timeit(floor_train)
-                floor_tr_relu = timeit(floor_train_relu)
-                tt = tt_relu = tt_inf = float("nan")
+                fns = {"floor_copy": lambda: core.memory_floor(x, y),
+                       "inf": lambda: actcore.batch_norm(x, rm, rv, w, b, axis=axis,
+                                                         activation="relu", out=y),
+                       "tr": lambda: train(None), "tr_relu": lambda: train("relu"),
+                       "floor_tr": floor_train, "floor_tr_relu": floor_train_relu}
                 if torch is not None:
                     torch.set_num_threads(nt)
                     mf = torch.channels_last if layout == "NHWC" else torch.contiguous_format
@@ -100,25 +87,29 @@ def main():
                     bt = torch.tensor(b, requires_grad=True)
                     rmt, rvt = torch.zeros(C), torch.ones(C)
 
-                    def ttrain(relu):
+                    def ttrain(relu, xt=xt, dyt=dyt, wt=wt, bt=bt):
                         out = F.batch_norm(xt, None, None, wt, bt, training=True)
                         if relu:
                             out = torch.relu(out)
                         out.backward(dyt)
 
-                    def tinf():
+                    def tinf(xt=xt, wt=wt, bt=bt, rmt=rmt, rvt=rvt):
                         with torch.no_grad():
                             torch.relu_(F.batch_norm(xt, rmt, rvt, wt, bt, training=False))
 
-                    tt = timeit(lambda: ttrain(False))
-                    tt_relu = timeit(lambda: ttrain(True))
-                    tt_inf = timeit(tinf)
-                rows.append((layout, nt, "inference + ReLU", t_inf, floor_copy, tt_inf))
-                rows.append((layout, nt, "train fwd+bwd", t_tr, floor_tr, tt))
-                rows.append((layout, nt, "train fwd+bwd, ReLU", t_tr_relu, floor_tr_relu,
-                             tt_relu))
-    print(f"Batch norm, {SHAPE[0]}x{SHAPE[1]}x{SHAPE[2]}x{SHAPE[3]} float32, best of "
-          f"{REPEAT}, ms (actcore {actcore.__version__}, kernels {core.bn_isa()}"
+                    fns.update({"t_tr": lambda: ttrain(False), "t_tr_relu": lambda: ttrain(True),
+                                "t_inf": tinf})
+                t = _bench.round_medians_ms(fns, REPEAT, "bench_batchnorm")
+                nan = float("nan")
+                rows.append((layout, nt, "inference + ReLU", t["inf"], t["floor_copy"],
+                             t.get("t_inf", nan)))
+                rows.append((layout, nt, "train fwd+bwd", t["tr"], t["floor_tr"],
+                             t.get("t_tr", nan)))
+                rows.append((layout, nt, "train fwd+bwd, ReLU", t["tr_relu"], t["floor_tr_relu"],
+                             t.get("t_tr_relu", nan)))
+    print(f"Batch norm, {SHAPE[0]}x{SHAPE[1]}x{SHAPE[2]}x{SHAPE[3]} float32, median of "
+          f"{REPEAT} runs, timed together in rounds (floors, actcore, PyTorch), ms "
+          f"(actcore {actcore.__version__}, kernels {core.bn_isa()}"
           f"{', torch ' + torch.__version__ if torch else ''})\n")
     print("| layout | threads | case | actcore | floor | actcore/floor | PyTorch | "
           "PyTorch/actcore |")

@@ -135,6 +135,30 @@ def test_measure_reports_spread_without_timing_asserts():
     assert stats["inner"] % 2 == 0 and calls.count(0) == calls.count(1)
 
 
+
+def test_measure_rounds_interleaves_and_drops_a_failing_contender():
+    """The floor, actcore and peers are sampled in rotating rounds, so their samples are taken
+    through the same stretch of time; a contender that raises is reported, the others go on."""
+    log = []
+    state = {"calls": 0}
+
+    def failing():
+        state["calls"] += 1
+        if state["calls"] > 3:  # after the warm-up: fails in the rounds
+            raise RuntimeError("peer broke")
+
+    timing = _bench.Timing(min_time=0.002, warmup=0.0001, sample=1e-5)
+    contenders = {"a": [lambda: log.append("a")], "b": [lambda: log.append("b")],
+                  "bad": [failing]}
+    stats, errors = _bench.measure_rounds(contenders, timing)
+    assert set(stats) == {"a", "b"} and isinstance(errors["bad"], RuntimeError)
+    assert stats["a"]["repeats"] >= timing.min_repeats
+    assert set(_bench_report.STATS) <= set(stats["a"])
+    # interleaved: one after the other, a's calls then b's would switch once after the
+    # warm-ups; in rounds (of up to 4 kept samples a turn) they switch at least once a round
+    switches = sum(log[i] != log[i - 1] for i in range(1, len(log)))
+    assert stats["a"]["repeats"] >= 8 and switches >= stats["a"]["repeats"] // 4
+
 def _ref(op, kind):
     base = {"gelu_tanh": "gelu_tanh"}.get(op, op)
     suffix = {"fwd": "", "grad": "_grad", "gout": "_grad_from_output"}[kind]
