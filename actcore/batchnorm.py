@@ -229,12 +229,18 @@ class _Plan:
         return y, self.view(y)
 
 
-def _plan_all(x, axis, inputs, need_out=True):
+def _plan_all(x, axis, inputs, need_out=True, out=None, also=()):
     """The plan and fitting views of the inputs; falls back to C order when x's own memory
-    order cannot be matched (by the inputs, or with need_out by a new output array)."""
+    order cannot be matched (by the inputs, or with need_out by a new output array).  A given
+    `out` that fits and shares no memory with x or the inputs is written directly, so no new
+    array is made for it (allocating, then freeing, 25 MB untouched cost ~50 us a call); `also`
+    are further arrays out must not overlap to be used."""
     plan = _Plan(x, axis)
     views = [None if a is None else plan.input(a) for a in inputs]
     missing = any(a is not None and v is None for a, v in zip(inputs, views, strict=False))
+    if need_out and out is not None and plan.view(out) is not None and not any(
+            np.may_share_memory(out, a) for a in [x, *inputs, *also] if a is not None):
+        need_out = False
     spare = None if missing or not need_out else plan.new()
     if missing or (need_out and spare[1] is None):
         plan = _Plan(np.ascontiguousarray(x), axis)
@@ -377,23 +383,23 @@ def _check_out(fname, out, x):
 
 
 # ----------------------------------------------------------------------------- kernels
-def _split_mean(mean, T):
-    mh = mean.astype(T)
-    ml = (mean - mh.astype(np.float64)).astype(T)
-    return mh, ml
-
-
 def _same_view(a, b):
     return (a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
             and a.strides == b.strides)
 
 
-def _run_apply(plan, x3, r3, act, mean, invstd, w, b, out):
-    """y = act(((x - mean) * invstd * w + b) (+ r)) into out (or a new array)."""
+def _params(mean, invstd, w, b, T, var=None, eps=0.0):
+    """(mh, ml, scale, shift) of the kernels in T: mean split in a high and a low part,
+    scale = w * invstd, shift = b (invstd = 1/sqrt(var + eps) when var is given), computed in
+    float64 and rounded once (_bnorm.c: bn_params)."""
+    return _core.bn_params(mean, invstd, w, b, T == np.float64, var, eps)
+
+
+def _run_apply(plan, x3, r3, act, mean, invstd, w, b, out, var=None, eps=0.0):
+    """y = act(((x - mean) * invstd * w + b) (+ r)) into out (or a new array); with var
+    given (invstd None), invstd = 1/sqrt(var + eps)."""
     T = _param_dtype(plan.x)
-    mh, ml = _split_mean(mean, T)
-    scale = (invstd if w is None else w * invstd).astype(T)
-    shift = (np.zeros_like(mean) if b is None else b).astype(T)
+    mh, ml, scale, shift = _params(mean, invstd, w, b, T, var, eps)
     o3 = None
     if out is not None:
         o3 = plan.view(out)
@@ -455,7 +461,7 @@ def _forward_train(fname, x, weight, bias, running_mean, running_var, momentum, 
     if n <= 1:
         raise ValueError(f"{fname}: Expected more than 1 value per channel when training, "
                          f"got input size {x.shape}")
-    plan, (r3,) = _plan_all(x, ax, [residual])
+    plan, (r3,) = _plan_all(x, ax, [residual], out=out)
     mean, m2 = _core.bn_kernel("stats", x=plan.x3, layout=plan.layout)
     var_b = m2 / n
     invstd = 1.0 / np.sqrt(var_b + eps)
@@ -510,10 +516,8 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, *, training
     act = _parse_activation(fname, activation, activation_params)
     residual = _check_like(fname, "residual", residual, x)
     out = _check_out(fname, out, x)
-    plan, (r3,) = _plan_all(x, ax, [residual])
-    mean = rm.astype(np.float64)
-    invstd = 1.0 / np.sqrt(rv.astype(np.float64) + eps)
-    return _run_apply(plan, plan.x3, r3, act, mean, invstd, w, b, out)
+    plan, (r3,) = _plan_all(x, ax, [residual], out=out)
+    return _run_apply(plan, plan.x3, r3, act, rm, None, w, b, out, var=rv, eps=eps)
 
 
 def batch_norm_train(x, weight=None, bias=None, *, eps=1e-5, axis=1, activation=None,
@@ -583,12 +587,11 @@ def batch_norm_grad(dy, x, mean, invstd, weight, *, axis=1, activation=None, y=N
     if dy.dtype != x.dtype:
         dy = dy.astype(x.dtype)
     plan, (dy3, y3, r3) = _plan_all(x, ax, [dy, y if use_gout else None,
-                                            r if (act is not None and not use_gout) else None])
+                                            r if (act is not None and not use_gout) else None],
+                                    out=out, also=(y, r))
     T = _param_dtype(plan.x)
-    mh, ml = _split_mean(mean_d, T)
+    mh, ml, scale, shift = _params(mean_d, invstd_d, w, b, T)
     wd = np.ones(C) if w is None else w
-    scale = (wd * invstd_d).astype(T)
-    shift = (np.zeros(C) if b is None else b).astype(T)
     common = dict(x=plan.x3, layout=plan.layout, mh=mh, ml=ml, scale=scale, shift=shift,
                   dy=dy3, yin=y3, r=r3, act_op=-1 if act is None else act.op,
                   act_kind=_ACT_GOUT if use_gout else _ACT_GRAD,

@@ -93,6 +93,28 @@ static void BN_F(pre_act)(const act_bn_args *a, const bn_blk *k, BN_T *buf, int 
                     BN_T v = (((BN_LD(xs[j]) - mh[j]) - ml[j]) * sc[j] + sh[j]) + BN_LD(rs[j]);
                     d[j] = BN_RELU(relu, v);
                 }
+            else if (xst && row + 4 <= k->rows) {
+                /* four rows per pass over the channels: each parameter load serves four
+                 * elements, and the loop's set-up is paid once per four rows of cw (C harness,
+                 * 32x56x56x64 float32, 1 thread: 2.94 -> 2.47 ms; 2 threads, memory-bound:
+                 * within the noise) */
+                const BN_S *x1 = (const BN_S *)((const char *)xs + xst);
+                const BN_S *x2 = (const BN_S *)((const char *)xs + 2 * xst);
+                const BN_S *x3 = (const BN_S *)((const char *)xs + 3 * xst);
+                BN_T *d1 = d + len, *d2 = d + 2 * len, *d3 = d + 3 * len;
+                ACT_IVDEP for (ptrdiff_t j = 0; j < len; j++) {
+                    const BN_T h = mh[j], l = ml[j], s = sc[j], b = sh[j];
+                    BN_T v0 = ((BN_LD(xs[j]) - h) - l) * s + b;
+                    BN_T v1 = ((BN_LD(x1[j]) - h) - l) * s + b;
+                    BN_T v2 = ((BN_LD(x2[j]) - h) - l) * s + b;
+                    BN_T v3 = ((BN_LD(x3[j]) - h) - l) * s + b;
+                    d[j] = BN_RELU(relu, v0);
+                    d1[j] = BN_RELU(relu, v1);
+                    d2[j] = BN_RELU(relu, v2);
+                    d3[j] = BN_RELU(relu, v3);
+                }
+                row += 3;
+            }
             else
                 ACT_IVDEP for (ptrdiff_t j = 0; j < len; j++) {
                     BN_T v = ((BN_LD(xs[j]) - mh[j]) - ml[j]) * sc[j] + sh[j];
@@ -381,6 +403,23 @@ static void BN_F(grad_apply)(const act_bn_args *a)
                 const BN_T h = mh[0], l = ml[0], g1 = ga[0], g2 = gd[0], g3 = ge[0];
                 ACT_IVDEP for (ptrdiff_t j = 0; j < len; j++)
                     d[j] = (g1 * z[j] - ((BN_LD(xs[j]) - h) - l) * g2) - g3;
+            }
+            else if (xst && row + 4 <= k.rows) { /* four rows at a time, as in pre_act */
+                const BN_S *x1 = (const BN_S *)((const char *)xs + xst);
+                const BN_S *x2 = (const BN_S *)((const char *)xs + 2 * xst);
+                const BN_S *x3 = (const BN_S *)((const char *)xs + 3 * xst);
+                ACT_IVDEP for (ptrdiff_t j = 0; j < len; j++) {
+                    const BN_T g1 = ga[j], h = mh[j], l = ml[j], g2 = gd[j], g3 = ge[j];
+                    BN_T v0 = (g1 * z[j] - ((BN_LD(xs[j]) - h) - l) * g2) - g3;
+                    BN_T v1 = (g1 * z[j + len] - ((BN_LD(x1[j]) - h) - l) * g2) - g3;
+                    BN_T v2 = (g1 * z[j + 2 * len] - ((BN_LD(x2[j]) - h) - l) * g2) - g3;
+                    BN_T v3 = (g1 * z[j + 3 * len] - ((BN_LD(x3[j]) - h) - l) * g2) - g3;
+                    d[j] = v0;
+                    d[j + len] = v1;
+                    d[j + 2 * len] = v2;
+                    d[j + 3 * len] = v3;
+                }
+                row += 3;
             }
             else {
                 ACT_IVDEP for (ptrdiff_t j = 0; j < len; j++)

@@ -607,3 +607,31 @@ def test_empty_inference(shape):
     assert batch_norm(x, rm, rv, activation="relu").shape == shape
     with pytest.raises(ValueError, match="more than 1 value"):
         batch_norm(x, rm, rv, training=True)
+
+
+@pytest.mark.parametrize("T", [np.float32, np.float64])
+@pytest.mark.parametrize("affine", [False, True])
+def test_kernel_parameters_match_their_numpy_formulas(T, affine):
+    """_bnorm.c's bn_params gives the kernels' per-channel parameters with the bits of the
+    NumPy expressions it replaced (mean split in hi + lo, w * invstd, bias, 1/sqrt(var + eps))."""
+    from actcore import _core
+
+    C = 37
+    mean = RNG.standard_normal(C) * 1e4 + 1e-3 * RNG.standard_normal(C)
+    var = RNG.uniform(0.0, 2.0, C)
+    var[0] = 0.0
+    w = RNG.standard_normal(C) if affine else None
+    b = RNG.standard_normal(C) if affine else None
+    invstd = 1.0 / np.sqrt(var + 1e-5)
+    mh = mean.astype(T)
+    want = (mh, (mean - mh.astype(np.float64)).astype(T),
+            (invstd if w is None else w * invstd).astype(T),
+            (np.zeros(C) if b is None else b).astype(T))
+    for got in (_core.bn_params(mean, invstd, w, b, T == np.float64),
+                _core.bn_params(mean, None, w, b, T == np.float64, var, 1e-5)):
+        for g, e in zip(got, want, strict=True):
+            assert g.dtype == T and g.tobytes() == e.tobytes()
+    with pytest.raises(ValueError, match="invstd or var"):
+        _core.bn_params(mean, invstd, w, b, False, var, 1e-5)
+    with pytest.raises(ValueError, match="weight must have 37"):
+        _core.bn_params(mean, invstd, np.ones(3), b, False)
