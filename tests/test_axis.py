@@ -546,3 +546,38 @@ def test_registry():
     assert actcore.info("softmax")["range"] == (0.0, 1.0)
     assert actcore.info("softmax")["names"]["onnx"] == "Softmax"
     assert actcore.info("maxout")["required_parameters"] == ["pool_size"]
+
+
+def test_every_supported_isa_gives_the_same_bits():
+    """SPEC §5 for the axis ops, as tests/test_runtime.py checks the elementwise ones: float64
+    identical on every ISA, float32 identical among the FMA targets (the baseline build has no
+    fma and is held to the accuracy bounds instead)."""
+    info = _core.isa_info()
+    start = info["current"]
+    x32 = (RNG.standard_normal((37, 1500)) * 10).astype(np.float32)
+    dy32 = RNG.standard_normal(x32.shape).astype(np.float32)
+    results = {}
+    try:
+        for isa in info["supported"]:
+            _core.set_isa(isa)
+            outs = []
+            for dt in (np.float32, np.float64):
+                x, dy = x32.astype(dt), dy32.astype(dt)
+                y = actcore.softmax(x, axis=-1)
+                outs += [(dt, v) for v in (
+                    y, actcore.log_softmax(x, axis=-1), actcore.logsumexp(x, axis=-1),
+                    actcore.softmax(x, axis=0), actcore.softmax_grad(dy, y, axis=-1),
+                    actcore.log_softmax_grad(dy, actcore.log_softmax(x, axis=-1), axis=-1),
+                    actcore.swiglu(x, axis=-1), actcore.geglu(x, axis=-1),
+                    actcore.geglu(x, axis=-1, approximate="tanh"), actcore.glu(x, axis=-1),
+                    actcore.maxout(x, 3, axis=1))]
+            results[isa] = outs
+    finally:
+        _core.set_isa(start)
+    fma = [isa for isa in results if isa in info["fma"]]
+    for isa, outs in results.items():
+        for k, (dt, v) in enumerate(outs):
+            ref = fma[0] if dt == np.float32 and fma else "baseline"
+            if dt == np.float32 and isa not in fma:
+                continue
+            assert v.tobytes() == results[ref][k][1].tobytes(), (isa, ref, k, dt)
