@@ -18,6 +18,7 @@ import numpy as np
 
 import actcore
 from actcore import _bench, _core
+from actcore._accuracy import ulp_error
 
 
 def torch_fns(threads):
@@ -59,15 +60,6 @@ def run_ort(sess_ort, xin, yout):
     return lambda: sess.run_with_iobinding(b)
 
 
-def max_ulp32(got, ref):
-    """Largest error of float32 results against a float64 reference, in float32 ULP of the
-    reference (subnormal spacing below the smallest normal)."""
-    r32 = np.abs(ref).astype(np.float32)
-    sp = np.where(r32 < np.finfo(np.float32).tiny, np.spacing(np.float32(0)),
-                  np.spacing(r32)).astype(np.float64)
-    return float(np.max(np.abs(got.astype(np.float64) - ref) / sp))
-
-
 def accuracy_rows(nt, tf):
     """Max ULP of float32 softmax / log_softmax on 256 rows of 4096 normal logits at three
     scales, against float64 (log S as log1p(S - 1), S - 1 summed without the max's term: a
@@ -92,7 +84,8 @@ def accuracy_rows(nt, tf):
                 y = np.empty_like(x)
                 run_ort(sess, x, y)()
                 got["onnxruntime"] = y
-            rows.append((name, scale, {k: max_ulp32(v, ref) for k, v in got.items()}))
+            rows.append((name, scale, {k: float(ulp_error(v, ref, np.float32).max())
+                                        for k, v in got.items()}))
     return rows
 
 

@@ -60,10 +60,30 @@ AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned cha
             /* float32 softmax keeps e^(x - m_b) in y: pass B only rescales it */
             T *ec = (op == ACT_AX_SOFTMAX && AX_STORE_E) ? y + c : et;
             const T mst = (T)ms;
-            /* ec is y, which may be x itself (in place) at the same index: no loop-carried
-             * dependence (ACT_IVDEP), where gcc had versioned every loop for aliasing */
-            if (mk) {
-                const unsigned char *mc = mk + c;
+            /* log S needs the terms equal to 1 (the max, e^0) counted, not summed (see
+             * ax_combine): counted in the exp loop itself, in an int (a block has <= AX_B of
+             * them).  As a second pass with a ptrdiff_t count it was ~17% of log_softmax in
+             * cache, fused with the 64-bit count slower than two passes (C harness, 256 x 4096
+             * float32, 1 thread, AVX-512: 0.65 -> 0.59 ns/element; 4096^2 on 2 threads 0.50
+             * -> 0.43).  softmax only needs 1/S and counts nothing. */
+            const int count = op != ACT_AX_SOFTMAX;
+            const unsigned char *mc = mk ? mk + c : NULL;
+            if (!mk) {
+                /* ask for the lines AX_B elements ahead (see AX_PREFETCH in axis.c), one per
+                 * 64 bytes, then one exp loop over the chunk: interleaved with the exps, 16
+                 * at a time, the prefetches split the loop into 16-element pieces, each with
+                 * its own alias check (C harness, 16 x 4096 float32 in cache, 1 thread) */
+                enum { PF = 64 / sizeof(T) };
+                for (ptrdiff_t j = 0; j < cn; j += PF) AX_PREFETCH(xc + j, y ? y + c + j : NULL);
+            }
+            if (!count && !mk) {
+                /* ec is y, which may be x itself (in place) at the same index: no
+                 * loop-carried dependence (ACT_IVDEP), where gcc had versioned every loop for
+                 * aliasing */
+                ACT_IVDEP
+                for (ptrdiff_t j = 0; j < cn; j++) ec[j] = EXP_SHIFTED(xc[j], mst);
+            }
+            else if (!count) {
                 ACT_IVDEP
                 for (ptrdiff_t j = 0; j < cn; j++) {
                     T v = mc[j] ? xc[j] : (T)-INFINITY;
@@ -71,43 +91,21 @@ AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned cha
                 }
             }
             else {
-                /* ask for the lines AX_B elements ahead (see AX_PREFETCH in axis.c), one per
-                 * 64 bytes, then one exp loop over the chunk: interleaved with the exps, 16
-                 * at a time, the prefetches split the loop into 16-element pieces, each with
-                 * its own alias check (C harness, 16 x 4096 float32 in cache, 1 thread) */
-                enum { PF = 64 / sizeof(T) };
-                for (ptrdiff_t j = 0; j < cn; j += PF) AX_PREFETCH(xc + j, y ? y + c + j : NULL);
-                if (op == ACT_AX_SOFTMAX) {
-                    ACT_IVDEP
-                    for (ptrdiff_t j = 0; j < cn; j++) ec[j] = EXP_SHIFTED(xc[j], mst);
-                }
-                else {
-                    /* the terms equal to 1 counted in the exp loop itself, in an int (a block
-                     * has <= AX_B of them): as a second pass with a ptrdiff_t count it was
-                     * ~17% of log_softmax in cache, fused with the 64-bit count it was slower
-                     * than two passes (C harness, 256 x 4096 float32, 1 thread, AVX-512:
-                     * 0.65 -> 0.59 ns/element; 4096^2 on 2 threads 0.50 -> 0.43) */
-                    int n1 = 0;
-#pragma omp simd reduction(+ : n1)
-                    for (ptrdiff_t j = 0; j < cn; j++) {
-                        T e = EXP_SHIFTED(xc[j], mst);
-                        int one = e == (T)(1.0 / AX_ESCALE);
-                        n1 += one;
-                        ec[j] = one ? (T)0 : e;
-                    }
-                    ones += n1;
-                }
-            }
-            if (op != ACT_AX_SOFTMAX && mk) {
-                /* log S needs the terms equal to 1 (the max, e^0) counted, not summed (see
-                 * ax_combine); softmax only needs 1/S, so it skips this loop; unmasked rows
-                 * count them in the exp loop above */
-#pragma omp simd reduction(+ : ones)
-                for (ptrdiff_t j = 0; j < cn; j++) {
-                    int one = ec[j] == (T)(1.0 / AX_ESCALE);
-                    ones += one;
-                    ec[j] = one ? (T)0 : ec[j];
-                }
+                int n1 = 0;
+#define AX_COUNT_LOOP(V)                                                                       \
+    _Pragma("omp simd reduction(+ : n1)") for (ptrdiff_t j = 0; j < cn; j++)                   \
+    {                                                                                          \
+        T e = EXP_SHIFTED(V, mst);                                                             \
+        int one = e == (T)(1.0 / AX_ESCALE);                                                   \
+        n1 += one;                                                                             \
+        ec[j] = one ? (T)0 : e;                                                                \
+    }
+                if (mk)
+                    AX_COUNT_LOOP(mc[j] ? xc[j] : (T)-INFINITY)
+                else
+                    AX_COUNT_LOOP(xc[j])
+#undef AX_COUNT_LOOP
+                ones += n1;
             }
             /* straight from the T terms into the double lanes: no double buffer in between
              * (the buffer's extra loops were ~40% of pass A in cache, perf annotate) */
