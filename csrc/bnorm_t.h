@@ -220,6 +220,40 @@ static int BN_F(stats)(const act_bn_args *a, double *mean, double *m2)
     double *pq = pm + nslots;
     int nt = act_threads_for(a->outer * a->C * a->inner);
     (void)nt;
+    if (p.lines) {
+        /* line order (bn_line): each line's (mean, M2) folded into its slot by Chan's formula,
+         * lines of a slot all of length inner, so the two ratios depend on the line's index
+         * in the row block only */
+        bn_items it = bn_line_items(a, &p, nt);
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (ptrdiff_t w = 0; w < it.n; w++) {
+            BN_T tb[BLK];
+            ptrdiff_t rb = w / it.ncg, c0 = (w - rb * it.ncg) * it.G;
+            ptrdiff_t c1 = c0 + it.G < a->C ? c0 + it.G : a->C, o0 = rb * p.rows;
+            ptrdiff_t o1 = o0 + p.rows < a->outer ? o0 + p.rows : a->outer;
+            for (ptrdiff_t o = o0; o < o1; o++) {
+                double r = (double)(o - o0), f1 = 1.0 / (r + 1.0);
+                double f2 = (double)a->inner * r / (r + 1.0);
+                for (ptrdiff_t c = c0; c < c1; c++) {
+                    bn_blk k = bn_line(a, o, c);
+                    const BN_T *buf = BN_F(src)(a, &a->x, &k, tb);
+                    double mu = BN_F(sum16)(buf, k.len) / (double)k.len;
+                    double q = BN_F(ssd16)(buf, k.len, mu);
+                    ptrdiff_t sl = c * p.per + rb;
+                    if (o == o0) {
+                        pm[sl] = mu;
+                        pq[sl] = q;
+                    }
+                    else {
+                        double d = mu - pm[sl];
+                        pm[sl] += d * f1;
+                        pq[sl] += q + d * d * f2;
+                    }
+                }
+            }
+        }
+    }
+    else
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (ptrdiff_t b = 0; b < p.nblk; b++) {
         BN_T tb[BLK];
@@ -299,12 +333,13 @@ static int BN_F(stats)(const act_bn_args *a, double *mean, double *m2)
 static void BN_F(apply)(const act_bn_args *a)
 {
     bn_plan p = bn_make_plan(a);
+    ptrdiff_t nb = bn_elt_count(&p, a);
     int nt = act_threads_for(a->outer * a->C * a->inner);
     (void)nt;
 #pragma omp parallel for schedule(static) num_threads(nt)
-    for (ptrdiff_t b = 0; b < p.nblk; b++) {
+    for (ptrdiff_t b = 0; b < nb; b++) {
         BN_T tb[BLK];
-        bn_blk k = bn_block(a, &p, b);
+        bn_blk k = bn_elt_block(a, &p, b);
         BN_T *direct = (BN_T *)BN_F(contig)(a, &a->out, &k);
         BN_T *buf = direct ? direct : tb;
         /* the activation runs on the block while it is in L1 (ReLU inside the same loop): one
@@ -325,6 +360,29 @@ static int BN_F(grad_reduce)(const act_bn_args *a, double *sum_dz, double *sum_d
     double *p2 = p1 + nslots;
     int nt = act_threads_for(a->outer * a->C * a->inner);
     (void)nt;
+    if (p.lines) {
+        /* line order, as in stats: each line's two sums added to its slot in line order */
+        bn_items it = bn_line_items(a, &p, nt);
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (ptrdiff_t w = 0; w < it.n; w++) {
+            BN_T dzb[BLK], tb[BLK];
+            ptrdiff_t rb = w / it.ncg, c0 = (w - rb * it.ncg) * it.G;
+            ptrdiff_t c1 = c0 + it.G < a->C ? c0 + it.G : a->C, o0 = rb * p.rows;
+            ptrdiff_t o1 = o0 + p.rows < a->outer ? o0 + p.rows : a->outer;
+            for (ptrdiff_t o = o0; o < o1; o++)
+                for (ptrdiff_t c = c0; c < c1; c++) {
+                    bn_blk k = bn_line(a, o, c);
+                    const BN_T *dz = BN_F(dz)(a, &k, dzb, tb);
+                    if (a->dres.p && !a->dres_ready) BN_F(store)(a, &a->dres, &k, dz);
+                    const BN_T *xb = BN_F(src)(a, &a->x, &k, tb);
+                    double s1 = BN_F(sum16)(dz, k.len), s2 = BN_F(dot16)(dz, xb, k.len, a->mean[c]);
+                    ptrdiff_t sl = c * p.per + rb;
+                    p1[sl] = o == o0 ? s1 : p1[sl] + s1;
+                    p2[sl] = o == o0 ? s2 : p2[sl] + s2;
+                }
+        }
+    }
+    else
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (ptrdiff_t b = 0; b < p.nblk; b++) {
         BN_T dzb[BLK], tb[BLK];
@@ -381,12 +439,13 @@ static int BN_F(grad_reduce)(const act_bn_args *a, double *sum_dz, double *sum_d
 static void BN_F(grad_apply)(const act_bn_args *a)
 {
     bn_plan p = bn_make_plan(a);
+    ptrdiff_t nb = bn_elt_count(&p, a);
     int nt = act_threads_for(a->outer * a->C * a->inner);
     (void)nt;
 #pragma omp parallel for schedule(static) num_threads(nt)
-    for (ptrdiff_t b = 0; b < p.nblk; b++) {
+    for (ptrdiff_t b = 0; b < nb; b++) {
         BN_T dzb[BLK], tmp[BLK];
-        bn_blk k = bn_block(a, &p, b);
+        bn_blk k = bn_elt_block(a, &p, b);
         const BN_T *dz = BN_F(dz)(a, &k, dzb, tmp);
         BN_T *direct = (BN_T *)BN_F(contig)(a, &a->out, &k);
         BN_T *ob = direct ? direct : dzb;
