@@ -32,10 +32,16 @@
 #endif
 
 #define BLK ACT_BN_BLK
-/* Lines at least this long are their own blocks in the elementwise passes; shorter ones keep
- * the reduction blocks (a line of 8 elements per block would cost more in per-block set-up
- * than it saves). */
+/* When short INNER lines are taken one by one (bn_line): lines of BN_LINE_ANY elements or more
+ * always; lines of BN_LINE_MIN or more when x is bigger than the last-level cache (BN_LINE_BIG
+ * elements, 16 MB of float32).  Each line costs a set-up and two lane trees; in cache, where the
+ * 8 interleaved streams of a reduction block cost nothing, that made lines of 32 2x slower
+ * (stats, 131072 elements, 1 thread: 100 vs 48 us) and inference 1.2-1.5x slower; out of cache,
+ * every line length from 32 up was faster (2^24 elements, 2 threads: stats 7.2 vs 7.8 ms,
+ * grad_reduce 6.6 vs 14.5 ms at 32; 2.8 vs 4.9 and 3.3 vs 8.4 ms at 256). */
 #define BN_LINE_MIN 32
+#define BN_LINE_ANY 256
+#define BN_LINE_BIG ((ptrdiff_t)1 << 22)
 
 /* ---- the block decomposition (shape only; shared by every dtype) ---- */
 typedef struct {
@@ -45,6 +51,8 @@ typedef struct {
     ptrdiff_t rows;   /* rows per block (INNER: outer indices; CHAN: outer*inner rows) */
     ptrdiff_t nchunk; /* INNER with inner >= BLK: chunks per line */
     ptrdiff_t nrb;    /* CHAN: row blocks */
+    ptrdiff_t sbr;    /* CHAN: row blocks per super block (one reduction slot each) */
+    ptrdiff_t nsb;    /* CHAN: super blocks */
     int split;        /* INNER: a line (o, c) is longer than a block and is cut */
     int lines;        /* INNER, short lines: elementwise passes go line by line (bn_elt_block) */
 } bn_plan;
@@ -75,7 +83,9 @@ static bn_plan bn_make_plan(const act_bn_args *a)
             p.nchunk = 1;
             p.rows = BLK / (a->inner > 0 ? a->inner : 1);
             p.per = bn_cdiv(a->outer, p.rows);
-            p.lines = p.rows > 1 && a->inner >= BN_LINE_MIN;
+            p.lines = p.rows > 1 &&
+                      (a->inner >= BN_LINE_ANY ||
+                       (a->inner >= BN_LINE_MIN && a->outer * a->C * a->inner >= BN_LINE_BIG));
         }
         p.nblk = a->C * p.per;
     }
@@ -87,6 +97,13 @@ static bn_plan bn_make_plan(const act_bn_args *a)
         p.nrb = bn_cdiv(nr, p.rows);
         p.per = p.nchunk;
         p.nblk = p.nrb * p.nchunk;
+        /* A slot per row block cost as much traffic as a quarter of x: 32x56x56x64 has 6272
+         * row blocks of 32 rows, so (mean, M2) partials of 6.4 MB were written and read back
+         * next to 25.7 MB of x, in stats and again in grad_reduce.  Super blocks of sbr row
+         * blocks, folded in row-block order by the thread that owns them, keep at most ~256
+         * slots per channel chunk (shape only, so the bits do not depend on threads). */
+        p.sbr = p.nrb / 256 > 1 ? p.nrb / 256 : 1;
+        p.nsb = bn_cdiv(p.nrb, p.sbr);
     }
     return p;
 }
@@ -337,3 +354,5 @@ const act_bn_table ISA_NAME(act_bn_table) = {
 
 #undef BLK
 #undef BN_LINE_MIN
+#undef BN_LINE_ANY
+#undef BN_LINE_BIG

@@ -214,7 +214,7 @@ static inline double BN_F(dot16)(const BN_T *dz, const BN_T *x, ptrdiff_t m, dou
 static int BN_F(stats)(const act_bn_args *a, double *mean, double *m2)
 {
     bn_plan p = bn_make_plan(a);
-    ptrdiff_t nslots = a->layout == ACT_BN_INNER ? p.nblk : p.nrb * a->C;
+    ptrdiff_t nslots = a->layout == ACT_BN_INNER ? p.nblk : p.nsb * a->C;
     double *pm = (double *)malloc((size_t)(nslots > 0 ? nslots : 1) * 2 * sizeof(double));
     if (!pm) return -1;
     double *pq = pm + nslots;
@@ -253,38 +253,60 @@ static int BN_F(stats)(const act_bn_args *a, double *mean, double *m2)
             }
         }
     }
-    else
+    else if (a->layout == ACT_BN_INNER) {
 #pragma omp parallel for schedule(static) num_threads(nt)
-    for (ptrdiff_t b = 0; b < p.nblk; b++) {
-        BN_T tb[BLK];
-        bn_blk k = bn_block(a, &p, b);
-        const BN_T *buf = BN_F(src)(a, &a->x, &k, tb);
-        if (a->layout == ACT_BN_INNER) {
+        for (ptrdiff_t b = 0; b < p.nblk; b++) {
+            BN_T tb[BLK];
+            bn_blk k = bn_block(a, &p, b);
+            const BN_T *buf = BN_F(src)(a, &a->x, &k, tb);
             ptrdiff_t m = k.rows * k.len;
             double mu = BN_F(sum16)(buf, m) / (double)m;
             pm[k.slot] = mu;
             pq[k.slot] = BN_F(ssd16)(buf, m, mu);
         }
-        else {
-            /* per channel over the block's rows: the inner loop runs over channels and
-             * vectorises; each channel's sum has one fixed order (row order) */
+    }
+    else {
+        /* a work item is a super block of one channel chunk: its row blocks in order, each
+         * merged into the super block's slot (Chan's formula, every channel at once) */
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (ptrdiff_t w = 0; w < p.nsb * p.per; w++) {
+            BN_T tb[BLK];
             double acc[BLK], mu[BLK];
-            ptrdiff_t cw = k.cw;
-            for (ptrdiff_t c = 0; c < cw; c++) acc[c] = 0.0;
-            for (ptrdiff_t row = 0; row < k.rows; row++)
-                for (ptrdiff_t c = 0; c < cw; c++) acc[c] += (double)buf[row * cw + c];
-            for (ptrdiff_t c = 0; c < cw; c++) {
-                mu[c] = acc[c] / (double)k.rows;
-                acc[c] = 0.0;
-            }
-            for (ptrdiff_t row = 0; row < k.rows; row++)
+            ptrdiff_t sb = w / p.per, cc = w - sb * p.per, rb0 = sb * p.sbr;
+            ptrdiff_t rb1 = rb0 + p.sbr < p.nrb ? rb0 + p.sbr : p.nrb;
+            for (ptrdiff_t rb = rb0; rb < rb1; rb++) {
+                bn_blk k = bn_block(a, &p, rb * p.per + cc);
+                const BN_T *buf = BN_F(src)(a, &a->x, &k, tb);
+                /* per channel over the block's rows: the inner loop runs over channels and
+                 * vectorises; each channel's sum has one fixed order (row order) */
+                ptrdiff_t cw = k.cw;
+                for (ptrdiff_t c = 0; c < cw; c++) acc[c] = 0.0;
+                for (ptrdiff_t row = 0; row < k.rows; row++)
+                    for (ptrdiff_t c = 0; c < cw; c++) acc[c] += (double)buf[row * cw + c];
                 for (ptrdiff_t c = 0; c < cw; c++) {
-                    double d = (double)buf[row * cw + c] - mu[c];
-                    acc[c] += d * d;
+                    mu[c] = acc[c] / (double)k.rows;
+                    acc[c] = 0.0;
                 }
-            for (ptrdiff_t c = 0; c < cw; c++) {
-                pm[k.slot * a->C + k.c0 + c] = mu[c];
-                pq[k.slot * a->C + k.c0 + c] = acc[c];
+                for (ptrdiff_t row = 0; row < k.rows; row++)
+                    for (ptrdiff_t c = 0; c < cw; c++) {
+                        double d = (double)buf[row * cw + c] - mu[c];
+                        acc[c] += d * d;
+                    }
+                double *sm = pm + sb * a->C + k.c0, *sq = pq + sb * a->C + k.c0;
+                if (rb == rb0)
+                    for (ptrdiff_t c = 0; c < cw; c++) {
+                        sm[c] = mu[c];
+                        sq[c] = acc[c];
+                    }
+                else {
+                    double n = (double)((rb - rb0) * p.rows), nb = (double)k.rows;
+                    double tot = n + nb, f1 = nb / tot, f2 = n * nb / tot;
+                    for (ptrdiff_t c = 0; c < cw; c++) {
+                        double d = mu[c] - sm[c];
+                        sm[c] += d * f1;
+                        sq[c] += acc[c] + d * d * f2;
+                    }
+                }
             }
         }
     }
@@ -299,17 +321,17 @@ static int BN_F(stats)(const act_bn_args *a, double *mean, double *m2)
         }
     }
     else {
-        /* Chan's merge over the row blocks, every channel at once: the counts are the same for
+        /* Chan's merge over the super blocks, every channel at once: the counts are the same for
          * all channels, so the two ratios are per block, not per channel, and the channel loop
          * vectorises.  Each channel sees bn_chan_merge's arithmetic in the same block order (the
          * same bits); merged channel by channel, 3136 dependent merges with two divisions each
          * per channel (32x56x56x64) ran serially for ~2.5 ms after the parallel pass. */
-        ptrdiff_t nr = a->outer * a->inner;
+        ptrdiff_t nr = a->outer * a->inner, sbrows = p.sbr * p.rows;
         double n = 0;
-        for (ptrdiff_t rb = 0; rb < p.nrb; rb++) {
-            double nb = (double)(nr - rb * p.rows < p.rows ? nr - rb * p.rows : p.rows);
-            const double *mb = pm + rb * a->C, *qb = pq + rb * a->C;
-            if (rb == 0) {
+        for (ptrdiff_t sb = 0; sb < p.nsb; sb++) {
+            double nb = (double)(nr - sb * sbrows < sbrows ? nr - sb * sbrows : sbrows);
+            const double *mb = pm + sb * a->C, *qb = pq + sb * a->C;
+            if (sb == 0) {
                 for (ptrdiff_t c = 0; c < a->C; c++) {
                     mean[c] = mb[c];
                     m2[c] = qb[c];
@@ -354,7 +376,7 @@ static void BN_F(apply)(const act_bn_args *a)
 static int BN_F(grad_reduce)(const act_bn_args *a, double *sum_dz, double *sum_dzxm)
 {
     bn_plan p = bn_make_plan(a);
-    ptrdiff_t nslots = a->layout == ACT_BN_INNER ? p.nblk : p.nrb * a->C;
+    ptrdiff_t nslots = a->layout == ACT_BN_INNER ? p.nblk : p.nsb * a->C;
     double *p1 = (double *)malloc((size_t)(nslots > 0 ? nslots : 1) * 2 * sizeof(double));
     if (!p1) return -1;
     double *p2 = p1 + nslots;
@@ -382,33 +404,48 @@ static int BN_F(grad_reduce)(const act_bn_args *a, double *sum_dz, double *sum_d
                 }
         }
     }
-    else
+    else if (a->layout == ACT_BN_INNER) {
 #pragma omp parallel for schedule(static) num_threads(nt)
-    for (ptrdiff_t b = 0; b < p.nblk; b++) {
-        BN_T dzb[BLK], tb[BLK];
-        bn_blk k = bn_block(a, &p, b);
-        const BN_T *dz = BN_F(dz)(a, &k, dzb, tb);
-        if (a->dres.p && !a->dres_ready) BN_F(store)(a, &a->dres, &k, dz);
-        const BN_T *xb = BN_F(src)(a, &a->x, &k, tb);
-        if (a->layout == ACT_BN_INNER) {
+        for (ptrdiff_t b = 0; b < p.nblk; b++) {
+            BN_T dzb[BLK], tb[BLK];
+            bn_blk k = bn_block(a, &p, b);
+            const BN_T *dz = BN_F(dz)(a, &k, dzb, tb);
+            if (a->dres.p && !a->dres_ready) BN_F(store)(a, &a->dres, &k, dz);
+            const BN_T *xb = BN_F(src)(a, &a->x, &k, tb);
             ptrdiff_t m = k.rows * k.len;
             p1[k.slot] = BN_F(sum16)(dz, m);
             p2[k.slot] = BN_F(dot16)(dz, xb, m, a->mean[k.c0]);
         }
-        else {
+    }
+    else {
+        /* a work item is a super block of one channel chunk (as in stats): per channel, one
+         * sum over the super block's rows in row order */
+#pragma omp parallel for schedule(static) num_threads(nt)
+        for (ptrdiff_t w = 0; w < p.nsb * p.per; w++) {
+            BN_T dzb[BLK], tb[BLK];
             double acc1[BLK], acc2[BLK];
-            ptrdiff_t cw = k.cw;
-            const double *mu = a->mean + k.c0;
-            for (ptrdiff_t c = 0; c < cw; c++) acc1[c] = acc2[c] = 0.0;
-            for (ptrdiff_t row = 0; row < k.rows; row++)
-                for (ptrdiff_t c = 0; c < cw; c++) {
-                    double d = (double)dz[row * cw + c];
-                    acc1[c] += d;
-                    acc2[c] += d * ((double)xb[row * cw + c] - mu[c]);
-                }
+            ptrdiff_t sb = w / p.per, cc = w - sb * p.per, rb0 = sb * p.sbr;
+            ptrdiff_t rb1 = rb0 + p.sbr < p.nrb ? rb0 + p.sbr : p.nrb, cw = 0, c0 = 0;
+            for (ptrdiff_t rb = rb0; rb < rb1; rb++) {
+                bn_blk k = bn_block(a, &p, rb * p.per + cc);
+                const BN_T *dz = BN_F(dz)(a, &k, dzb, tb);
+                if (a->dres.p && !a->dres_ready) BN_F(store)(a, &a->dres, &k, dz);
+                const BN_T *xb = BN_F(src)(a, &a->x, &k, tb);
+                const double *mu = a->mean + k.c0;
+                cw = k.cw;
+                c0 = k.c0;
+                if (rb == rb0)
+                    for (ptrdiff_t c = 0; c < cw; c++) acc1[c] = acc2[c] = 0.0;
+                for (ptrdiff_t row = 0; row < k.rows; row++)
+                    for (ptrdiff_t c = 0; c < cw; c++) {
+                        double d = (double)dz[row * cw + c];
+                        acc1[c] += d;
+                        acc2[c] += d * ((double)xb[row * cw + c] - mu[c]);
+                    }
+            }
             for (ptrdiff_t c = 0; c < cw; c++) {
-                p1[k.slot * a->C + k.c0 + c] = acc1[c];
-                p2[k.slot * a->C + k.c0 + c] = acc2[c];
+                p1[sb * a->C + c0 + c] = acc1[c];
+                p2[sb * a->C + c0 + c] = acc2[c];
             }
         }
     }
@@ -423,13 +460,13 @@ static int BN_F(grad_reduce)(const act_bn_args *a, double *sum_dz, double *sum_d
             sum_dzxm[c] = s2;
         }
     else {
-        /* row blocks outer, channels inner (contiguous, vectorised), each channel's sum in
-         * block order as before */
+        /* super blocks outer, channels inner (contiguous, vectorised), each channel's sum in
+         * super-block order */
         for (ptrdiff_t c = 0; c < a->C; c++) sum_dz[c] = sum_dzxm[c] = 0.0;
-        for (ptrdiff_t rb = 0; rb < p.nrb; rb++)
+        for (ptrdiff_t sb = 0; sb < p.nsb; sb++)
             for (ptrdiff_t c = 0; c < a->C; c++) {
-                sum_dz[c] += p1[rb * a->C + c];
-                sum_dzxm[c] += p2[rb * a->C + c];
+                sum_dz[c] += p1[sb * a->C + c];
+                sum_dzxm[c] += p2[sb * a->C + c];
             }
     }
     free(p1);

@@ -96,7 +96,7 @@ LAYOUTS = [
     ((6, 5), 1), ((4, 3, 7), 1), ((3, 4, 5, 6), 1), ((2, 3, 2, 3, 4), 1),
     ((3, 5, 6, 4), -1), ((40, 3), 1), ((2, 3, 70, 40), 1),   # a line longer than a block
     ((700, 5), -1), ((3, 2500), 1),                          # many rows; wide channels
-    ((50, 3, 6, 7), 1),                       # short lines taken one by one, 2 row blocks
+    ((13, 3, 300), 1),                        # short lines taken one by one, 2 row blocks
 ]
 
 
@@ -234,7 +234,7 @@ def _act_name(a):
 @pytest.mark.parametrize("act", ACTS)
 @pytest.mark.parametrize("with_res", [False, True])
 @pytest.mark.parametrize("shape,axis", [((4, 3, 5, 6), 1), ((3, 5, 6, 4), -1),
-                                        ((6, 3, 8, 5), 1)])  # lines of 40: line by line
+                                        ((13, 3, 16, 20), 1)])  # taken line by line
 def test_fused_activation_and_residual(act, with_res, shape, axis):
     C = shape[axis]
     x = RNG.standard_normal(shape)
@@ -313,11 +313,12 @@ def test_no_weight_gives_none_grads():
 
 
 # ---------------------------------------------------------------- threads
-# (64, 5, 16, 16), (1, 64, 7, 7) and (37, 3, 40): lines shorter than a block, taken line by
-# line (bnorm.c, bn_line); with N = 1 the work items split the channels, by thread count
+# (64, 5, 16, 16), (1, 64, 16, 16) and (2048, 64, 32): lines shorter than a block, taken line
+# by line (bnorm.c, bn_line; the last one because it is 2^22 elements); with N = 1 the work
+# items split the channels, by thread count
 @pytest.mark.parametrize("shape,axis", [((8, 3, 64, 64), 1), ((2, 64, 64, 24), -1),
                                         ((4096, 7), 1), ((64, 5, 16, 16), 1),
-                                        ((1, 64, 7, 7), 1), ((37, 3, 40), 1)])
+                                        ((1, 64, 16, 16), 1), ((2048, 64, 32), 1)])
 def test_bit_identical_across_thread_counts(shape, axis):
     x = (RNG.standard_normal(shape) * 5 + 3).astype(np.float32)
     C = shape[axis]
