@@ -14,8 +14,9 @@
  *
  * Threads.  Blocks depend on the shape only; each block's partial goes to its own slot and the
  * slots are merged serially in order, so results are bit-identical for any thread count.  NCHW
- * splits each channel into blocks (parallel within a channel when C < threads); channels-last
- * splits rows.
+ * splits each channel into blocks (parallel within a channel when C < threads), and takes short
+ * lines one at a time in memory order (bn_line); channels-last splits rows, row blocks folded
+ * into super blocks.
  */
 #ifndef ACT_ISA
 #error "compile bnorm.c through isa_<target>.c, which defines ACT_ISA"
