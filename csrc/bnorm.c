@@ -200,6 +200,27 @@ static bn_items bn_line_items(const act_bn_args *a, const bn_plan *p, int nt)
     it.n = p->per * it.ncg;
     return it;
 }
+/* work item w of the line-order reductions: row block *rb, outer indices [o0, o1), channels
+ * [c0, c1) */
+static void bn_line_item(const act_bn_args *a, const bn_plan *p, const bn_items *it, ptrdiff_t w,
+                         ptrdiff_t *rb, ptrdiff_t *o0, ptrdiff_t *o1, ptrdiff_t *c0, ptrdiff_t *c1)
+{
+    *rb = w / it->ncg;
+    *c0 = (w - *rb * it->ncg) * it->G;
+    *c1 = *c0 + it->G < a->C ? *c0 + it->G : a->C;
+    *o0 = *rb * p->rows;
+    *o1 = *o0 + p->rows < a->outer ? *o0 + p->rows : a->outer;
+}
+/* work item w of the channels-last reductions: channel chunk *cc, row blocks [rb0, rb1) of
+ * super block *sb */
+static void bn_super_item(const bn_plan *p, ptrdiff_t w, ptrdiff_t *sb, ptrdiff_t *cc,
+                          ptrdiff_t *rb0, ptrdiff_t *rb1)
+{
+    *sb = w / p->per;
+    *cc = w - *sb * p->per;
+    *rb0 = *sb * p->sbr;
+    *rb1 = *rb0 + p->sbr < p->nrb ? *rb0 + p->sbr : p->nrb;
+}
 
 /* INNER: elements in a channel's q-th block (the merge needs the counts) */
 static ptrdiff_t bn_inner_count(const act_bn_args *a, const bn_plan *p, ptrdiff_t q)

@@ -228,9 +228,8 @@ static int BN_F(stats)(const act_bn_args *a, double *mean, double *m2)
 #pragma omp parallel for schedule(static) num_threads(nt)
         for (ptrdiff_t w = 0; w < it.n; w++) {
             BN_T tb[BLK];
-            ptrdiff_t rb = w / it.ncg, c0 = (w - rb * it.ncg) * it.G;
-            ptrdiff_t c1 = c0 + it.G < a->C ? c0 + it.G : a->C, o0 = rb * p.rows;
-            ptrdiff_t o1 = o0 + p.rows < a->outer ? o0 + p.rows : a->outer;
+            ptrdiff_t rb, o0, o1, c0, c1;
+            bn_line_item(a, &p, &it, w, &rb, &o0, &o1, &c0, &c1);
             for (ptrdiff_t o = o0; o < o1; o++) {
                 double r = (double)(o - o0), f1 = 1.0 / (r + 1.0);
                 double f2 = (double)a->inner * r / (r + 1.0);
@@ -272,8 +271,8 @@ static int BN_F(stats)(const act_bn_args *a, double *mean, double *m2)
         for (ptrdiff_t w = 0; w < p.nsb * p.per; w++) {
             BN_T tb[BLK];
             double acc[BLK], mu[BLK];
-            ptrdiff_t sb = w / p.per, cc = w - sb * p.per, rb0 = sb * p.sbr;
-            ptrdiff_t rb1 = rb0 + p.sbr < p.nrb ? rb0 + p.sbr : p.nrb;
+            ptrdiff_t sb, cc, rb0, rb1;
+            bn_super_item(&p, w, &sb, &cc, &rb0, &rb1);
             for (ptrdiff_t rb = rb0; rb < rb1; rb++) {
                 bn_blk k = bn_block(a, &p, rb * p.per + cc);
                 const BN_T *buf = BN_F(src)(a, &a->x, &k, tb);
@@ -388,9 +387,8 @@ static int BN_F(grad_reduce)(const act_bn_args *a, double *sum_dz, double *sum_d
 #pragma omp parallel for schedule(static) num_threads(nt)
         for (ptrdiff_t w = 0; w < it.n; w++) {
             BN_T dzb[BLK], tb[BLK];
-            ptrdiff_t rb = w / it.ncg, c0 = (w - rb * it.ncg) * it.G;
-            ptrdiff_t c1 = c0 + it.G < a->C ? c0 + it.G : a->C, o0 = rb * p.rows;
-            ptrdiff_t o1 = o0 + p.rows < a->outer ? o0 + p.rows : a->outer;
+            ptrdiff_t rb, o0, o1, c0, c1;
+            bn_line_item(a, &p, &it, w, &rb, &o0, &o1, &c0, &c1);
             for (ptrdiff_t o = o0; o < o1; o++)
                 for (ptrdiff_t c = c0; c < c1; c++) {
                     bn_blk k = bn_line(a, o, c);
@@ -424,8 +422,8 @@ static int BN_F(grad_reduce)(const act_bn_args *a, double *sum_dz, double *sum_d
         for (ptrdiff_t w = 0; w < p.nsb * p.per; w++) {
             BN_T dzb[BLK], tb[BLK];
             double acc1[BLK], acc2[BLK];
-            ptrdiff_t sb = w / p.per, cc = w - sb * p.per, rb0 = sb * p.sbr;
-            ptrdiff_t rb1 = rb0 + p.sbr < p.nrb ? rb0 + p.sbr : p.nrb, cw = 0, c0 = 0;
+            ptrdiff_t sb, cc, rb0, rb1, cw = 0, c0 = 0;
+            bn_super_item(&p, w, &sb, &cc, &rb0, &rb1);
             for (ptrdiff_t rb = rb0; rb < rb1; rb++) {
                 bn_blk k = bn_block(a, &p, rb * p.per + cc);
                 const BN_T *dz = BN_F(dz)(a, &k, dzb, tb);
