@@ -97,6 +97,7 @@ LAYOUTS = [
     ((3, 5, 6, 4), -1), ((40, 3), 1), ((2, 3, 70, 40), 1),   # a line longer than a block
     ((700, 5), -1), ((3, 2500), 1),                          # many rows; wide channels
     ((13, 3, 300), 1),                        # short lines taken one by one, 2 row blocks
+    ((20, 30, 30, 64), -1),                   # channels-last super blocks of 2 row blocks
 ]
 
 
@@ -265,6 +266,21 @@ def test_fused_activation_and_residual(act, with_res, shape, axis):
         assert len(got) == 3
 
 
+def test_channels_last_super_blocks_gradient():
+    """18000 rows of 64 channels: 563 row blocks of 32 rows (the last one of 16), folded two
+    per super block (bnorm.c, bn_super_item), against the float64 reference."""
+    shape = (20, 30, 30, 64)
+    x = RNG.standard_normal(shape) * 2 + 3
+    w, b = RNG.standard_normal(64), RNG.standard_normal(64)
+    dy = RNG.standard_normal(shape)
+    y, mean, invstd = batch_norm_train(x, w, b, axis=-1)
+    got = batch_norm_grad(dy, x, mean, invstd, w, axis=-1)
+    rdx, rdw, rdb, _ = ref_backward(dy, x, w, b, -1)
+    np.testing.assert_allclose(got[0], rdx, rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(got[1], rdw, rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(got[2], rdb, rtol=1e-9, atol=1e-10)
+
+
 def test_relu_gradient_from_output_equals_recomputed():
     x = RNG.standard_normal((4, 3, 8, 8)).astype(np.float32)
     w, b = RNG.standard_normal(3).astype(np.float32), RNG.standard_normal(3).astype(np.float32)
@@ -318,7 +334,8 @@ def test_no_weight_gives_none_grads():
 # items split the channels, by thread count
 @pytest.mark.parametrize("shape,axis", [((8, 3, 64, 64), 1), ((2, 64, 64, 24), -1),
                                         ((4096, 7), 1), ((64, 5, 16, 16), 1),
-                                        ((1, 64, 16, 16), 1), ((2048, 64, 32), 1)])
+                                        ((1, 64, 16, 16), 1), ((2048, 64, 32), 1),
+                                        ((20, 30, 30, 64), -1)])
 def test_bit_identical_across_thread_counts(shape, axis):
     x = (RNG.standard_normal(shape) * 5 + 3).astype(np.float32)
     C = shape[axis]
