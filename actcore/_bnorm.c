@@ -7,7 +7,8 @@
  *   bn_kernel(which, **arrays_and_settings)
  *     which = "stats"       -> (mean, m2)            float64 (C,)
  *             "apply"       -> None                  writes out
- *             "grad_reduce" -> (sum_dz, sum_dzxm)    float64 (C,); writes dres when given
+ *             "grad_reduce" -> (sum_dz, sum_dzxm)    float64 (C,); writes dres when given,
+ *                                                    with pw (prelu_grad) dx to out
  *             "grad_apply"  -> None                  writes out (= dx)
  *   bn_params(mean, invstd, weight, bias, double[, var, eps]) -> (mh, ml, scale, shift)
  *     the kernels' per-channel parameters (see bn_params below)
@@ -184,8 +185,14 @@ static PyObject *bn_kernel(PyObject *self, PyObject *args, PyObject *kw)
         get_vec(kw, "ga", C, pt, w == 3, &a.ga) < 0 ||
         get_vec(kw, "gd", C, pt, w == 3, &a.gd) < 0 ||
         get_vec(kw, "ge", C, pt, w == 3, &a.ge) < 0 ||
-        get_vec(kw, "mean", C, NPY_DOUBLE, w == 2, (const void **)&a.mean) < 0)
+        get_vec(kw, "mean", C, NPY_DOUBLE, w == 2, (const void **)&a.mean) < 0 ||
+        get_vec(kw, "pw", C, pt, 0, &a.pw) < 0)
         return NULL;
+    if (a.pw && (w != 2 || a.act_op >= 0 || !a.out.p || !a.dy.p || a.dres.p)) {
+        PyErr_SetString(PyExc_ValueError,
+                        "bn_kernel: pw is for grad_reduce with dy and out, no activation, no dres");
+        return NULL;
+    }
     if ((w == 1 || w == 3) && !a.out.p) {
         PyErr_SetString(PyExc_ValueError, "bn_kernel: out is required");
         return NULL;

@@ -227,26 +227,60 @@ def prelu_grad(dy, x, weight, axis=1, *, out=None):
     dweight has weight's shape: the sum of dy*x where x <= 0 over every axis but `axis`,
     accumulated in float64 and rounded once to dx's dtype.  ``out``: where dx goes."""
     w, ax = _channel_weight("prelu_grad", x, weight, axis)
-    dx = ufuncs.leaky_relu_grad(dy, x, w, out=out)
-    x = np.asarray(x)
+    xa = np.asarray(x)
     dya = np.asarray(dy)
-    if ((x.dtype.type in _PRELU_FAST or is_bfloat16(x.dtype)) and dya.dtype == x.dtype
-            and dya.shape == x.shape and x.size > 0 and x.ndim > 0):
+    if _prelu_one_pass(xa, dya, w, ax, out):
         from .batchnorm import _negative_part_dot  # batchnorm imports this module
 
-        if ax is None:  # one weight: all of x is one channel
-            s = _negative_part_dot(x.reshape(1, x.size), dya.reshape(1, x.size), 0)
-            dw = s.astype(dx.dtype).reshape(np.shape(weight))
+        if ax is None:  # one weight: all of x is one channel (contiguous: views, no copies)
+            o = None if out is None else out.reshape(1, xa.size)
+            dx, s = _negative_part_dot(xa.reshape(1, xa.size), dya.reshape(1, xa.size), 0,
+                                       weight=w, out=o)
+            dx = dx.reshape(xa.shape) if out is None else out
+            return dx, s.astype(dx.dtype).reshape(np.shape(weight))
+        dx, s = _negative_part_dot(xa, dya, ax, weight=np.reshape(w, -1), out=out)
+        return dx, s.astype(dx.dtype)
+    # dx first (it checks the arguments), unless out is x's own memory: then dweight first
+    early = out is None or not np.may_share_memory(out, xa)
+    dx = ufuncs.leaky_relu_grad(dy, x, w, out=out) if early else None
+    if ((xa.dtype.type in _PRELU_FAST or is_bfloat16(xa.dtype)) and dya.dtype == xa.dtype
+            and dya.shape == xa.shape and xa.size > 0 and xa.ndim > 0):
+        from .batchnorm import _negative_part_dot
+
+        if ax is None:
+            dw = _negative_part_dot(xa.reshape(1, xa.size), dya.reshape(1, xa.size), 0)
         else:
-            dw = _negative_part_dot(x, dya, ax).astype(dx.dtype)
-        return dx, dw
-    # mixed dtypes, broadcast dy, integers, empty or 0-d x: NumPy (float32 or better sums)
-    contrib = np.where(x > 0, 0, np.multiply(dy, x, dtype=np.result_type(dx, np.float32)))
+            dw = _negative_part_dot(xa, dya, ax)
+    else:  # mixed dtypes, broadcast dy, integers, empty or 0-d x: NumPy (float32 or better)
+        contrib = np.where(xa > 0, 0, np.multiply(dy, xa, dtype=np.result_type(dy, x, w,
+                                                                                np.float32)))
+        dw = contrib.sum() if ax is None else contrib.sum(
+            axis=tuple(i for i in range(xa.ndim) if i != ax))
+    if dx is None:
+        dx = ufuncs.leaky_relu_grad(dy, x, w, out=out)
+    dw = np.asarray(dw).astype(dx.dtype)
+    return dx, dw.reshape(np.shape(weight)) if ax is None else dw
+
+
+def _prelu_one_pass(x, dy, w, ax, out):
+    """Whether prelu_grad can take the kernel's single pass (dx and dweight from one read of
+    dy and x): float32/float64 x and dy of one shape, the weight a number or of x's dtype (so
+    the ufunc's loop would be x's too), out absent or exactly what the ufunc would write
+    without a cast and not x's memory, and for a single weight contiguous arrays."""
+    if x.dtype.type not in (np.float32, np.float64) or dy.dtype != x.dtype:
+        return False
+    if dy.shape != x.shape or x.size == 0 or x.ndim == 0:
+        return False
+    if not isinstance(w, float) and np.asarray(w).dtype != x.dtype:
+        return False
+    if out is not None and not (isinstance(out, np.ndarray) and out.shape == x.shape
+                                and out.dtype == x.dtype and out.flags.writeable
+                                and not np.may_share_memory(out, x)):
+        return False
     if ax is None:
-        dw = contrib.sum().astype(dx.dtype).reshape(np.shape(weight))
-    else:
-        dw = contrib.sum(axis=tuple(i for i in range(x.ndim) if i != ax)).astype(dx.dtype)
-    return dx, dw
+        return x.flags.c_contiguous and dy.flags.c_contiguous and (
+            out is None or out.flags.c_contiguous)
+    return True
 
 
 _export("prelu", prelu)

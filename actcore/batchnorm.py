@@ -254,20 +254,38 @@ def _plan_all(x, axis, inputs, need_out=True, out=None, also=()):
 _RELU_OP = _OP_INDEX["relu"]
 
 
-def _negative_part_dot(x, dy, axis):
+def _negative_part_dot(x, dy, axis, weight=None, out=None):
     """Per channel along `axis`: the float64 sum of dy*x over the elements where x < 0 (x = 0
     adds 0 either way; NaN gives NaN), for prelu_grad's dweight.  One pass of the batch-norm
     gradient reduction, which is threaded over and within channels with bits independent of
     the thread count: with mean 0, scale -1 and a fused ReLU its dz is dy where -x > 0, and
-    its second sum is sum dz (x - 0)."""
+    its second sum is sum dz (x - 0).
+
+    With `weight` (the per-channel slope, shape (C,) or a number) the same pass also writes
+    dx = leaky_relu_grad(dy, x, weight) (the kernel's pw mode) into out or a new array, and
+    (dx, sums) is returned; out must not share memory with x (dy itself is fine)."""
     plan, (dy3,) = _plan_all(x, axis, [dy], need_out=False)
     T = _param_dtype(plan.x)
     C = plan.s3[1]
     zero = np.zeros(C, T)
-    _, s2 = _core.bn_kernel("grad_reduce", x=plan.x3, layout=plan.layout, mh=zero, ml=zero,
-                            scale=-np.ones(C, T), shift=zero, dy=dy3, act_op=_RELU_OP,
-                            act_kind=_ACT_GRAD, mean=np.zeros(C))
-    return s2
+    if weight is None:
+        _, s2 = _core.bn_kernel("grad_reduce", x=plan.x3, layout=plan.layout, mh=zero, ml=zero,
+                                scale=-np.ones(C, T), shift=zero, dy=dy3, act_op=_RELU_OP,
+                                act_kind=_ACT_GRAD, mean=np.zeros(C))
+        return s2
+    o3 = None if out is None else plan.view(out)
+    if o3 is not None and np.may_share_memory(out, dy3) and not _same_view(o3, dy3):
+        o3 = None  # a partial overlap with dy: through a temporary
+    target = out
+    if o3 is None:
+        target, o3 = plan.new()
+    pw = np.ascontiguousarray(np.broadcast_to(np.asarray(weight, T).reshape(-1), (C,)))
+    _, s2 = _core.bn_kernel("grad_reduce", x=plan.x3, layout=plan.layout, dy=dy3, out=o3, pw=pw,
+                            mean=np.zeros(C))
+    if out is not None and target is not out:
+        np.copyto(out, target)
+        target = out
+    return target, s2
 
 
 # ----------------------------------------------------------------------------- checks

@@ -277,6 +277,7 @@ static inline void bn_chan_merge(double *n, double *mean, double *m2, double nb,
 
 /* ---- the four dtypes ---- */
 #define BN_SFX f16
+#define BN_LRELU_GRAD act_leaky_relu_grad_wf /* the ufunc's own formula */
 #define BN_S uint16_t
 #define BN_T float
 #define BN_LD(v) act_h2f(v)
@@ -285,6 +286,7 @@ static inline void bn_chan_merge(double *n, double *mean, double *m2, double nb,
 #include "bnorm_t.h"
 
 #define BN_SFX bf16
+#define BN_LRELU_GRAD act_leaky_relu_grad_wf /* the ufunc's own formula */
 #define BN_S uint16_t
 #define BN_T float
 #define BN_LD(v) act_bf2f(v)
@@ -293,6 +295,7 @@ static inline void bn_chan_merge(double *n, double *mean, double *m2, double nb,
 #include "bnorm_t.h"
 
 #define BN_SFX f32
+#define BN_LRELU_GRAD act_leaky_relu_grad_wf /* the ufunc's own formula */
 #define BN_S float
 #define BN_T float
 #define BN_LD(v) (v)
@@ -301,6 +304,7 @@ static inline void bn_chan_merge(double *n, double *mean, double *m2, double nb,
 #include "bnorm_t.h"
 
 #define BN_SFX f64
+#define BN_LRELU_GRAD act_leaky_relu_grad_wd /* the ufunc's own formula */
 #define BN_S double
 #define BN_T double
 #define BN_LD(v) (v)

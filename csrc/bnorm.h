@@ -43,6 +43,10 @@ typedef struct {
     /* grad_apply: dx = ga * dz - ((x - mh) - ml) * gd - ge */
     const void *ga, *gd, *ge;
     const double *mean; /* grad_reduce: the mean, exactly as the caller gave it */
+    /* grad_reduce for prelu_grad (act_op -1): the per-channel slope in the compute type.  With
+     * it dz = dy where x < 0 (0 elsewhere, NaN where x is NaN) and out = leaky_relu_grad(dy, x,
+     * pw[c]) is written in the same pass, so dx and dweight cost one read of dy and x */
+    const void *pw;
     int act_op;        /* -1: no activation */
     int act_grad_kind; /* ACT_GOUT: dz from (dy, yin); ACT_GRAD: dz from (dy, pre-activation) */
     double act_params[2];
@@ -54,7 +58,8 @@ typedef struct {
     int (*stats)(const act_bn_args *a, double *mean, double *m2); /* -1: out of memory */
     /* out = act(((x - mh) - ml) * scale + shift (+ r)) */
     void (*apply)(const act_bn_args *a);
-    /* per channel: sum dz and sum dz * (x - mean); writes dz to dres when given */
+    /* per channel: sum dz and sum dz * (x - mean); writes dz to dres when given, and the prelu
+     * gradient to out with pw */
     int (*grad_reduce)(const act_bn_args *a, double *sum_dz, double *sum_dzxm); /* -1: no memory */
     /* out = dx */
     void (*grad_apply)(const act_bn_args *a);

@@ -143,11 +143,49 @@ static void BN_F(act)(const act_bn_args *a, int kind, const BN_T *in0, const BN_
     act_table->fn[a->act_op][kind][BN_ADT](0, m, in, 0, (char *)out);
 }
 
+/* prelu_grad's pass (a->pw): dx = leaky_relu_grad(dy, x, pw[c]) into out, bit for bit the
+ * ufunc's formula, and dz = dy where x < 0 for the dweight sum (sum dz x, mean 0), both from one
+ * read of the block: the former two passes (the ufunc, then this reduction) read dy and x twice,
+ * 2.14x the three-stream floor in bench/results (2^24 float32, 2 threads).  tmp may hold x
+ * (loaded) and then dx (stored from it); the caller reloads x after. */
+static const BN_T *BN_F(prelu_dz)(const act_bn_args *a, const bn_blk *k, BN_T *dzb, BN_T *tmp)
+{
+    const BN_T *w = (const BN_T *)a->pw + k->c0;
+    const BN_T *dy = BN_F(src)(a, &a->dy, k, dzb);
+    const BN_T *xb = BN_F(src)(a, &a->x, k, tmp);
+    BN_T *direct = (BN_T *)BN_F(contig)(a, &a->out, k);
+    BN_T *ob = direct ? direct : tmp;
+    ptrdiff_t len = k->len;
+    for (ptrdiff_t row = 0; row < k->rows; row++) {
+        const BN_T *d = dy + row * len, *xr = xb + row * len;
+        BN_T *z = dzb + row * len, *o = ob + row * len;
+        /* each element is read before it is written at the same index (z may be d, o may be
+         * xr or, in place on dy, d) */
+        if (a->layout == ACT_BN_INNER) {
+            const BN_T wc = w[0];
+            ACT_IVDEP for (ptrdiff_t j = 0; j < len; j++) {
+                BN_T v = xr[j], g = d[j];
+                o[j] = BN_LRELU_GRAD(g, v, wc, 0);
+                z[j] = v < 0 ? g : (v == v ? (BN_T)0 : v);
+            }
+        }
+        else
+            ACT_IVDEP for (ptrdiff_t j = 0; j < len; j++) {
+                BN_T v = xr[j], g = d[j];
+                o[j] = BN_LRELU_GRAD(g, v, w[j], 0);
+                z[j] = v < 0 ? g : (v == v ? (BN_T)0 : v);
+            }
+    }
+    if (!direct) BN_F(store)(a, &a->out, k, ob);
+    return dzb;
+}
+
 /* dz for the block, the gradient after the activation (= dy without one): a pointer to dy's
  * or dres's own memory when that is contiguous, else to dzb */
 static const BN_T *BN_F(dz)(const act_bn_args *a, const bn_blk *k, BN_T *dzb, BN_T *tmp)
 {
     ptrdiff_t m = k->rows * k->len;
+    if (a->pw) return BN_F(prelu_dz)(a, k, dzb, tmp);
     if (a->dres_ready) return BN_F(src)(a, &a->dres, k, dzb);
     const BN_T *dy = BN_F(src)(a, &a->dy, k, dzb);
     if (a->act_op < 0) return dy;
@@ -395,7 +433,8 @@ static int BN_F(grad_reduce)(const act_bn_args *a, double *sum_dz, double *sum_d
                     const BN_T *dz = BN_F(dz)(a, &k, dzb, tb);
                     if (a->dres.p && !a->dres_ready) BN_F(store)(a, &a->dres, &k, dz);
                     const BN_T *xb = BN_F(src)(a, &a->x, &k, tb);
-                    double s1 = BN_F(sum16)(dz, k.len), s2 = BN_F(dot16)(dz, xb, k.len, a->mean[c]);
+                    double s1 = a->pw ? 0.0 : BN_F(sum16)(dz, k.len); /* prelu: unused */
+                    double s2 = BN_F(dot16)(dz, xb, k.len, a->mean[c]);
                     ptrdiff_t sl = c * p.per + rb;
                     p1[sl] = o == o0 ? s1 : p1[sl] + s1;
                     p2[sl] = o == o0 ? s2 : p2[sl] + s2;
@@ -411,7 +450,7 @@ static int BN_F(grad_reduce)(const act_bn_args *a, double *sum_dz, double *sum_d
             if (a->dres.p && !a->dres_ready) BN_F(store)(a, &a->dres, &k, dz);
             const BN_T *xb = BN_F(src)(a, &a->x, &k, tb);
             ptrdiff_t m = k.rows * k.len;
-            p1[k.slot] = BN_F(sum16)(dz, m);
+            p1[k.slot] = a->pw ? 0.0 : BN_F(sum16)(dz, m); /* prelu: unused */
             p2[k.slot] = BN_F(dot16)(dz, xb, m, a->mean[k.c0]);
         }
     }
@@ -535,3 +574,4 @@ static void BN_F(grad_apply)(const act_bn_args *a)
 #undef BN_LD
 #undef BN_ST
 #undef BN_ADT
+#undef BN_LRELU_GRAD

@@ -473,6 +473,66 @@ def test_prelu_grad_dweight_reduction(dtype, shape, axis):
     np.testing.assert_array_equal(o, dx1)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["nchw", "nhwc", "reversed", "fortran", "lines"])
+def test_prelu_grad_one_pass_matches_ufunc(dtype, layout):
+    """prelu_grad's single pass (dx written by the dweight reduction) gives dx bit for bit equal
+    to the leaky_relu_grad ufunc and dweight equal to the two-pass path's, with special values,
+    out= (fresh, strided, in place on dy, on x itself) and single weights."""
+    rng = np.random.default_rng(7)
+    shape, axis = ((5, 6, 9, 13), 1) if layout != "lines" else ((700, 3, 40), 1)
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    dy = rng.standard_normal(shape).astype(dtype)
+    x.flat[:6] = [np.nan, -0.0, 0.0, np.inf, -np.inf, -1e-40]
+    dy.flat[6:9] = [np.nan, np.inf, -np.inf]
+    if layout == "nhwc":
+        x, dy, axis = np.moveaxis(x, 1, -1).copy(), np.moveaxis(dy, 1, -1).copy(), -1
+    elif layout == "reversed":
+        x, dy = x[::-1, :, ::-1], dy[:, :, ::-1]
+    elif layout == "fortran":
+        x, dy = np.asfortranarray(x), np.asfortranarray(dy)
+    C = x.shape[axis]
+    w = np.linspace(-0.5, 0.75, C).astype(dtype)
+    wb = w.reshape((C,) + (1,) * (x.ndim - axis % x.ndim - 1))
+    want = actcore.ufuncs.leaky_relu_grad(dy, x, wb)
+    ax = axis % x.ndim
+    others = tuple(i for i in range(x.ndim) if i != ax)
+    xd, dyd = x.astype(np.float64), dy.astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        want_dw = np.where(xd > 0, 0, dyd * xd).sum(axis=others)
+    dx, dw = actcore.prelu_grad(dy, x, w, axis=axis)
+    np.testing.assert_array_equal(np.ascontiguousarray(dx).view(np.uint8),
+                                  np.ascontiguousarray(want).view(np.uint8))
+    assert dw.dtype == dtype and dw.shape == (C,)
+    np.testing.assert_allclose(dw, want_dw, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    # out=: a fresh array, a strided view, dy itself (in place), x itself (dweight from x first)
+    o = np.empty_like(x)
+    assert actcore.prelu_grad(dy, x, w, axis=axis, out=o)[0] is o
+    np.testing.assert_array_equal(o, want)
+    big = np.zeros(x.shape[:-1] + (2 * x.shape[-1],), dtype)
+    ov = big[..., ::2]
+    d2, dw2 = actcore.prelu_grad(dy, x, w, axis=axis, out=ov)
+    assert d2 is ov and not big[..., 1::2].any()
+    np.testing.assert_array_equal(ov, want)
+    np.testing.assert_array_equal(dw2, dw)
+    dyc = dy.copy()
+    d3, dw3 = actcore.prelu_grad(dyc, x, w, axis=axis, out=dyc)
+    np.testing.assert_array_equal(d3, want)
+    np.testing.assert_array_equal(dw3, dw)
+    xc = x.copy()
+    d4, dw4 = actcore.prelu_grad(dy, xc, w, axis=axis, out=xc)
+    np.testing.assert_array_equal(d4, want)
+    np.testing.assert_allclose(dw4, dw, rtol=1e-12)
+    # one weight: a Python number, a 0-d and a 1-element array (contiguous or not)
+    for wt in (0.25, np.array(0.25, dtype), np.array([0.25], dtype)):
+        want1 = actcore.ufuncs.leaky_relu_grad(dy, x, wt)
+        d1, s1 = actcore.prelu_grad(dy, x, wt, axis=axis)
+        np.testing.assert_array_equal(d1, want1)
+        assert np.shape(s1) == np.shape(wt) and s1.dtype == dtype
+        np.testing.assert_allclose(np.asarray(s1).ravel()[0], want_dw.sum(),
+                                   rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
 def test_rrelu_eval_and_training():
     x = sample(10000, np.float32)
     np.testing.assert_array_equal(actcore.rrelu(x), actcore.leaky_relu(x, (1 / 8 + 1 / 3) / 2))
