@@ -259,6 +259,30 @@ static inline char *bn_row(const act_bn_args *a, const act_bn_view *v, const bn_
     return stride ? row0 + row * stride : bn_seg(a, v, k, row);
 }
 
+/* a view's rows in a block: row 0 and the uniform row stride (0: computed per row), or none */
+typedef struct {
+    char *p0;
+    ptrdiff_t st;
+} bn_rows;
+static inline bn_rows bn_rows_of(const act_bn_args *a, const act_bn_view *v, const bn_blk *k)
+{
+    bn_rows r = {NULL, 0};
+    if (v->p) {
+        r.p0 = bn_seg(a, v, k, 0);
+        r.st = bn_row_stride(a, v);
+    }
+    return r;
+}
+static inline char *bn_rows_at(const act_bn_args *a, const act_bn_view *v, const bn_blk *k,
+                               const bn_rows *r, ptrdiff_t row)
+{
+    return r->p0 ? bn_row(a, v, k, r->p0, r->st, row) : NULL;
+}
+
+/* where the backward's dz comes from (bnorm_t.h: dz_mode): a block computed first, or, for a
+ * fused ReLU, element by element from y or from x */
+enum { BN_DZ_BLOCK = 0, BN_DZ_Y = 1, BN_DZ_X = 2 };
+
 /* Chan's merge of (n, mean, M2) partials, in the caller's order */
 static inline void bn_chan_merge(double *n, double *mean, double *m2, double nb, double mb,
                                  double m2b)
@@ -277,7 +301,7 @@ static inline void bn_chan_merge(double *n, double *mean, double *m2, double nb,
 
 /* ---- the four dtypes ---- */
 #define BN_SFX f16
-#define BN_LRELU_GRAD act_leaky_relu_grad_wf /* the ufunc's own formula */
+#define BN_FORM(op, kind) act_##op##_##kind##_wf /* the ufuncs' own formulas */
 #define BN_S uint16_t
 #define BN_T float
 #define BN_LD(v) act_h2f(v)
@@ -286,7 +310,7 @@ static inline void bn_chan_merge(double *n, double *mean, double *m2, double nb,
 #include "bnorm_t.h"
 
 #define BN_SFX bf16
-#define BN_LRELU_GRAD act_leaky_relu_grad_wf /* the ufunc's own formula */
+#define BN_FORM(op, kind) act_##op##_##kind##_wf /* the ufuncs' own formulas */
 #define BN_S uint16_t
 #define BN_T float
 #define BN_LD(v) act_bf2f(v)
@@ -295,7 +319,7 @@ static inline void bn_chan_merge(double *n, double *mean, double *m2, double nb,
 #include "bnorm_t.h"
 
 #define BN_SFX f32
-#define BN_LRELU_GRAD act_leaky_relu_grad_wf /* the ufunc's own formula */
+#define BN_FORM(op, kind) act_##op##_##kind##_wf /* the ufuncs' own formulas */
 #define BN_S float
 #define BN_T float
 #define BN_LD(v) (v)
@@ -304,7 +328,7 @@ static inline void bn_chan_merge(double *n, double *mean, double *m2, double nb,
 #include "bnorm_t.h"
 
 #define BN_SFX f64
-#define BN_LRELU_GRAD act_leaky_relu_grad_wd /* the ufunc's own formula */
+#define BN_FORM(op, kind) act_##op##_##kind##_wd /* the ufuncs' own formulas */
 #define BN_S double
 #define BN_T double
 #define BN_LD(v) (v)

@@ -165,19 +165,74 @@ static const BN_T *BN_F(prelu_dz)(const act_bn_args *a, const bn_blk *k, BN_T *d
             const BN_T wc = w[0];
             ACT_IVDEP for (ptrdiff_t j = 0; j < len; j++) {
                 BN_T v = xr[j], g = d[j];
-                o[j] = BN_LRELU_GRAD(g, v, wc, 0);
+                o[j] = BN_FORM(leaky_relu, grad)(g, v, wc, 0);
                 z[j] = v < 0 ? g : (v == v ? (BN_T)0 : v);
             }
         }
         else
             ACT_IVDEP for (ptrdiff_t j = 0; j < len; j++) {
                 BN_T v = xr[j], g = d[j];
-                o[j] = BN_LRELU_GRAD(g, v, w[j], 0);
+                o[j] = BN_FORM(leaky_relu, grad)(g, v, w[j], 0);
                 z[j] = v < 0 ? g : (v == v ? (BN_T)0 : v);
             }
     }
     if (!direct) BN_F(store)(a, &a->out, k, ob);
     return dzb;
+}
+
+/* A fused ReLU's gradient is computed inside the loops that read dy and x, element by element:
+ * from dy and the forward output y (relu_gout), or from dy and the pre-activation recomputed
+ * exactly as pre_act computes it (relu_grad), with the ufuncs' own formulas, so the bits are
+ * those of the block path (BN_F(dz) below).  That path first writes a block of dz through the
+ * activation kernel, a loop streaming dy and y from memory, then the reduction or apply loop
+ * streams x: loops that each wait on their own streams.  NHWC 32x56x56x64 float32, 1 thread:
+ * the backward with ReLU from y took 9.3 ms against 4.6 without an activation, from x 13.4;
+ * fused 6.1 and 6.7 (in one process, old and new builds; CHANGELOG).  Not for 16-bit storage
+ * (its blocks go through conversion buffers anyway), other activations, prelu_grad, or a
+ * residual, whose gradient dres grad_reduce writes and grad_apply reads back. */
+static int BN_F(dz_mode)(const act_bn_args *a)
+{
+    if (sizeof(BN_S) != sizeof(BN_T) || a->act_op != ACT_OP_relu || a->pw || a->dres.p)
+        return BN_DZ_BLOCK;
+    return a->act_grad_kind == ACT_GOUT ? BN_DZ_Y : BN_DZ_X;
+}
+
+/* dz of element j: from the block's dz row d (BN_DZ_BLOCK), or from dy's row d and y's row yv,
+ * or from d, x's value xv and the channel's parameters */
+ACT_INLINE BN_T BN_F(dz1)(int mode, const BN_T *d, const BN_T *yv, ptrdiff_t j, BN_T xv, BN_T h,
+                          BN_T l, BN_T s, BN_T b)
+{
+    if (mode == BN_DZ_BLOCK) return d[j];
+    if (mode == BN_DZ_Y) return BN_FORM(relu, gout)(d[j], yv[j], 0, 0);
+    return BN_FORM(relu, grad)(d[j], ((xv - h) - l) * s + b, 0, 0);
+}
+
+/* row `row` of view v in block k, as the compute type (fused modes only: storage is BN_T) */
+#define BN_VROW(v, rs, row) ((const BN_T *)bn_rows_at(a, (v), k, (rs), (row)))
+
+/* dz of an INNER block into dzb (fused modes), row by row: only INNER blocks of several rows
+ * call BN_F(dz) in a fused mode (one-row blocks use zsums, CHAN blocks chan_sums and
+ * grad_apply_blk, which compute dz in their own loops) */
+static void BN_F(dz_fill)(const act_bn_args *a, const bn_blk *k, int mode, BN_T *dzb)
+{
+    const BN_T h = ((const BN_T *)a->mh)[k->c0], l = ((const BN_T *)a->ml)[k->c0];
+    const BN_T s = ((const BN_T *)a->scale)[k->c0], b = ((const BN_T *)a->shift)[k->c0];
+    bn_rows xr = bn_rows_of(a, &a->x, k), dr = bn_rows_of(a, &a->dy, k);
+    bn_rows yr = bn_rows_of(a, &a->yin, k);
+    ptrdiff_t len = k->len;
+    for (ptrdiff_t row = 0; row < k->rows; row++) {
+        const BN_T *xs = BN_VROW(&a->x, &xr, row), *d = BN_VROW(&a->dy, &dr, row);
+        const BN_T *yv = BN_VROW(&a->yin, &yr, row);
+        BN_T *z = dzb + row * len;
+#define BN_FILL(MODE)                                                                           \
+    ACT_IVDEP for (ptrdiff_t j = 0; j < len; j++) z[j] =                                        \
+        BN_F(dz1)(MODE, d, yv, j, xs[j], h, l, s, b);
+        if (mode == BN_DZ_Y)
+            BN_FILL(BN_DZ_Y)
+        else
+            BN_FILL(BN_DZ_X)
+#undef BN_FILL
+    }
 }
 
 /* dz for the block, the gradient after the activation (= dy without one): a pointer to dy's
@@ -187,6 +242,11 @@ static const BN_T *BN_F(dz)(const act_bn_args *a, const bn_blk *k, BN_T *dzb, BN
     ptrdiff_t m = k->rows * k->len;
     if (a->pw) return BN_F(prelu_dz)(a, k, dzb, tmp);
     if (a->dres_ready) return BN_F(src)(a, &a->dres, k, dzb);
+    int mode = BN_F(dz_mode)(a);
+    if (mode != BN_DZ_BLOCK) {
+        BN_F(dz_fill)(a, k, mode, dzb);
+        return dzb;
+    }
     const BN_T *dy = BN_F(src)(a, &a->dy, k, dzb);
     if (a->act_op < 0) return dy;
     const BN_T *t;
@@ -247,6 +307,72 @@ static inline double BN_F(dot16)(const BN_T *dz, const BN_T *x, ptrdiff_t m, dou
         for (int l = 0; l < BN_LANES; l++) s[l] += (double)dz[j + l] * ((double)x[j + l] - mu);
     for (int l = 0; j + l < m; l++) s[l] += (double)dz[j + l] * ((double)x[j + l] - mu);
     return BN_TREE(s);
+}
+
+/* channels-last: per channel of the block, acc1 += dz and acc2 += dz (x - mu), rows in order;
+ * dz and x from the block buffers (BN_DZ_BLOCK) or row by row from memory (fused ReLU) */
+ACT_INLINE void BN_F(chan_sums)(const act_bn_args *a, const bn_blk *k, int mode, const BN_T *dz,
+                                const BN_T *xb, const double *mu, double *acc1, double *acc2)
+{
+    const int fused = mode != BN_DZ_BLOCK;
+    const BN_T *mh = (const BN_T *)a->mh + k->c0, *ml = (const BN_T *)a->ml + k->c0;
+    const BN_T *sc = fused ? (const BN_T *)a->scale + k->c0 : mh;
+    const BN_T *sh = fused ? (const BN_T *)a->shift + k->c0 : mh;
+    bn_rows xr = bn_rows_of(a, &a->x, k), dr = bn_rows_of(a, &a->dy, k);
+    bn_rows yr = bn_rows_of(a, &a->yin, k);
+    ptrdiff_t cw = k->cw;
+    for (ptrdiff_t row = 0; row < k->rows; row++) {
+        const BN_T *xs = fused ? BN_VROW(&a->x, &xr, row) : xb + row * cw;
+        const BN_T *d = fused ? BN_VROW(&a->dy, &dr, row) : dz + row * cw;
+        const BN_T *yv = mode == BN_DZ_Y ? BN_VROW(&a->yin, &yr, row) : NULL;
+        for (ptrdiff_t c = 0; c < cw; c++) {
+            BN_T xv = xs[c];
+            double z = (double)BN_F(dz1)(mode, d, yv, c, xv, mh[c], ml[c], sc[c], sh[c]);
+            acc1[c] += z;
+            acc2[c] += z * ((double)xv - mu[c]);
+        }
+    }
+}
+
+/* sum16(dz) and dot16(dz, x, mu) of a one-row INNER block in one loop, dz computed from dy
+ * and y or the recomputed pre-activation (fused ReLU), with their lanes and their arithmetic,
+ * so the same bits: dy, y and x are then read in the same loop (NCHW 32x64x56x56 float32,
+ * backward with ReLU: see CHANGELOG).  The two sums are halves of one accumulator array:
+ * with two arrays gcc 12 gives up vectorising. */
+ACT_INLINE void BN_F(zsums_m)(const act_bn_args *a, const bn_blk *k, int mode, double mu,
+                              double *s1, double *s2)
+{
+    const BN_T h = ((const BN_T *)a->mh)[k->c0], l = ((const BN_T *)a->ml)[k->c0];
+    const BN_T sc = ((const BN_T *)a->scale)[k->c0], b = ((const BN_T *)a->shift)[k->c0];
+    bn_rows xr = bn_rows_of(a, &a->x, k), dr = bn_rows_of(a, &a->dy, k);
+    bn_rows yr = bn_rows_of(a, &a->yin, k);
+    const BN_T *xs = BN_VROW(&a->x, &xr, 0), *d = BN_VROW(&a->dy, &dr, 0);
+    const BN_T *yv = BN_VROW(&a->yin, &yr, 0);
+    ptrdiff_t m = k->len, j = 0;
+    double s[2 * BN_LANES] = {0};
+    for (; j + BN_LANES <= m; j += BN_LANES)
+        for (int q = 0; q < BN_LANES; q++) {
+            BN_T xv = xs[j + q];
+            double z = (double)BN_F(dz1)(mode, d, yv, j + q, xv, h, l, sc, b);
+            s[q] += z;
+            s[BN_LANES + q] += z * ((double)xv - mu);
+        }
+    for (int q = 0; j + q < m; q++) {
+        BN_T xv = xs[j + q];
+        double z = (double)BN_F(dz1)(mode, d, yv, j + q, xv, h, l, sc, b);
+        s[q] += z;
+        s[BN_LANES + q] += z * ((double)xv - mu);
+    }
+    *s1 = BN_TREE(s);
+    *s2 = BN_TREE((s + BN_LANES));
+}
+static void BN_F(zsums)(const act_bn_args *a, const bn_blk *k, int mode, double mu, double *s1,
+                        double *s2)
+{
+    switch (mode) { /* a constant mode per call, so each loop is compiled for it */
+    case BN_DZ_Y: BN_F(zsums_m)(a, k, BN_DZ_Y, mu, s1, s2); break;
+    default: BN_F(zsums_m)(a, k, BN_DZ_X, mu, s1, s2); break;
+    }
 }
 
 static int BN_F(stats)(const act_bn_args *a, double *mean, double *m2)
@@ -419,6 +545,8 @@ static int BN_F(grad_reduce)(const act_bn_args *a, double *sum_dz, double *sum_d
     double *p2 = p1 + nslots;
     int nt = act_threads_for(a->outer * a->C * a->inner);
     (void)nt;
+    const int mode = BN_F(dz_mode)(a);
+    (void)mode;
     if (p.lines) {
         /* line order, as in stats: each line's two sums added to its slot in line order */
         bn_items it = bn_line_items(a, &p, nt);
@@ -430,11 +558,16 @@ static int BN_F(grad_reduce)(const act_bn_args *a, double *sum_dz, double *sum_d
             for (ptrdiff_t o = o0; o < o1; o++)
                 for (ptrdiff_t c = c0; c < c1; c++) {
                     bn_blk k = bn_line(a, o, c);
-                    const BN_T *dz = BN_F(dz)(a, &k, dzb, tb);
-                    if (a->dres.p && !a->dres_ready) BN_F(store)(a, &a->dres, &k, dz);
-                    const BN_T *xb = BN_F(src)(a, &a->x, &k, tb);
-                    double s1 = a->pw ? 0.0 : BN_F(sum16)(dz, k.len); /* prelu: unused */
-                    double s2 = BN_F(dot16)(dz, xb, k.len, a->mean[c]);
+                    double s1, s2;
+                    if (mode != BN_DZ_BLOCK)
+                        BN_F(zsums)(a, &k, mode, a->mean[c], &s1, &s2);
+                    else {
+                        const BN_T *dz = BN_F(dz)(a, &k, dzb, tb);
+                        if (a->dres.p && !a->dres_ready) BN_F(store)(a, &a->dres, &k, dz);
+                        const BN_T *xb = BN_F(src)(a, &a->x, &k, tb);
+                        s1 = a->pw ? 0.0 : BN_F(sum16)(dz, k.len); /* prelu: unused */
+                        s2 = BN_F(dot16)(dz, xb, k.len, a->mean[c]);
+                    }
                     ptrdiff_t sl = c * p.per + rb;
                     p1[sl] = o == o0 ? s1 : p1[sl] + s1;
                     p2[sl] = o == o0 ? s2 : p2[sl] + s2;
@@ -446,6 +579,10 @@ static int BN_F(grad_reduce)(const act_bn_args *a, double *sum_dz, double *sum_d
         for (ptrdiff_t b = 0; b < p.nblk; b++) {
             BN_T dzb[BLK], tb[BLK];
             bn_blk k = bn_block(a, &p, b);
+            if (mode != BN_DZ_BLOCK && k.rows == 1) {
+                BN_F(zsums)(a, &k, mode, a->mean[k.c0], &p1[k.slot], &p2[k.slot]);
+                continue;
+            }
             const BN_T *dz = BN_F(dz)(a, &k, dzb, tb);
             if (a->dres.p && !a->dres_ready) BN_F(store)(a, &a->dres, &k, dz);
             const BN_T *xb = BN_F(src)(a, &a->x, &k, tb);
@@ -465,20 +602,21 @@ static int BN_F(grad_reduce)(const act_bn_args *a, double *sum_dz, double *sum_d
             bn_super_item(&p, w, &sb, &cc, &rb0, &rb1);
             for (ptrdiff_t rb = rb0; rb < rb1; rb++) {
                 bn_blk k = bn_block(a, &p, rb * p.per + cc);
-                const BN_T *dz = BN_F(dz)(a, &k, dzb, tb);
-                if (a->dres.p && !a->dres_ready) BN_F(store)(a, &a->dres, &k, dz);
-                const BN_T *xb = BN_F(src)(a, &a->x, &k, tb);
                 const double *mu = a->mean + k.c0;
                 cw = k.cw;
                 c0 = k.c0;
                 if (rb == rb0)
                     for (ptrdiff_t c = 0; c < cw; c++) acc1[c] = acc2[c] = 0.0;
-                for (ptrdiff_t row = 0; row < k.rows; row++)
-                    for (ptrdiff_t c = 0; c < cw; c++) {
-                        double d = (double)dz[row * cw + c];
-                        acc1[c] += d;
-                        acc2[c] += d * ((double)xb[row * cw + c] - mu[c]);
-                    }
+                switch (mode) { /* a constant mode per call, so each loop is compiled for it */
+                case BN_DZ_Y: BN_F(chan_sums)(a, &k, BN_DZ_Y, NULL, NULL, mu, acc1, acc2); break;
+                case BN_DZ_X: BN_F(chan_sums)(a, &k, BN_DZ_X, NULL, NULL, mu, acc1, acc2); break;
+                default: {
+                    const BN_T *dz = BN_F(dz)(a, &k, dzb, tb);
+                    if (a->dres.p && !a->dres_ready) BN_F(store)(a, &a->dres, &k, dz);
+                    const BN_T *xb = BN_F(src)(a, &a->x, &k, tb);
+                    BN_F(chan_sums)(a, &k, BN_DZ_BLOCK, dz, xb, mu, acc1, acc2);
+                }
+                }
             }
             for (ptrdiff_t c = 0; c < cw; c++) {
                 p1[sb * a->C + c0 + c] = acc1[c];
@@ -510,60 +648,92 @@ static int BN_F(grad_reduce)(const act_bn_args *a, double *sum_dz, double *sum_d
     return 0;
 }
 
+/* dx = (ga dz - ((x - mh) - ml) gd) - ge for the rows of block k into ob; dz from the block's
+ * buffer dz (BN_DZ_BLOCK) or, fused, from dy and y or the recomputed pre-activation */
+ACT_INLINE void BN_F(grad_apply_blk)(const act_bn_args *a, const bn_blk *k, int mode,
+                                     const BN_T *dz, BN_T *ob)
+{
+    const int fused = mode != BN_DZ_BLOCK;
+    const BN_T *mh = (const BN_T *)a->mh + k->c0, *ml = (const BN_T *)a->ml + k->c0;
+    const BN_T *ga = (const BN_T *)a->ga + k->c0, *gd = (const BN_T *)a->gd + k->c0;
+    const BN_T *ge = (const BN_T *)a->ge + k->c0;
+    const BN_T *sc = fused ? (const BN_T *)a->scale + k->c0 : mh;
+    const BN_T *sh = fused ? (const BN_T *)a->shift + k->c0 : mh;
+    ptrdiff_t len = k->len, xst = bn_row_stride(a, &a->x);
+    char *x0 = bn_seg(a, &a->x, k, 0);
+    bn_rows dr = bn_rows_of(a, &a->dy, k), yr = bn_rows_of(a, &a->yin, k);
+/* dz's (or dy's) and y's row `row` of the block */
+#define BN_DROW(row) (fused ? BN_VROW(&a->dy, &dr, (row)) : dz + (row) * len)
+#define BN_YROW(row) (mode == BN_DZ_Y ? BN_VROW(&a->yin, &yr, (row)) : NULL)
+    for (ptrdiff_t row = 0; row < k->rows; row++) {
+        const BN_S *xs = (const BN_S *)bn_row(a, &a->x, k, x0, xst, row);
+        const BN_T *d = BN_DROW(row), *yv = BN_YROW(row);
+        BN_T *o = ob + row * len;
+        if (a->layout == ACT_BN_INNER) {
+            const BN_T h = mh[0], l = ml[0], g1 = ga[0], g2 = gd[0], g3 = ge[0];
+            const BN_T s = sc[0], b = sh[0];
+            ACT_IVDEP for (ptrdiff_t j = 0; j < len; j++) {
+                BN_T xv = BN_LD(xs[j]), z = BN_F(dz1)(mode, d, yv, j, xv, h, l, s, b);
+                o[j] = (g1 * z - ((xv - h) - l) * g2) - g3;
+            }
+        }
+        else if (xst && row + 4 <= k->rows) { /* four rows at a time, as in pre_act */
+            const BN_S *x1 = (const BN_S *)((const char *)xs + xst);
+            const BN_S *x2 = (const BN_S *)((const char *)xs + 2 * xst);
+            const BN_S *x3 = (const BN_S *)((const char *)xs + 3 * xst);
+            const BN_T *d1 = BN_DROW(row + 1), *d2 = BN_DROW(row + 2), *d3 = BN_DROW(row + 3);
+            const BN_T *y1 = BN_YROW(row + 1), *y2 = BN_YROW(row + 2), *y3 = BN_YROW(row + 3);
+            ACT_IVDEP for (ptrdiff_t j = 0; j < len; j++) {
+                const BN_T g1 = ga[j], h = mh[j], l = ml[j], g2 = gd[j], g3 = ge[j];
+                const BN_T s = sc[j], b = sh[j];
+                BN_T u0 = BN_LD(xs[j]), u1 = BN_LD(x1[j]), u2 = BN_LD(x2[j]), u3 = BN_LD(x3[j]);
+                BN_T z0 = BN_F(dz1)(mode, d, yv, j, u0, h, l, s, b);
+                BN_T z1 = BN_F(dz1)(mode, d1, y1, j, u1, h, l, s, b);
+                BN_T z2 = BN_F(dz1)(mode, d2, y2, j, u2, h, l, s, b);
+                BN_T z3 = BN_F(dz1)(mode, d3, y3, j, u3, h, l, s, b);
+                o[j] = (g1 * z0 - ((u0 - h) - l) * g2) - g3;
+                o[j + len] = (g1 * z1 - ((u1 - h) - l) * g2) - g3;
+                o[j + 2 * len] = (g1 * z2 - ((u2 - h) - l) * g2) - g3;
+                o[j + 3 * len] = (g1 * z3 - ((u3 - h) - l) * g2) - g3;
+            }
+            row += 3;
+        }
+        else {
+            ACT_IVDEP for (ptrdiff_t j = 0; j < len; j++) {
+                BN_T xv = BN_LD(xs[j]);
+                BN_T z = BN_F(dz1)(mode, d, yv, j, xv, mh[j], ml[j], sc[j], sh[j]);
+                o[j] = (ga[j] * z - ((xv - mh[j]) - ml[j]) * gd[j]) - ge[j];
+            }
+        }
+    }
+#undef BN_DROW
+#undef BN_YROW
+}
+
 static void BN_F(grad_apply)(const act_bn_args *a)
 {
     bn_plan p = bn_make_plan(a);
     ptrdiff_t nb = bn_elt_count(&p, a);
     int nt = act_threads_for(a->outer * a->C * a->inner);
     (void)nt;
+    const int mode = BN_F(dz_mode)(a);
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (ptrdiff_t b = 0; b < nb; b++) {
         BN_T dzb[BLK], tmp[BLK];
         bn_blk k = bn_elt_block(a, &p, b);
-        const BN_T *dz = BN_F(dz)(a, &k, dzb, tmp);
         BN_T *direct = (BN_T *)BN_F(contig)(a, &a->out, &k);
         BN_T *ob = direct ? direct : dzb;
-        const BN_T *mh = (const BN_T *)a->mh + k.c0, *ml = (const BN_T *)a->ml + k.c0;
-        const BN_T *ga = (const BN_T *)a->ga + k.c0, *gd = (const BN_T *)a->gd + k.c0;
-        const BN_T *ge = (const BN_T *)a->ge + k.c0;
-        ptrdiff_t len = k.len, xst = bn_row_stride(a, &a->x);
-        char *x0 = bn_seg(a, &a->x, &k, 0);
-        for (ptrdiff_t row = 0; row < k.rows; row++) {
-            const BN_S *xs = (const BN_S *)bn_row(a, &a->x, &k, x0, xst, row);
-            const BN_T *z = dz + row * len;
-            BN_T *d = ob + row * len;
-            if (a->layout == ACT_BN_INNER) {
-                const BN_T h = mh[0], l = ml[0], g1 = ga[0], g2 = gd[0], g3 = ge[0];
-                ACT_IVDEP for (ptrdiff_t j = 0; j < len; j++)
-                    d[j] = (g1 * z[j] - ((BN_LD(xs[j]) - h) - l) * g2) - g3;
-            }
-            else if (xst && row + 4 <= k.rows) { /* four rows at a time, as in pre_act */
-                const BN_S *x1 = (const BN_S *)((const char *)xs + xst);
-                const BN_S *x2 = (const BN_S *)((const char *)xs + 2 * xst);
-                const BN_S *x3 = (const BN_S *)((const char *)xs + 3 * xst);
-                ACT_IVDEP for (ptrdiff_t j = 0; j < len; j++) {
-                    const BN_T g1 = ga[j], h = mh[j], l = ml[j], g2 = gd[j], g3 = ge[j];
-                    BN_T v0 = (g1 * z[j] - ((BN_LD(xs[j]) - h) - l) * g2) - g3;
-                    BN_T v1 = (g1 * z[j + len] - ((BN_LD(x1[j]) - h) - l) * g2) - g3;
-                    BN_T v2 = (g1 * z[j + 2 * len] - ((BN_LD(x2[j]) - h) - l) * g2) - g3;
-                    BN_T v3 = (g1 * z[j + 3 * len] - ((BN_LD(x3[j]) - h) - l) * g2) - g3;
-                    d[j] = v0;
-                    d[j + len] = v1;
-                    d[j + 2 * len] = v2;
-                    d[j + 3 * len] = v3;
-                }
-                row += 3;
-            }
-            else {
-                ACT_IVDEP for (ptrdiff_t j = 0; j < len; j++)
-                    d[j] = (ga[j] * z[j] - ((BN_LD(xs[j]) - mh[j]) - ml[j]) * gd[j]) - ge[j];
-            }
+        switch (mode) { /* a constant mode per call, so each loop is compiled for it */
+        case BN_DZ_Y: BN_F(grad_apply_blk)(a, &k, BN_DZ_Y, NULL, ob); break;
+        case BN_DZ_X: BN_F(grad_apply_blk)(a, &k, BN_DZ_X, NULL, ob); break;
+        default: BN_F(grad_apply_blk)(a, &k, BN_DZ_BLOCK, BN_F(dz)(a, &k, dzb, tmp), ob);
         }
         if (!direct) BN_F(store)(a, &a->out, &k, ob);
     }
 }
 
 #undef BN_F
+#undef BN_VROW
 #undef BN_LANES
 #undef BN_TREE
 #undef BN_C3
@@ -574,4 +744,4 @@ static void BN_F(grad_apply)(const act_bn_args *a)
 #undef BN_LD
 #undef BN_ST
 #undef BN_ADT
-#undef BN_LRELU_GRAD
+#undef BN_FORM

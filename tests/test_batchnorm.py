@@ -266,6 +266,50 @@ def test_fused_activation_and_residual(act, with_res, shape, axis):
         assert len(got) == 3
 
 
+# The ReLU backward is computed inside the reduction and apply loops (bnorm_t.h, dz_mode), from
+# y or from the pre-activation recomputed from x; with a residual's gradient asked for, dz goes
+# through a block of its own (the activation kernel, then dres written and read back).  Both
+# must give the same bits, on every layout path of the kernels.
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,axis", [
+    ((4, 3, 5, 6), 1),  # NCHW: blocks of several short lines
+    ((2, 3, 50, 50), 1),  # NCHW: lines longer than a block, cut
+    ((13, 3, 16, 20), 1),  # NCHW: line by line
+    ((3, 5, 6, 4), -1),  # channels-last: rows in fours and the rest
+    ((20, 30, 30, 64), -1),  # channels-last: super blocks
+    ((3, 2100), -1),  # channels-last: channels cut into chunks
+    ((4, 3, 10, 24), 1),  # a strided x (every other column, below)
+])
+def test_fused_relu_backward_bits_of_block_path(dtype, shape, axis):
+    x = (RNG.standard_normal(shape) * 2 + 0.3).astype(dtype)
+    if shape == (4, 3, 10, 24):
+        x = x[..., ::2]
+    C = x.shape[axis]
+    w, b = RNG.standard_normal(C).astype(dtype), RNG.standard_normal(C).astype(dtype)
+    dy = RNG.standard_normal(x.shape).astype(dtype)
+    dy.flat[5] = np.nan  # in a masked or an unmasked element: either way the same in both paths
+    y, m, i = batch_norm_train(x, w, b, axis=axis, activation="relu")
+    assert 0.05 < np.mean(y > 0) < 0.95  # both sides of the kink are exercised
+    from_y = batch_norm_grad(dy, x, m, i, w, axis=axis, activation="relu", y=y)
+    from_x = batch_norm_grad(dy, x, m, i, w, axis=axis, activation="relu", bias=b)
+    block_y = batch_norm_grad(dy, x, m, i, w, axis=axis, activation="relu", y=y,
+                              residual=True)
+    block_x = batch_norm_grad(dy, x, m, i, w, axis=axis, activation="relu", bias=b,
+                              residual=np.zeros_like(x))
+    for got in (from_y, from_x, block_x[:3]):
+        for a, c in zip(got, block_y[:3], strict=True):
+            assert a.dtype == c.dtype and a.tobytes() == c.tobytes()
+    np.testing.assert_array_equal(block_y[3], np.where(y > 0, dy, 0))
+    # and the values, against the float64 reference (dy without its NaN)
+    dy.flat[5] = 0
+    got = batch_norm_grad(dy, x, m, i, w, axis=axis, activation="relu", y=y)
+    rdx, rdw, rdb, _ = ref_backward(dy, x, w, b, axis, act="relu")
+    tol = dict(rtol=2e-4, atol=2e-4) if dtype == np.float32 else dict(rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(got[0], rdx, **tol)
+    np.testing.assert_allclose(got[1], rdw, **tol)
+    np.testing.assert_allclose(got[2], rdb, **tol)
+
+
 def test_channels_last_super_blocks_gradient():
     """18000 rows of 64 channels: 563 row blocks of 32 rows (the last one of 16), folded two
     per super block (bnorm.c, bn_super_item), against the float64 reference."""
@@ -348,7 +392,11 @@ def test_bit_identical_across_thread_counts(shape, axis):
             y, m, i = batch_norm_train(x, w, b, axis=axis, activation="gelu",
                                        running_mean=rm, running_var=rv)
             g = batch_norm_grad(dy, x, m, i, w, axis=axis, activation="gelu", bias=b)
-            res.append((y, m, i, rm, rv) + g)
+            # ReLU: its gradient fused into the loops, from y and from x
+            yr, mr, ir = batch_norm_train(x, w, b, axis=axis, activation="relu")
+            gy = batch_norm_grad(dy, x, mr, ir, w, axis=axis, activation="relu", y=yr)
+            gx = batch_norm_grad(dy, x, mr, ir, w, axis=axis, activation="relu", bias=b)
+            res.append((y, m, i, rm, rv) + g + (yr,) + gy + gx)
     for a, c in zip(*res, strict=False):
         assert a.tobytes() == c.tobytes()
 
@@ -621,6 +669,32 @@ def test_bit_identical_across_isas():
     if all(groups):
         for a, c in zip(groups[0][0], groups[1][0], strict=True):
             np.testing.assert_allclose(a, c, rtol=4e-7, atol=1e-7)
+
+
+@pytest.mark.parametrize("shape,axis", [((4, 6, 33, 31), 1), ((4, 33, 31, 6), -1)])
+def test_fused_relu_bit_identical_across_isas(shape, axis):
+    """No fma anywhere in BN + ReLU: every target, baseline included, gives the same bits,
+    forward and backward (the ReLU gradient from y and from x, fused into the loops)."""
+    import actcore._core as core
+    isas = core.isa_info()["supported"]
+    current = core.isa_info()["current"]
+    x = (RNG.standard_normal(shape) * 3 + 2).astype(np.float32)
+    C = shape[axis]
+    w, b = RNG.standard_normal(C).astype(np.float32), RNG.standard_normal(C).astype(np.float32)
+    dy = RNG.standard_normal(x.shape).astype(np.float32)
+    res = []
+    try:
+        for isa in isas:
+            core.set_isa(isa)
+            y, m, i = batch_norm_train(x, w, b, axis=axis, activation="relu")
+            gy = batch_norm_grad(dy, x, m, i, w, axis=axis, activation="relu", y=y)
+            gx = batch_norm_grad(dy, x, m, i, w, axis=axis, activation="relu", bias=b)
+            res.append((y, m, i) + gy + gx)
+    finally:
+        core.set_isa(current)
+    for other in res[1:]:
+        for a, c in zip(res[0], other, strict=True):
+            assert a.tobytes() == c.tobytes()
 
 
 @pytest.mark.parametrize("shape", [(0, 3), (2, 3, 0), (0, 3, 4, 4)])
