@@ -74,7 +74,7 @@ AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned cha
                  * at a time, the prefetches split the loop into 16-element pieces, each with
                  * its own alias check (C harness, 16 x 4096 float32 in cache, 1 thread) */
                 enum { PF = 64 / sizeof(T) };
-                for (ptrdiff_t j = 0; j < cn; j += PF) AX_PREFETCH(xc + j, y ? y + c + j : NULL);
+                for (ptrdiff_t j = 0; j < cn; j += PF) AX_PREFETCH(xc + j);
             }
             if (!count && !mk) {
                 /* ec is y, which may be x itself (in place) at the same index: no
