@@ -370,6 +370,11 @@ def _check_nbt(fname, nbt):
         if not nbt.flags.writeable:
             raise ValueError(f"{fname}: num_batches_tracked is read-only; it is updated in "
                              "place")
+        if int(nbt) < 0:
+            raise ValueError(f"{fname}: num_batches_tracked must be >= 0, got {int(nbt)}")
+        if int(nbt) >= np.iinfo(nbt.dtype).max:
+            raise ValueError(f"{fname}: num_batches_tracked ({nbt.dtype}) cannot count one "
+                             f"more batch: it is at {int(nbt)}, the largest {nbt.dtype}")
         return nbt
     raise TypeError(f"{fname}: num_batches_tracked must be an int or a 0-d integer array, "
                     f"got {nbt!r}")
@@ -557,6 +562,33 @@ def batch_norm_train(x, weight=None, bias=None, *, eps=1e-5, axis=1, activation=
     return y, mean.astype(P), invstd.astype(P)
 
 
+def _check_recomputed(fname, act, y, y_rec, mean, invstd, w, b, r, ax, T):
+    """y was given for an activation without a gradient-from-output form, so its input is
+    recomputed from x and the bias (and residual) passed here: y must be what that gives, else
+    the gradients would be silently wrong (a forgotten bias=, say).  Equal within rounding: the
+    mean and invstd passed back may be rounded to float32, which moves x - mean by up to
+    |mean| eps, so each channel's tolerance scales with the terms of its pre-activation."""
+    shape = [1] * y.ndim
+    shape[ax] = -1
+    eps_t = np.finfo(np.float64 if T == np.float64 else np.float32).eps  # the kernels' precision
+    eps_y = 2.0**-7 if is_bfloat16(y.dtype) else (np.finfo(y.dtype).eps
+                                                   if y.dtype.kind == "f" else 0.0)
+    s = (np.abs(mean) * invstd + 1.0) * (1.0 if w is None else np.abs(w))
+    s = (s + (0.0 if b is None else np.abs(b))).reshape(shape)
+    yd, rd = y.astype(np.float64), y_rec.astype(np.float64)
+    if r is not None:
+        s = s + np.abs(r.astype(np.float64))
+    with np.errstate(invalid="ignore"):
+        # the pre-activation's rounding (T) and the outputs' own (y's dtype), with room to spare
+        tol = 64 * eps_t * s + 4 * eps_y * (np.abs(yd) + np.abs(rd))
+        bad = (np.abs(yd - rd) > tol) | (np.isnan(yd) != np.isnan(rd))
+    if np.any(bad):
+        raise ValueError(f"{fname}: y does not match the forward output recomputed from x, mean, "
+                         f"invstd, weight, bias and residual; activation {act.name!r} has no "
+                         "gradient from its output, so its input is recomputed: pass the bias "
+                         "(and residual) used in the forward")
+
+
 def batch_norm_grad(dy, x, mean, invstd, weight, *, axis=1, activation=None, y=None,
                     bias=None, residual=None, activation_params=None, training=True, out=None):
     """batch_norm_grad(dy, x, mean, invstd, weight, *, axis=1, activation=None, y=None,
@@ -570,7 +602,9 @@ def batch_norm_grad(dy, x, mean, invstd, weight, *, axis=1, activation=None, y=N
     activations that have a ``_grad_from_output`` form (relu, relu6, leaky_relu with slope >= 0,
     elu with alpha >= 0, hardtanh, sigmoid, tanh) when y is given; otherwise the pre-activation
     is recomputed from x, mean, invstd, weight, ``bias`` (and ``residual``), so pass the bias
-    (and residual) you used in the forward.
+    (and residual) you used in the forward.  A y given for another activation is checked
+    against that recomputation (one more pass), and a mismatch raises ValueError instead of
+    returning wrong gradients.
 
     residual: pass the residual array used in the forward (or True when it is not needed for a
     recomputation) to also get dresidual, the gradient after the activation, as a 4th result.
@@ -608,6 +642,9 @@ def batch_norm_grad(dy, x, mean, invstd, weight, *, axis=1, activation=None, y=N
                                             r if (act is not None and not use_gout) else None],
                                     out=out, also=(y, r))
     T = _param_dtype(plan.x)
+    if act is not None and not use_gout and y is not None:
+        _check_recomputed(fname, act, y, _run_apply(plan, plan.x3, r3, act, mean_d, invstd_d, w,
+                                                    b, None), mean_d, invstd_d, w, b, r, ax, T)
     mh, ml, scale, shift = _params(mean_d, invstd_d, w, b, T)
     wd = np.ones(C) if w is None else w
     common = dict(x=plan.x3, layout=plan.layout, mh=mh, ml=ml, scale=scale, shift=shift,
@@ -730,6 +767,11 @@ class BatchNorm:
 
     def forward(self, x):
         x = _as_x("BatchNorm.forward", x)
+        ax = _axis("BatchNorm.forward", x, self.axis)
+        if x.shape[ax] != self.num_features:
+            raise ValueError(f"BatchNorm.forward: x has {x.shape[ax]} channels along axis "
+                             f"{self.axis} (shape {x.shape}), the layer num_features="
+                             f"{self.num_features}")
         act = _parse_activation("BatchNorm", self.activation, self.activation_params)
         if self._batch_stats():
             track = self.training and self.running_mean is not None
@@ -789,8 +831,15 @@ class BatchNorm:
             if v.shape != own[k].shape:
                 raise ValueError(f"BatchNorm.load_state_dict: {k} must have shape "
                                  f"{own[k].shape}, got {v.shape}")
-            new[k] = v
-        for k, v in new.items():  # all checked first: nothing is half-loaded
+            kinds = "iu" if k == "num_batches_tracked" else "fiu"
+            if v.dtype.kind not in kinds and not (kinds == "fiu" and is_bfloat16(v.dtype)):
+                raise TypeError(f"BatchNorm.load_state_dict: {k} must be "
+                                f"{'an integer' if kinds == 'iu' else 'a real'} array, got "
+                                f"dtype {v.dtype}")
+            if k == "num_batches_tracked" and int(v) < 0:
+                raise ValueError(f"BatchNorm.load_state_dict: {k} must be >= 0, got {int(v)}")
+            new[k] = v.astype(own[k].dtype)
+        for k, v in new.items():  # all checked and converted first: nothing is half-loaded
             getattr(self, k)[...] = v
 
 

@@ -88,6 +88,9 @@ def main():
                     rmt, rvt = torch.zeros(C), torch.ones(C)
 
                     def ttrain(relu, xt=xt, dyt=dyt, wt=wt, bt=bt):
+                        # fresh gradients each step, as after optimizer.zero_grad(set_to_none=
+                        # True): accumulating into the old ones would add a pass over x.grad
+                        xt.grad = wt.grad = bt.grad = None
                         out = F.batch_norm(xt, None, None, wt, bt, training=True)
                         if relu:
                             out = torch.relu(out)

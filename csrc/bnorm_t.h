@@ -546,7 +546,6 @@ static int BN_F(grad_reduce)(const act_bn_args *a, double *sum_dz, double *sum_d
     int nt = act_threads_for(a->outer * a->C * a->inner);
     (void)nt;
     const int mode = BN_F(dz_mode)(a);
-    (void)mode;
     if (p.lines) {
         /* line order, as in stats: each line's two sums added to its slot in line order */
         bn_items it = bn_line_items(a, &p, nt);

@@ -131,6 +131,38 @@ def test_inference_matches_reference(shape, axis):
     close(y, ref, np.float32, scale=4)
 
 
+def _fusable():
+    from actcore._registry import OPS
+    return sorted(n for n, o in OPS.items() if o.kind == "elementwise" and o.kernel is not None)
+
+
+@pytest.mark.parametrize("name", _fusable())
+@pytest.mark.parametrize("shape,axis", [((4, 3, 5, 6), 1), ((3, 5, 6, 4), -1)])
+def test_inference_residual_and_every_activation(name, shape, axis):
+    """BN + add + activation in one pass: the bits of the activation's own ufunc applied to
+    the fused pass's pre-activation (computed without the activation), for every activation
+    that can be fused, at its default parameters (threshold has none: example values)."""
+    C = shape[axis]
+    x = RNG.standard_normal(shape) * 2
+    r = RNG.standard_normal(shape)
+    rm, rv = RNG.standard_normal(C), RNG.uniform(0.5, 2, C)
+    w, b = RNG.standard_normal(C), RNG.standard_normal(C)
+    pre = batch_norm(x, rm, rv, w, b, axis=axis, residual=r)
+    bs = bshape(x, axis)
+    np.testing.assert_allclose(pre, (x - rm.reshape(bs)) / np.sqrt(rv.reshape(bs) + 1e-5)
+                               * w.reshape(bs) + b.reshape(bs) + r, rtol=1e-13, atol=1e-13)
+    p = {"threshold": {"threshold": 0.5, "value": -1.0}}.get(name, {})  # required ones
+    y = batch_norm(x, rm, rv, w, b, axis=axis, residual=r, activation=name,
+                   activation_params=p)
+    assert y.tobytes() == getattr(actcore, name)(pre, **p).tobytes()
+    # float32 likewise (the fused activation's float32 kernel)
+    x32, r32 = x.astype(np.float32), r.astype(np.float32)
+    p32 = [v.astype(np.float32) for v in (rm, rv, w, b)]
+    pre32 = batch_norm(x32, *p32, axis=axis, residual=r32)
+    y32 = batch_norm(x32, *p32, axis=axis, residual=r32, activation=name, activation_params=p)
+    assert y32.tobytes() == getattr(actcore, name)(pre32, **p).tobytes()
+
+
 def test_layouts_strided_and_transposed_agree():
     x = RNG.standard_normal((4, 6, 5, 7)).astype(np.float32)
     y0, m0, i0 = batch_norm_train(x)
@@ -222,6 +254,16 @@ def test_cumulative_average_with_batch_count():
     np.testing.assert_allclose(rm2, 0.75 * rm + 0.25 * x4.mean(0), rtol=1e-13)
     with pytest.raises(ValueError, match="num_batches_tracked"):
         batch_norm(x4, rm2, rv2, training=True, momentum=None)
+    # a count that is negative, or cannot grow, is refused before anything is written
+    out = np.zeros_like(x4)
+    for bad in (np.array(-1), np.array(-3), np.array(127, np.int8)):
+        keep = (rm2.copy(), rv2.copy(), bad.copy())
+        with pytest.raises(ValueError, match="num_batches_tracked"):
+            batch_norm(x4, rm2, rv2, training=True, momentum=None, num_batches_tracked=bad,
+                       out=out)
+        for a, c in zip((rm2, rv2, bad), keep, strict=True):
+            np.testing.assert_array_equal(a, c)
+        assert not out.any()
 
 
 # ---------------------------------------------------------------- fused epilogue
@@ -368,25 +410,76 @@ def test_grad_out_argument():
 def test_no_weight_gives_none_grads():
     x = RNG.standard_normal((5, 3, 4))
     y, m, i = batch_norm_train(x)
-    dx, dw, db = batch_norm_grad(RNG.standard_normal(x.shape), x, m, i, None)
+    dy = RNG.standard_normal(x.shape)
+    dx, dw, db = batch_norm_grad(dy, x, m, i, None)
     assert dw is None and db is None and dx.shape == x.shape
+    close(dx, ref_backward(dy, x, None, None, 1)[0], np.float64, 10)
+
+
+@pytest.mark.parametrize("shape,axis", [((6, 3, 9, 9), 1), ((6, 9, 9, 3), -1)])
+def test_float16_inference_and_backward(shape, axis):
+    """float16 in, float16 out, float32 statistics and arithmetic: within float16's rounding
+    of the float64 reference."""
+    x = (RNG.standard_normal(shape) * 2 + 4).astype(np.float16)
+    C = shape[axis]
+    w, b = RNG.standard_normal(C).astype(np.float32), RNG.standard_normal(C).astype(np.float32)
+    rm, rv = RNG.standard_normal(C).astype(np.float32), RNG.uniform(0.5, 2, C).astype(np.float32)
+    y = batch_norm(x, rm, rv, w, b, axis=axis, activation="relu")
+    bs = bshape(x, axis)
+    ref = np.maximum((x.astype(np.float64) - rm.reshape(bs)) / np.sqrt(rv.reshape(bs) + 1e-5)
+                     * w.reshape(bs) + b.reshape(bs), 0)
+    assert y.dtype == np.float16
+    np.testing.assert_allclose(y.astype(np.float64), ref, rtol=2e-3, atol=2e-3 * np.abs(ref).max())
+    dy = RNG.standard_normal(shape).astype(np.float16)
+    yt, m, i = batch_norm_train(x, w, b, axis=axis, activation="relu")
+    dx, dw, db = batch_norm_grad(dy, x, m, i, w, axis=axis, activation="relu", y=yt)
+    rdx, rdw, rdb, _ = ref_backward(dy, x, w, b, axis, act="relu")
+    assert dx.dtype == np.float16 and dw.dtype == np.float32
+    np.testing.assert_allclose(dx.astype(np.float64), rdx, rtol=5e-3,
+                               atol=5e-3 * np.abs(rdx).max())
+    np.testing.assert_allclose(dw, rdw, rtol=2e-3, atol=2e-3 * np.abs(rdw).max())
+    np.testing.assert_allclose(db, rdb, rtol=2e-3, atol=2e-3 * np.abs(rdb).max())
+
+
+def test_grad_checks_y_it_cannot_use():
+    """gelu has no gradient from its output: its input is recomputed from x and the bias, and
+    a y given with it must agree with that recomputation (a forgotten bias= would otherwise
+    give silently wrong gradients)."""
+    x = RNG.standard_normal((4, 3, 5, 6)).astype(np.float32) * 2 + 3
+    w, b = RNG.standard_normal(3).astype(np.float32), RNG.standard_normal(3).astype(np.float32)
+    r = RNG.standard_normal(x.shape).astype(np.float32)
+    dy = RNG.standard_normal(x.shape).astype(np.float32)
+    for act in ["gelu", ("leaky_relu", {"negative_slope": -0.2})]:
+        y, m, i = batch_norm_train(x, w, b, activation=act)
+        with pytest.raises(ValueError, match="bias"):
+            batch_norm_grad(dy, x, m, i, w, activation=act, y=y)
+        good = batch_norm_grad(dy, x, m, i, w, activation=act, y=y, bias=b)
+        for a, c in zip(good, batch_norm_grad(dy, x, m, i, w, activation=act, bias=b),
+                        strict=True):
+            assert a.tobytes() == c.tobytes()
+        y2, m2, i2 = batch_norm_train(x, w, b, activation=act, residual=r)
+        with pytest.raises(ValueError, match="residual"):
+            batch_norm_grad(dy, x, m2, i2, w, activation=act, y=y2, bias=b)
+        batch_norm_grad(dy, x, m2, i2, w, activation=act, y=y2, bias=b, residual=r)
 
 
 # ---------------------------------------------------------------- threads
 # (64, 5, 16, 16), (1, 64, 16, 16) and (2048, 64, 32): lines shorter than a block, taken line
 # by line (bnorm.c, bn_line; the last one because it is 2^22 elements); with N = 1 the work
 # items split the channels, by thread count
+# (4, 1, 96, 96) and (8, 2, 50, 50): fewer channels than threads, each channel cut into blocks
 @pytest.mark.parametrize("shape,axis", [((8, 3, 64, 64), 1), ((2, 64, 64, 24), -1),
                                         ((4096, 7), 1), ((64, 5, 16, 16), 1),
                                         ((1, 64, 16, 16), 1), ((2048, 64, 32), 1),
-                                        ((20, 30, 30, 64), -1)])
+                                        ((20, 30, 30, 64), -1), ((4, 1, 96, 96), 1),
+                                        ((8, 2, 50, 50), 1), ((30, 40, 2), -1)])
 def test_bit_identical_across_thread_counts(shape, axis):
     x = (RNG.standard_normal(shape) * 5 + 3).astype(np.float32)
     C = shape[axis]
     w, b = RNG.standard_normal(C).astype(np.float32), RNG.standard_normal(C).astype(np.float32)
     dy = RNG.standard_normal(shape).astype(np.float32)
     res = []
-    for nt in (1, 2):
+    for nt in (1, 2, 3):
         with actcore.num_threads(nt):
             rm, rv = np.zeros(C, np.float32), np.ones(C, np.float32)
             y, m, i = batch_norm_train(x, w, b, axis=axis, activation="gelu",
@@ -397,8 +490,9 @@ def test_bit_identical_across_thread_counts(shape, axis):
             gy = batch_norm_grad(dy, x, mr, ir, w, axis=axis, activation="relu", y=yr)
             gx = batch_norm_grad(dy, x, mr, ir, w, axis=axis, activation="relu", bias=b)
             res.append((y, m, i, rm, rv) + g + (yr,) + gy + gx)
-    for a, c in zip(*res, strict=False):
-        assert a.tobytes() == c.tobytes()
+    for other in res[1:]:
+        for a, c in zip(res[0], other, strict=True):
+            assert a.tobytes() == c.tobytes()
 
 
 # ---------------------------------------------------------------- bad input
@@ -479,6 +573,9 @@ def test_layer_train_eval_freeze_and_state_dict():
     dx = bn.backward(dy)
     close(dx, dy * inv[None, :, None, None], np.float32, 4)
     close(bn.dweight, (dy * xhat).sum((0, 2, 3)), np.float32, 100)
+    bn.unfreeze()  # training again: batch statistics, running ones updated
+    bn(x)
+    assert not np.array_equal(bn.running_mean, rm) and int(bn.num_batches_tracked) == 2
     # state dict round trip
     sd = bn.state_dict()
     assert set(sd) == {"weight", "bias", "running_mean", "running_var", "num_batches_tracked"}
@@ -491,6 +588,17 @@ def test_layer_train_eval_freeze_and_state_dict():
     assert np.all(bn2.running_mean == 0) and int(bn2.num_batches_tracked) == 0
     with pytest.raises(ValueError, match="running_var"):
         bn2.load_state_dict({**sd, "running_var": np.ones(4, np.float32)})
+    # a value of the wrong kind is named, and nothing is half-loaded
+    before = bn2.state_dict()
+    with pytest.raises(TypeError, match="running_var"):
+        bn2.load_state_dict({**sd, "running_var": np.array(["a", "b", "c"])})
+    with pytest.raises(ValueError, match="num_batches_tracked"):
+        bn2.load_state_dict({**sd, "num_batches_tracked": np.array(-2)})
+    for k, v in bn2.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])
+    # x with another channel count than the layer's is named as such
+    with pytest.raises(ValueError, match="num_features=3"):
+        bn2(np.ones((2, 5, 4), np.float32))
 
 
 # ---------------------------------------------------------------- folding
@@ -621,6 +729,46 @@ def test_against_torch_forward_and_autograd(act):
                      (rm, trm), (rv, trv)]:
         ref = ref.detach().numpy()
         np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4 * max(1, np.abs(ref).max()))
+
+
+@needs_torch
+@pytest.mark.torch
+@pytest.mark.parametrize("cfg", [dict(), dict(affine=False), dict(track_running_stats=False),
+                                 dict(momentum=None), dict(momentum=0.3, eps=1e-3)])
+def test_layer_configurations_against_torch(cfg):
+    """The layer against torch.nn.BatchNorm2d over three training steps (forward, backward,
+    running statistics) and then in eval mode, forward and backward."""
+    tbn = torch.nn.BatchNorm2d(4, **cfg)
+    bn = BatchNorm(4, **cfg)
+    if bn.affine:
+        with torch.no_grad():
+            tbn.weight.uniform_(0.5, 2)
+            tbn.bias.uniform_(-1, 1)
+        bn.weight[...] = tbn.weight.detach().numpy()
+        bn.bias[...] = tbn.bias.detach().numpy()
+    for step in range(4):
+        if step == 3:
+            bn.eval()
+            tbn.eval()
+        x = (RNG.standard_normal((5, 4, 3, 3)) * (step + 1) + step).astype(np.float32)
+        dy = RNG.standard_normal(x.shape).astype(np.float32)
+        tx = torch.tensor(x, requires_grad=True)
+        ty = tbn(tx)
+        ty.backward(torch.tensor(dy))
+        y = bn(x)
+        dx = bn.backward(dy)
+        np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-4, atol=1e-4)
+        if bn.affine:
+            np.testing.assert_allclose(bn.dweight, tbn.weight.grad.numpy(), rtol=1e-4, atol=1e-4)
+            np.testing.assert_allclose(bn.dbias, tbn.bias.grad.numpy(), rtol=1e-4, atol=1e-4)
+            tbn.weight.grad = tbn.bias.grad = None
+        if bn.track_running_stats:
+            np.testing.assert_allclose(bn.running_mean, tbn.running_mean.numpy(), rtol=1e-5,
+                                       atol=1e-6)
+            np.testing.assert_allclose(bn.running_var, tbn.running_var.numpy(), rtol=1e-5)
+            assert int(bn.num_batches_tracked) == int(tbn.num_batches_tracked)
+    assert set(bn.state_dict()) == set(tbn.state_dict())
 
 
 @needs_torch
