@@ -221,8 +221,8 @@ static PyObject *op_table(PyObject *self, PyObject *noargs)
     PyObject *lst = PyList_New(ACT_NOPS);
     if (!lst) return NULL;
     for (int i = 0; i < ACT_NOPS; i++) {
-        PyObject *t = Py_BuildValue("(sii)", act_ops[i].name, act_ops[i].nparams,
-                                    act_ops[i].has_gout);
+        PyObject *t = Py_BuildValue("(siii)", act_ops[i].name, act_ops[i].nparams,
+                                    act_ops[i].has_gout, act_ops[i].cost);
         if (!t) {
             Py_DECREF(lst);
             return NULL;
@@ -353,7 +353,7 @@ static PyMethodDef methods[] = {
     {"register_bfloat16", register_bfloat16, METH_O,
      "register_bfloat16(dtype) -> bool: add bfloat16 loops to every ufunc"},
     {"bfloat16_type", bfloat16_type, METH_NOARGS, "registered bfloat16 type number, or -1"},
-    {"op_table", op_table, METH_NOARGS, "[(name, nparams, has_gout)] of ops.def"},
+    {"op_table", op_table, METH_NOARGS, "[(name, nparams, has_gout, cost)] of ops.def"},
     {"isa_info", isa_info, METH_NOARGS, "{'current', 'built', 'supported', 'fma'}"},
     {"set_isa", set_isa, METH_VARARGS, "set_isa(name): switch kernel tables (tests)"},
     {"get_num_threads", get_num_threads, METH_NOARGS, NULL},

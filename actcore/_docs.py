@@ -25,7 +25,7 @@ def param_text(op):
 
 def ufunc_docs():
     docs = {}
-    for name, nparams, has_gout in op_table():
+    for name, nparams, has_gout, _cost in op_table():
         op = _public_op(name)
         params = ", ".join(p for p, _ in op.params[:nparams])
         params = ", " + params if params else ""

@@ -15,9 +15,10 @@ const act_op_info act_ops[ACT_NOPS] = {
 };
 
 /* Below this much work (elements x the op's cost, relu = 1) a call runs on one thread: waking
- * the pool costs 1-2 us on this 2-core machine, more than relu on 16K elements takes
- * (bench/results/threads.md).  ACTCORE_PARALLEL_MIN overrides it (read at import). */
-ptrdiff_t act_parallel_min = 16384;
+ * the pool costs a few us on this 2-core machine, and a second thread broke even at n x cost
+ * of 16K-25K for relu, sigmoid, tanh and gelu alike (bench/results/threads.md; relu 0.86x at
+ * 16K, 1.16x at 32K).  ACTCORE_PARALLEL_MIN overrides it (read at import). */
+ptrdiff_t act_parallel_min = 24576;
 
 int act_openmp_enabled(void)
 {

@@ -24,7 +24,7 @@ EXAMPLE_PARAMS = {
 def kernels():
     """(kernel name, params) for every kernel in csrc/ops.def."""
     out = []
-    for name, nparams, _gout in _core.op_table():
+    for name, nparams, _gout, _cost in _core.op_table():
         params = EXAMPLE_PARAMS.get(name, ())
         assert len(params) == nparams, name
         out.append((name, params))

@@ -179,7 +179,7 @@ def test_serial_build_without_openmp(tmp_path):
 
 
 def test_c_and_python_registries_agree():
-    c_ops = {name: (nparams, gout) for name, nparams, gout in _core.op_table()}
+    c_ops = {name: (nparams, gout) for name, nparams, gout, _cost in _core.op_table()}
     kernels = {op.kernel for op in OPS.values() if op.kernel}
     assert kernels <= set(c_ops)
     for op in OPS.values():
