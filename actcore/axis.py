@@ -14,9 +14,10 @@ Conventions and special values (every function):
 * Results are the same bits for any thread count and any memory layout of the same values.
 * softmax ``where=``: masked-out entries do not count and get 0.  A row that is fully masked,
   all -inf or empty gives 0 (softmax) and -inf (log_softmax, logsumexp), without warnings.
-* NaN anywhere in a row makes that whole row NaN (only that row).  +inf in a row: as the
-  max-shifted NumPy formula, e^(inf - inf) is NaN, so the row is NaN (logsumexp NaN too; the
-  mathematical limit would be +inf, but we keep softmax, log_softmax and logsumexp consistent).
+* NaN anywhere in a row makes that whole row NaN (only that row).  +inf in a row (and no NaN):
+  logsumexp is +inf, its limit (as scipy and PyTorch give); softmax and log_softmax are NaN for
+  the whole row, as the max-shifted formula gives (e^(inf - inf)) and as PyTorch and scipy give
+  too, since the limit depends on how many entries are infinite.
 * GLU family: x is split along ``axis`` into halves a (first) and b (second); with a second
   operand ``b`` nothing is split.  glu = a*sigmoid(b), swiglu = silu(a)*b, geglu = gelu(a)*b,
   reglu = relu(a)*b, each computed in one pass from a and b (0*inf is NaN, as in PyTorch).
@@ -237,7 +238,8 @@ def logsumexp_grad(dy, x, axis=-1, keepdims=False, *, out=None):
     dyc = np.asarray(dy, dtype=cdt)
     y = _target(out, x.shape, cdt, (xc, dyc), inplace_ok=(xc,))
     _core.softmax_kernel(_SOFTMAX, xc, None, None, y, ax)
-    np.multiply(y, dyc if keepdims else np.expand_dims(dyc, ax), out=y)
+    with np.errstate(under="ignore"):  # a tiny softmax times dy: the product may be subnormal
+        np.multiply(y, dyc if keepdims else np.expand_dims(dyc, ax), out=y)
     return _deliver(y, out, rdt)
 
 
@@ -246,13 +248,14 @@ _GLU_OPS = {"glu": _GLU, "swiglu": _SWIGLU, "reglu": _REGLU}
 
 
 def _glu_op(fname, approximate):
-    if fname != "geglu":
-        return _GLU_OPS[fname]
+    base = fname.removesuffix("_grad")
+    if base != "geglu":
+        return _GLU_OPS[base]
     if approximate == "none":
         return _GEGLU
     if approximate == "tanh":
         return _GEGLU_TANH
-    raise ValueError(f"geglu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    raise ValueError(f"{fname}: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
 def _check_b(fname, b):
@@ -270,6 +273,18 @@ def _halves(fname, x, axis):
     return ax, x.shape[:ax] + (L // 2,) + x.shape[ax + 1:]
 
 
+def _operands_shape(fname, a, b, axis):
+    """The broadcast shape of two operands a, b.  Nothing is split then, but axis is checked
+    all the same (an axis the caller thinks is used, and is not valid, is an error)."""
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"{fname}: a of shape {a.shape} and b of shape {b.shape} do not "
+                         f"broadcast together") from None
+    _axis(fname, axis, len(shape))
+    return shape
+
+
 def _glu_fwd(fname, x, b, axis, out, approximate="none"):
     op = _glu_op(fname, approximate)
     _check_b(fname, b)
@@ -284,11 +299,7 @@ def _glu_fwd(fname, x, b, axis, out, approximate="none"):
         return _deliver(y, out, rdt)
     b = _asarray(fname, "b", b)
     rdt, cdt = _dtypes(fname, x, b)
-    try:
-        shape = np.broadcast_shapes(x.shape, b.shape)
-    except ValueError:
-        raise ValueError(f"{fname}: a of shape {x.shape} and b of shape {b.shape} do not "
-                         f"broadcast together") from None
+    shape = _operands_shape(fname, x, b, axis)
     _check_out(fname, out, shape, rdt)
     ac = np.ascontiguousarray(np.broadcast_to(x, shape), dtype=cdt)
     bc = np.ascontiguousarray(np.broadcast_to(b, shape), dtype=cdt)
@@ -308,7 +319,7 @@ def _unbroadcast(g, shape):
 
 
 def _glu_bwd(fname, dy, x, b, axis, approximate="none"):
-    op = _glu_op(fname[:-5], approximate)
+    op = _glu_op(fname, approximate)
     _check_b(fname, b)
     dy = _asarray(fname, "dy", dy)
     x = _asarray(fname, "x", x)
@@ -325,11 +336,7 @@ def _glu_bwd(fname, dy, x, b, axis, approximate="none"):
         return dx if rdt == cdt else dx.astype(rdt)
     b = _asarray(fname, "b", b)
     rdt, cdt = _dtypes(fname, dy, x, b)
-    try:
-        shape = np.broadcast_shapes(x.shape, b.shape)
-    except ValueError:
-        raise ValueError(f"{fname}: a of shape {x.shape} and b of shape {b.shape} do not "
-                         f"broadcast together") from None
+    shape = _operands_shape(fname, x, b, axis)
     if dy.shape != shape:
         raise ValueError(f"{fname}: dy has shape {dy.shape}, expected {shape}")
     ac = np.ascontiguousarray(np.broadcast_to(x, shape), dtype=cdt)

@@ -129,7 +129,9 @@ static void ax_combine_strided(int op, const double *m, const double *s, const d
     st->s = S;
     st->r = S == 0.0 ? 0.0 : 1.0 / S; /* S NaN (NaN or +inf in the row): r NaN */
     st->lg = S == 0.0 ? 0.0 : act_log1p((C - 1.0) + R);
-    st->lse = S == 0.0 ? -INFINITY : Ms + st->lg;
+    /* +inf in the row (M is NaN if the row has a NaN): the limit of logsumexp is +inf, where
+     * S is NaN (e^(inf - inf)) */
+    st->lse = M == INFINITY ? INFINITY : (S == 0.0 ? -INFINITY : Ms + st->lg);
 }
 static void ax_combine(int op, const double *m, const double *s, const double *c, ptrdiff_t nb,
                        ax_stats *st)

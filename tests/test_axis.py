@@ -141,19 +141,26 @@ def test_special_rows():
                   [1.0, np.nan, 2.0],              # NaN: this row only
                   [1.0, np.inf, 2.0],              # +inf: inf - inf = NaN, as max-shifted NumPy
                   [0.0, -np.inf, 1.0],             # -inf entry: probability 0
-                  [1.0, 2.0, 3.0]])
+                  [1.0, 2.0, 3.0],
+                  [np.inf, np.nan, 2.0]])          # +inf and NaN: NaN
     for dt in (np.float16, np.float32, np.float64):
-        xx = x.astype(dt)
-        y, ly, z = actcore.softmax(xx), actcore.log_softmax(xx), actcore.logsumexp(xx)
-        np.testing.assert_array_equal(y[0], 0)
-        np.testing.assert_array_equal(ly[0], -np.inf)
-        assert z[0] == -np.inf
-        assert np.isnan(y[1]).all() and np.isnan(ly[1]).all() and np.isnan(z[1])
-        assert np.isnan(y[2]).all() and np.isnan(ly[2]).all() and np.isnan(z[2])
-        assert y[3, 1] == 0 and ly[3, 1] == -np.inf and np.isfinite(z[3])
-        assert np.isfinite(y[4]).all() and np.isfinite(y[3]).all()
-        np.testing.assert_allclose(y[4].astype(float), ref_softmax(x[4]).astype(float),
-                                   rtol=2e-3)
+        for xx in (x.astype(dt), np.ascontiguousarray(x.astype(dt).T)):
+            ax = -1 if xx.shape == x.shape else 0  # the row and the column kernels
+            y, ly = actcore.softmax(xx, axis=ax), actcore.log_softmax(xx, axis=ax)
+            z = actcore.logsumexp(xx, axis=ax)
+            if ax == 0:
+                y, ly = y.T, ly.T
+            np.testing.assert_array_equal(y[0], 0)
+            np.testing.assert_array_equal(ly[0], -np.inf)
+            assert z[0] == -np.inf
+            assert np.isnan(y[1]).all() and np.isnan(ly[1]).all() and np.isnan(z[1])
+            # +inf: logsumexp's limit, +inf; softmax and log_softmax NaN (as PyTorch, scipy)
+            assert np.isnan(y[2]).all() and np.isnan(ly[2]).all() and z[2] == np.inf
+            assert y[3, 1] == 0 and ly[3, 1] == -np.inf and np.isfinite(z[3])
+            assert np.isfinite(y[4]).all() and np.isfinite(y[3]).all()
+            np.testing.assert_allclose(y[4].astype(float), ref_softmax(x[4]).astype(float),
+                                       rtol=2e-3)
+            assert np.isnan(y[5]).all() and np.isnan(ly[5]).all() and np.isnan(z[5])
 
 
 def test_empty():
@@ -321,6 +328,12 @@ def test_softmax_family_grads_fd(axis):
     dzk = np.expand_dims(dz, axis)
     np.testing.assert_array_equal(actcore.logsumexp_grad(dzk, x, axis=axis, keepdims=True),
                                   actcore.logsumexp_grad(dz, x, axis=axis))
+    # terms whose product with dy is subnormal: no floating-point error, even when NumPy
+    # is told to raise on underflow
+    for dt, far in ((np.float64, -700.0), (np.float32, -95.0)):
+        with np.errstate(all="raise"):
+            g = actcore.logsumexp_grad(np.full(1, 1e-5, dt), np.array([[0.0, far]], dt))
+        assert g[0, 1] >= 0 and np.isfinite(g).all()
     with pytest.raises(ValueError, match="dy"):
         actcore.logsumexp_grad(dzk, x, axis=axis)
 
@@ -401,6 +414,15 @@ def test_geglu_tanh_and_errors():
         actcore.glu(x, 0)
     with pytest.raises(ValueError, match="broadcast"):
         actcore.swiglu(np.ones((2, 3)), np.ones((2, 4)))
+    # two operands: nothing is split, but a bad axis is still an error, forward and backward
+    a2 = np.ones((2, 3))
+    for bad in (5, "x"):
+        with pytest.raises(ValueError, match="axis"):
+            actcore.glu(a2, a2, axis=bad)
+        with pytest.raises(ValueError, match="axis"):
+            actcore.reglu_grad(a2, a2, a2, axis=bad)
+    with pytest.raises(ValueError, match="^geglu_grad: approximate"):
+        actcore.geglu_grad(np.ones((3, 4)), x, approximate="fast")
     out = np.full((3, 4), 5.0)
     with pytest.raises(ValueError):
         actcore.swiglu(x, out=np.empty((3, 8)))
