@@ -987,3 +987,87 @@ def ref_rrelu(x: ArrayLike, lower: float = 1.0 / 8.0, upper: float = 1.0 / 3.0,
 def ref_rrelu_grad(dy: ArrayLike, x: ArrayLike, lower: float = 1.0 / 8.0,
                    upper: float = 1.0 / 3.0, training: bool = False) -> np.ndarray:
     return ref_leaky_relu_grad(dy, x, (lower + upper) / 2.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Axis activations (SPEC §3), in long double: 80-bit on x86-64 Linux, 11 bits more than float64,
+# which is enough to measure float64 results to a fraction of an ULP except where logsumexp
+# cancels (M + log S near 0); elsewhere (long double = double) they are float64 references.
+# --------------------------------------------------------------------------------------------
+LD = np.longdouble
+
+
+def _softmax_parts(x: ArrayLike, axis: int, where: ArrayLike | None = None):
+    x = np.asarray(x, dtype=LD)
+    if where is not None:
+        x = np.where(where, x, LD(-np.inf))
+    with np.errstate(all="ignore"):
+        m = np.max(x, axis=axis, keepdims=True)
+        ms = np.where(np.isneginf(m), LD(0), m)  # an all -inf row shifts by 0
+        e = np.exp(x - ms)
+        s = np.sum(e, axis=axis, keepdims=True)
+    return x, ms, e, s
+
+
+def ref_softmax(x: ArrayLike, axis: int = -1, where: ArrayLike | None = None) -> np.ndarray:
+    """e^(x - M) / sum e^(x - M), M the row max; fully masked or all -inf rows give 0."""
+    _, _, e, s = _softmax_parts(x, axis, where)
+    with np.errstate(all="ignore"):
+        return np.where(s == 0, LD(0), e / s)
+
+
+def ref_log_s(x: ArrayLike, axis: int = -1):
+    """(x, M, S, log S) with log S as log1p(S - 1), S - 1 summed without the max terms' 1s
+    (so log S keeps its digits when it is tiny, e.g. 1e-35)."""
+    x, ms, e, s = _softmax_parts(x, axis)
+    ones = np.sum(e == 1, axis=axis, keepdims=True)
+    rest = np.sum(np.where(e == 1, LD(0), e), axis=axis, keepdims=True)
+    with np.errstate(all="ignore"):
+        return x, ms, s, np.log1p((ones - 1) + rest)
+
+
+def ref_log_softmax(x: ArrayLike, axis: int = -1) -> np.ndarray:
+    """(x - M) - log S; all -inf rows give -inf."""
+    x, ms, s, lg = ref_log_s(x, axis)
+    with np.errstate(all="ignore"):
+        return np.where(s == 0, LD(-np.inf), (x - ms) - lg)
+
+
+def ref_logsumexp(x: ArrayLike, axis: int = -1) -> np.ndarray:
+    """M + log S along axis (the axis removed); empty or all -inf rows give -inf."""
+    _, ms, s, lg = ref_log_s(x, axis)
+    with np.errstate(all="ignore"):
+        return np.squeeze(np.where(s == 0, LD(-np.inf), ms + lg), axis=axis)
+
+
+def ref_softmax_grad(dy: ArrayLike, y: ArrayLike, axis: int = -1) -> np.ndarray:
+    """y (dy - sum y dy), from the forward output y."""
+    y, dy = np.asarray(y, LD), np.asarray(dy, LD)
+    return y * (dy - np.sum(y * dy, axis=axis, keepdims=True))
+
+
+def ref_log_softmax_grad(dy: ArrayLike, y: ArrayLike, axis: int = -1) -> np.ndarray:
+    """dy - e^y sum dy, from the forward output y."""
+    y, dy = np.asarray(y, LD), np.asarray(dy, LD)
+    return dy - np.exp(y) * np.sum(dy, axis=axis, keepdims=True)
+
+
+def _ld_sigmoid(v: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        t = np.exp(-np.abs(v))
+        return np.where(v >= 0, 1 / (1 + t), t / (1 + t))
+
+
+def ref_glu_pair(name: str, a: ArrayLike, b: ArrayLike) -> np.ndarray:
+    """The GLU family on its two halves a, b: glu a sigmoid(b), swiglu silu(a) b, reglu
+    relu(a) b in long double; geglu gelu(a) b (and geglu_tanh) in float64 (erf has no long
+    double form in NumPy), a float32 reference."""
+    a, b = np.asarray(a, LD), np.asarray(b, LD)
+    if name == "glu":
+        return a * _ld_sigmoid(b)
+    if name == "swiglu":
+        return a * _ld_sigmoid(a) * b
+    if name == "reglu":
+        return np.where(a > 0, a, LD(0)) * b
+    fwd = ref_gelu if name == "geglu" else ref_gelu_tanh
+    return fwd(a.astype(np.float64)) * b.astype(np.float64)

@@ -433,18 +433,23 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
 /* ---------------------------------------------------------------- GLU family */
 AX_FLAT static void F(glu_seg)(int op, const T *a, const T *b, T *y, ptrdiff_t n)
 {
+    /* the activation's product with the other half formed before its last scaling where the
+     * activation alone would be subnormal (formulas: mulsig, gelu_mul) */
     switch (op) {
     case ACT_GLU:
-        for (ptrdiff_t i = 0; i < n; i++) y[i] = a[i] * FORM(sigmoid, fwd)(b[i], 0, 0);
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = FORM(mulsig, fwd)(a[i], b[i], (T)1);
         break;
-    case ACT_SWIGLU:
-        for (ptrdiff_t i = 0; i < n; i++) y[i] = FORM(silu, fwd)(a[i], 0, 0) * b[i];
+    case ACT_SWIGLU: /* silu(-inf) = -0, its limit: times b, not the NaN of -inf * 0 */
+        for (ptrdiff_t i = 0; i < n; i++) {
+            T av = a[i], yv = FORM(mulsig, fwd)(av, av, b[i]);
+            y[i] = av == (T)-INFINITY ? (T)-0.0 * b[i] : yv;
+        }
         break;
     case ACT_GEGLU:
-        for (ptrdiff_t i = 0; i < n; i++) y[i] = FORM(gelu, fwd)(a[i], 0, 0) * b[i];
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = FORM(gelu, mul)(a[i], b[i]);
         break;
     case ACT_GEGLU_TANH:
-        for (ptrdiff_t i = 0; i < n; i++) y[i] = FORM(gelu_tanh, fwd)(a[i], 0, 0) * b[i];
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = FORM(gelu_tanh, mul)(a[i], b[i]);
         break;
     default: /* ACT_REGLU */
         for (ptrdiff_t i = 0; i < n; i++) y[i] = FORM(relu, fwd)(a[i], 0, 0) * b[i];

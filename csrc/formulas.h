@@ -69,6 +69,16 @@ ACT_INLINE float act__gelu_tanh_fwd_f(float x)
     float y = num / (1.0f + g.e);
     return x < 0 ? y * 0x1p-64f : y; /* NaN (of either sign): num is x */
 }
+/* gelu_tanh(x) m (geglu with approximate='tanh'): below x = -9, where gelu_tanh nears the
+ * subnormals, the product with m is formed before the final 2^-64 (down to the clamp at -11) */
+ACT_INLINE float act__gelu_tanh_mul_f(float x, float m)
+{
+    act__gt_parts g = act__gelu_tanh_core_f(x);
+    float xs = -g.ax * g.s64;
+    float y = ACT_FMAF(xs, g.v, xs) / (1.0f + g.e); /* x < 0: gelu_tanh(x) 2^64 */
+    float tail = (y * m) * 0x1p-64f;
+    return x < -9.0f && x >= -11.0f ? tail : act__gelu_tanh_fwd_f(x) * m;
+}
 ACT_INLINE float act__gelu_tanh_grad_f(float dy, float x)
 {
     /* f' = sigmoid(u) (1 + x u' sigmoid(-u)), u' = C (1 + 3 k x^2); with q = 1/(1 + e):
@@ -241,6 +251,18 @@ ACT_INLINE float act_gelu_fwd_wf(float x, float a, float b)
     float small = x * ACT_FMAF(g.xc, p, 0.5f); /* keeps -0 */
     return act__absf(g.xc) < 0.75f ? small : big;
 }
+/* gelu(a) m (geglu: m = b).  Below a = -12 gelu(a) nears the subnormals (it is subnormal
+ * below -13.3), so there the product with m is formed before the last scaling, as mulsig does
+ * for sigmoid; down to the clamp at -14.6, below which gelu(a) m is taken as gelu's own (0
+ * times m: off by at most a few subnormal ulp unless |m| exceeds ~1e5). */
+ACT_INLINE float act_gelu_mul_wf(float x, float m)
+{
+    act_gelu_parts g = act_gelu_core_wf(x);
+    float t = g.xc * ACT_FMAF(g.v, g.R, g.R); /* gelu(x) 2^-(n+64), for x < 0 */
+    float tail = (t * m) * g.s64;
+    return x < -12.0f && x >= -14.6f ? tail : act_gelu_fwd_wf(x, 0.0f, 0.0f) * m;
+}
+ACT_INLINE double act_gelu_mul_wd(double x, double m) { return act_gelu_fwd_wd(x, 0, 0) * m; }
 ACT_INLINE float act_gelu_grad_wf(float dy, float x, float a, float b)
 {
     (void)a, (void)b;
@@ -262,4 +284,11 @@ ACT_INLINE float act_gelu_grad_wf(float dy, float x, float a, float b)
     float r = act__absf(g.xc) < 1.0f ? small : big;
     return dy * (x == x ? r : x);
 }
+/* the GLU family's gelu(a) * b per compute type, for axis.c (FORM(gelu, mul)) */
+ACT_INLINE double act_gelu_tanh_mul_wd(double x, double m)
+{
+    return act_gelu_tanh_fwd_wd(x, 0, 0) * m;
+}
+ACT_INLINE float act_gelu_tanh_mul_wf(float x, float m) { return act__gelu_tanh_mul_f(x, m); }
+
 #endif

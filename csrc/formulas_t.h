@@ -137,6 +137,31 @@ ACT_INLINE W F_CAT(xsig, dd, WS)(W x, W u, W du)
 }
 #define XSIG(x, u, du) F_CAT(xsig, dd, WS)(x, u, du)
 
+/* (x sigmoid(u)) m, for the GLU family (glu: x = a, u = b, m = 1; swiglu: x = u = a, m = b).
+ * Where sigmoid(u) is subnormal (u < -80 in float, -700 in double), x sigmoid(u) m with the
+ * sigmoid rounded first would multiply its lost bits by |x m| (glu float32: 160 ULP off at
+ * b = -95, a = 100), so there x e^u m is formed on a normal scale and scaled into place last:
+ * float e^-|u| 2^64 (normal down to u = -131, beyond which the result is 0), double
+ * e^(u + 700) with the 2^-600 of the scale applied before m, so that no product over- or
+ * underflows on the way.  Elsewhere x e^-|u| / (1 + e^-|u|) (or x / (...) for u >= 0), times m.
+ * inf * 0 is NaN, as in PyTorch. */
+ACT_INLINE W F_CAT(mulsig, fwd, WS)(W x, W u, W m)
+{
+#if FAST
+    W e64, e = act__fexpneg_pair(ABS(u), &e64);
+    const W deep = K(-80), scale = K(0x1p-64);
+    W num = u >= 0 ? x : x * (u < deep ? e64 : e);
+    W y = (num / (K(1) + e)) * m;
+#else
+    const W deep = K(-700);
+    const W scale = K(9.85967654375977e-305) * K(0x1p600); /* e^-700 2^600, exact */
+    W e = EXP(u < deep ? u - deep : -ABS(u)); /* e^(u + 700) in the tail */
+    W num = u >= 0 ? x : x * e;
+    W y = (u < deep ? num * K(0x1p-600) : num / (K(1) + e)) * m;
+#endif
+    return u < deep ? y * scale : y;
+}
+
 /* ---- sigmoid ---- */
 FWD(sigmoid) { UNUSED_AB; return SIG(x); }
 GRAD(sigmoid)

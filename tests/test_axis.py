@@ -12,8 +12,13 @@ import pytest
 import actcore
 from actcore import _core
 from actcore._accuracy import ulp_error
+from actcore.reference import (
+    ref_log_s,
+    ref_log_softmax,
+    ref_logsumexp,
+    ref_softmax,
+)
 
-LD = np.longdouble
 RNG = np.random.default_rng(20240604)
 
 try:
@@ -24,45 +29,7 @@ needs_torch = pytest.mark.skipif(torch is None, reason="PyTorch not installed")
 
 
 # ---------------------------------------------------------------- references
-def ref_softmax_parts(x, axis, where=None):
-    x = np.asarray(x, dtype=LD)
-    if where is not None:
-        x = np.where(where, x, LD(-np.inf))
-    with np.errstate(all="ignore"):
-        m = np.max(x, axis=axis, keepdims=True)
-        ms = np.where(np.isneginf(m), LD(0), m)
-        e = np.exp(x - ms)
-        s = np.sum(e, axis=axis, keepdims=True)
-    return x, ms, e, s
-
-
-def ref_softmax(x, axis=-1, where=None):
-    _, _, e, s = ref_softmax_parts(x, axis, where)
-    with np.errstate(all="ignore"):
-        return np.where(s == 0, LD(0), e / s)
-
-
-def ref_log_s(x, axis):
-    """log S as log1p(S - 1), S - 1 summed without the max terms' 1s (log S can be 1e-35)."""
-    x, ms, e, s = ref_softmax_parts(x, axis)
-    ones = np.sum(e == 1, axis=axis, keepdims=True)
-    rest = np.sum(np.where(e == 1, LD(0), e), axis=axis, keepdims=True)
-    with np.errstate(all="ignore"):
-        return x, ms, s, np.log1p((ones - 1) + rest)
-
-
-def ref_log_softmax(x, axis=-1):
-    x, ms, s, lg = ref_log_s(x, axis)
-    with np.errstate(all="ignore"):
-        return np.where(s == 0, LD(-np.inf), (x - ms) - lg)
-
-
-def ref_logsumexp(x, axis=-1):
-    _, ms, s, lg = ref_log_s(x, axis)
-    with np.errstate(all="ignore"):
-        return np.squeeze(np.where(s == 0, LD(-np.inf), ms + lg), axis=axis)
-
-
+# (long double, actcore/reference.py)
 def ulps(got, ref, dtype):
     return ulp_error(got, np.asarray(ref, dtype=np.float64), dtype)
 
