@@ -234,13 +234,11 @@ ACT_INLINE act_gelu_parts act_gelu_core_wf(float x)
     o.s64 = act__u2f(e.n23 + ((uint32_t)(127 + 64) << 23)); /* normal: n >= -154 */
     return o;
 }
-ACT_INLINE float act_gelu_fwd_wf(float x, float a, float b)
+/* gelu(x) from its core's parts; t = x Phi(-|x|) 2^-(n+64) */
+ACT_INLINE float act__gelu_from(float x, act_gelu_parts g, float t)
 {
-    (void)a, (void)b;
-    act_gelu_parts g = act_gelu_core_wf(x);
     /* t 2^(n+64) = x Phi(-|x|): x < 0: gelu = t s64; x > 0: gelu = x - t s64 (one fma; x, not
      * xc, so +inf stays inf and NaN NaN) */
-    float t = g.xc * ACT_FMAF(g.v, g.R, g.R);
     float big = x < 0 ? t * g.s64 : ACT_FMAF(-t, g.s64, x);
     float p = 0x1.19796ap-12f; /* |x| < 0.75: x (1/2 + x T(y)) */
     p = ACT_FMAF(p, g.y, 0x1.e16a9ap-10f);
@@ -251,6 +249,12 @@ ACT_INLINE float act_gelu_fwd_wf(float x, float a, float b)
     float small = x * ACT_FMAF(g.xc, p, 0.5f); /* keeps -0 */
     return act__absf(g.xc) < 0.75f ? small : big;
 }
+ACT_INLINE float act_gelu_fwd_wf(float x, float a, float b)
+{
+    (void)a, (void)b;
+    act_gelu_parts g = act_gelu_core_wf(x);
+    return act__gelu_from(x, g, g.xc * ACT_FMAF(g.v, g.R, g.R));
+}
 /* gelu(a) m (geglu: m = b).  Below a = -12 gelu(a) nears the subnormals (it is subnormal
  * below -13.3), so there the product with m is formed before the last scaling, as mulsig does
  * for sigmoid; down to the clamp at -14.6, below which gelu(a) m is taken as gelu's own (0
@@ -260,7 +264,7 @@ ACT_INLINE float act_gelu_mul_wf(float x, float m)
     act_gelu_parts g = act_gelu_core_wf(x);
     float t = g.xc * ACT_FMAF(g.v, g.R, g.R); /* gelu(x) 2^-(n+64), for x < 0 */
     float tail = (t * m) * g.s64;
-    return x < -12.0f && x >= -14.6f ? tail : act_gelu_fwd_wf(x, 0.0f, 0.0f) * m;
+    return x < -12.0f && x >= -14.6f ? tail : act__gelu_from(x, g, t) * m;
 }
 ACT_INLINE double act_gelu_mul_wd(double x, double m) { return act_gelu_fwd_wd(x, 0, 0) * m; }
 ACT_INLINE float act_gelu_grad_wf(float dy, float x, float a, float b)
