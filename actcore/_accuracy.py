@@ -630,16 +630,11 @@ def format_axis_markdown(rows: Sequence[dict[str, Any]]) -> str:
         "magnitudes).  Where the terms cancel, the gradient's own ULP error is unbounded while "
         "this stays small: SPEC's absolute bound for gradients, per unit of the terms.",
         "* **Known deviations** (tests/test_accuracy.py `AXIS_KNOWN`):",
-        "  * float64 softmax: up to ~5 ULP for outputs at the bottom of their binade.  The "
-        "exponentials (<= 0.77 ulp each), S (their sum, as accurate as they are) and the "
-        "division each add their rounding, ~2.5 ulp relative in all, which is 5 ulp of a "
-        "value just above a power of 2.  Fixing it needs each e^(x - M) and S in "
-        "double-double.",
         "  * float64 logsumexp where M + log S cancels (M < 0 < log S, result near 0): log S "
         "carries ~1 ulp of its own, and the cancellation multiplies its relative weight by "
         "|log S| / |result| (9 ULP for [-1, -1, -1]); a result that cancels to 1/1000 of "
-        "log S is off by ~1000 ULP.  The same double-double terms and a double-double log S "
-        "would fix it.",
+        "log S is off by ~1000 ULP.  Fixing it needs log S, and the terms of S, in "
+        "double-double.",
         "  * geglu float32 with a < -14.6 (gelu's clamp) and |b| > ~1e5 gives 0 where "
         "gelu(a) b is a few subnormal ulp (geglu_tanh: a < -11).",
         "",

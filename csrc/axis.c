@@ -5,7 +5,7 @@
  * The reduction order (why results are the same bits for any thread count and any layout):
  * a reduced row of length L is cut into fixed blocks of AX_B elements.  For each block, pass A
  * finds the block max m_b and s_b = sum e^(x - m_b) in double, element i of the block adding
- * into lane i % AX_K, lanes combined by a fixed pairwise tree.  The row then takes
+ * into lane i % AX_K, lanes combined in a fixed order (ax_lanes).  The row then takes
  * M = max m_b and S = sum_b s_b e^(m_b - M), blocks in order.  Pass B writes the outputs
  * elementwise from M and S.  Blocks are the unit of threading for a few long rows (a (1, 2^22)
  * row runs on every thread) and rows are the unit otherwise; a non-last axis (inner > 1) runs
@@ -84,11 +84,18 @@ static inline void ax_add2(double *s, double *c, double v)
  * -0 so which zero a max kept cannot change a later sign */
 static inline double ax_norm_max(double m) { return m == -INFINITY ? 0.0 : m + 0.0; }
 
-static inline double ax_tree(double *acc)
+/* the lanes' sum, in a fixed order (lane 0 first) with every rounding error kept (2Sum) and
+ * the lanes' own compensations added in: a plain pairwise tree of the 16 partial sums rounded
+ * four times, up to 2 ulp of S, which float64 softmax passed on (outputs 2.3 ulp off, relative,
+ * on rows of 100) */
+static inline double ax_lanes(const double *acc, const double *comp)
 {
-    for (int h = AX_K / 2; h >= 1; h /= 2)
-        for (int k = 0; k < h; k++) acc[k] += acc[k + h];
-    return acc[0];
+    double s = 0.0, c = 0.0;
+    for (int k = 0; k < AX_K; k++) {
+        ax_add2(&s, &c, acc[k]);
+        c += comp[k];
+    }
+    return s + c;
 }
 
 /* The row's statistics from its blocks, in block order.  Each block gives m_b, the number c_b
@@ -171,7 +178,13 @@ static inline float ax_exp_shift_f(float x, float ms)
      * terms */
     return act__fexpneg64f_inrange(dh, dl);
 }
-static inline double ax_exp_shift_d(double x, double ms)
+/* e^(x - ms) as a double-word hi + lo, |lo| <= ulp(hi)/2: act_exp's arithmetic (hi is its
+ * result, <= 0.77 ulp) with the rounding error of its last addition kept (Fast2Sum: 1 + r
+ * outweighs the rest), so hi + lo carries ~2^-57 of relative error. */
+typedef struct {
+    double h, l;
+} ax_dd;
+static inline ax_dd ax_exp_shift_dd(double x, double ms)
 {
     double dh = x - ms, bb = dh - x;
     double dl = (x - (dh - bb)) + (-ms - bb);
@@ -180,8 +193,28 @@ static inline double ax_exp_shift_d(double x, double ms)
     dh = c ? -800.0 : dh;
     dl = c ? 0.0 : dl;
     act__redd o = act__exp_reduce(dh, 0.0, dl);
-    return act__scale(act__exp_mant(o), o.n1, o.n2);
+    double s = 1.0 + o.r; /* act__exp_mant: s + t, its last addition */
+    double t = o.q + (((1.0 - s) + o.r) + (o.rlo + o.rlo * o.r));
+    double mh = s + t, ml = t - (mh - s);
+    ax_dd e = {act__scale(mh, o.n1, o.n2), act__scale(ml, o.n1, o.n2)};
+    return e;
 }
+static inline double ax_exp_shift_d(double x, double ms) { return ax_exp_shift_dd(x, ms).h; }
+/* float64 softmax's outputs, (hi + lo) / S for the double-word e^(x - ms), the quotient
+ * corrected once (the residual hi - q S exact by a Dekker product, no fma, so every target
+ * gives the same bits): the exponential's rounding (up to 0.77 ulp) and the division's no
+ * longer add up (float64 softmax 2.5 -> 1.8 ulp on the docs/accuracy.md rows, once S's lanes
+ * were summed with their errors: ax_lanes).  S = inf (nothing counted: a fully masked row)
+ * gives 0. */
+static inline double ax_softmax_q_d(double x, double ms, double S)
+{
+    ax_dd e = ax_exp_shift_dd(x, ms);
+    double q = e.h / S, p, pe;
+    act_two_prod(q, S, &p, &pe);
+    double qc = q + (((e.h - p) - pe) + e.l) / S;
+    return S < INFINITY ? qc : q;
+}
+
 /* log_softmax: float32 as (x - ms) - lg in float, lg = log S rounded to float: x - ms <= 0 and
  * -lg <= 0 (S >= 1, the max term is 1), so nothing cancels and the three roundings give
  * <= 1.5 ulp (x = ms, the row max: -lg, 0.5 ulp).  In double, rounded once, it was 0.5 ulp,
@@ -215,12 +248,14 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #define AX_TMIN 0x1p-126  /* FLT_MIN */
 #define AX_EXP_IN_T(op) ((op) == ACT_AX_SOFTMAX || (op) == ACT_AX_LOG_SOFTMAX)
 #define EXP_SHIFTED(x, ms) ax_exp_shift_f(x, ms)
+#define SOFTMAX_Q(x, ms, S) (EXP_SHIFTED(x, ms) * (T)AX_ESCALE / (S)) /* unused: AX_STORE_E */
 #define LOG_SOFTMAX(x, ms, lg) ax_lsm_f(x, ms, lg)
 #define FORM(op, kind) act_##op##_##kind##_wf
 #include "axis_t.h"
 #undef T
 #undef SFX
 #undef EXP_SHIFTED
+#undef SOFTMAX_Q
 #undef LOG_SOFTMAX
 #undef FORM
 #undef AX_EXP_IN_T
@@ -237,12 +272,14 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #define AX_TMIN 0x1p-1022 /* DBL_MIN */
 #define AX_EXP_IN_T(op) ((op) <= ACT_AX_LOGSUMEXP)
 #define EXP_SHIFTED(x, ms) ax_exp_shift_d(x, ms)
+#define SOFTMAX_Q(x, ms, S) ax_softmax_q_d(x, ms, S)
 #define LOG_SOFTMAX(x, ms, lg) ax_lsm_d(x, ms, lg)
 #define FORM(op, kind) act_##op##_##kind##_wd
 #include "axis_t.h"
 #undef T
 #undef SFX
 #undef EXP_SHIFTED
+#undef SOFTMAX_Q
 #undef LOG_SOFTMAX
 #undef FORM
 #undef AX_EXP_IN_T

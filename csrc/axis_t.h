@@ -39,7 +39,8 @@ static inline T F(rowmax)(const T *x, const unsigned char *mk, ptrdiff_t n)
 /* ---------------------------------------------------------------- softmax family, pass A
  * One block of n <= AX_B contiguous elements: block max m (NaN sticky) and
  * s = sum e^(x - ms), ms = m normalised (+0 for -0, 0 for -inf), in double, element i going
- * to lane i % AX_K, lanes added in a fixed tree.  Gradients: m = 0, s = sum of the terms. */
+ * to lane i % AX_K, lanes added in a fixed order (ax_lanes).  Gradients: m = 0, s = sum of
+ * the terms. */
 AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
                              ptrdiff_t n, double *mout, double *sout, double *cout)
 {
@@ -140,9 +141,8 @@ AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned cha
             for (int k = 0; k < AX_K; k++) AX_ADD(acc[k], comp[k], e[j + k]);
         for (; j < cn; j++) AX_ADD(acc[j % AX_K], comp[j % AX_K], e[j]);
     }
-    for (int k = 0; k < AX_K; k++) acc[k] += comp[k];
     *mout = m;
-    *sout = ax_tree(acc) * (AX_EXP_IN_T(op) ? AX_ESCALE : 1.0); /* exact: a power of two */
+    *sout = ax_lanes(acc, comp) * (AX_EXP_IN_T(op) ? AX_ESCALE : 1.0); /* exact: a power of 2 */
     *cout = (double)ones;
 }
 
@@ -223,9 +223,9 @@ AX_FLAT static void F(col_a)(int op, const T *x, const T *x2, const unsigned cha
         }
     }
     for (ptrdiff_t j = 0; j < J; j++) {
-        double t[AX_K];
-        for (int k = 0; k < AX_K; k++) t[k] = acc[k][j] + comp[k][j];
-        sout[j] = ax_tree(t) * (AX_EXP_IN_T(op) ? AX_ESCALE : 1.0);
+        double t[AX_K], tc[AX_K];
+        for (int k = 0; k < AX_K; k++) t[k] = acc[k][j], tc[k] = comp[k][j];
+        sout[j] = ax_lanes(t, tc) * (AX_EXP_IN_T(op) ? AX_ESCALE : 1.0);
         cout[j] = ones[j];
     }
 }
@@ -248,11 +248,11 @@ AX_FLAT static void F(run_b)(int op, const T *x, const T *x2, const unsigned cha
         const T ms = (T)st->ms, S = st->s == 0 ? (T)INFINITY : (T)st->s;
         if (mk)
             for (ptrdiff_t i = 0; i < n; i++) {
-                T e = EXP_SHIFTED(x[i], ms) * (T)AX_ESCALE / S;
+                T e = SOFTMAX_Q(x[i], ms, S);
                 y[i] = mk[i] ? e : (T)0;
             }
         else
-            for (ptrdiff_t i = 0; i < n; i++) y[i] = EXP_SHIFTED(x[i], ms) * (T)AX_ESCALE / S;
+            for (ptrdiff_t i = 0; i < n; i++) y[i] = SOFTMAX_Q(x[i], ms, S);
     }
     else if (op == ACT_AX_LOG_SOFTMAX) {
         const T ms = (T)st->ms, lg = (T)st->lg; /* ms is exact in T: the row max of x */
@@ -289,13 +289,13 @@ AX_FLAT static void F(col_b)(int op, const T *x, const T *x2, const unsigned cha
             if (mk) {
                 const unsigned char *mr = mk + l * inner;
                 for (ptrdiff_t j = 0; j < J; j++) {
-                    T e = EXP_SHIFTED(xr[j], ms[j]) * (T)AX_ESCALE / S[j];
+                    T e = SOFTMAX_Q(xr[j], ms[j], S[j]);
                     yr[j] = mr[j] ? e : (T)0;
                 }
             }
             else
                 for (ptrdiff_t j = 0; j < J; j++)
-                    yr[j] = EXP_SHIFTED(xr[j], ms[j]) * (T)AX_ESCALE / S[j];
+                    yr[j] = SOFTMAX_Q(xr[j], ms[j], S[j]);
         }
         else if (op == ACT_AX_SOFTMAX) {
             if (l % AX_B == 0) /* a new block: its scale per column */
