@@ -501,8 +501,6 @@ def measure(
 
 
 # --------------------------------------------------------------------------------------------
-# Report
-# --------------------------------------------------------------------------------------------
 # Axis activations (SPEC §3): rows of several lengths and scales against actcore.reference's
 # long double references (80-bit on x86-64 Linux; elsewhere only float32 is measured)
 # --------------------------------------------------------------------------------------------
@@ -649,6 +647,8 @@ def format_axis_markdown(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+# --------------------------------------------------------------------------------------------
+# Report
 # --------------------------------------------------------------------------------------------
 
 
@@ -812,8 +812,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # errors: not in this dtype, e.g. ONNX Runtime's float16 activations)
         rows = [r for r in rows if r.get("status") == "ok"]
     axis_rows = []
-    if not (args.peer or args.no_axis or args.self_test or args.ops):
-        axis_rows = measure_axis(tuple(args.dtypes.split(",")), args.seed, progress=progress)
+    axis_dtypes = tuple(d for d in args.dtypes.split(",") if d in ("float32", "float64"))
+    if axis_dtypes and not (args.peer or args.no_axis or args.self_test or args.ops):
+        axis_rows = measure_axis(axis_dtypes, args.seed, progress=progress)
     text = format_markdown(rows, _header(args, rows, time.perf_counter() - start))
     if axis_rows:
         text += "\n" + format_axis_markdown(axis_rows)

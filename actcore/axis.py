@@ -281,7 +281,10 @@ def _operands_shape(fname, a, b, axis):
     except ValueError:
         raise ValueError(f"{fname}: a of shape {a.shape} and b of shape {b.shape} do not "
                          f"broadcast together") from None
-    _axis(fname, axis, len(shape))
+    if shape:
+        _axis(fname, axis, len(shape))
+    elif isinstance(axis, bool) or not isinstance(axis, numbers.Integral):  # 0-d operands
+        raise ValueError(f"{fname}: axis must be an integer, got {axis!r}")
     return shape
 
 

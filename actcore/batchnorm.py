@@ -359,7 +359,9 @@ def _check_momentum(fname, momentum):
     return float(momentum)
 
 
-def _check_nbt(fname, nbt):
+def _check_nbt(fname, nbt, counts=True):
+    """num_batches_tracked: None, an int (batches seen before), or a writable 0-d integer array
+    counted up in place (counts: this call will add one, so it must not be at its maximum)."""
     if nbt is None:
         return None
     if isinstance(nbt, numbers.Integral) and not isinstance(nbt, bool):
@@ -372,7 +374,7 @@ def _check_nbt(fname, nbt):
                              "place")
         if int(nbt) < 0:
             raise ValueError(f"{fname}: num_batches_tracked must be >= 0, got {int(nbt)}")
-        if int(nbt) >= np.iinfo(nbt.dtype).max:
+        if counts and int(nbt) >= np.iinfo(nbt.dtype).max:
             raise ValueError(f"{fname}: num_batches_tracked ({nbt.dtype}) cannot count one "
                              f"more batch: it is at {int(nbt)}, the largest {nbt.dtype}")
         return nbt
@@ -535,7 +537,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, *, training
     rv = _running(fname, "running_var", running_var, C, False)
     eps = _check_eps(fname, eps)
     _check_momentum(fname, momentum)
-    _check_nbt(fname, num_batches_tracked)
+    _check_nbt(fname, num_batches_tracked, counts=False)  # inference: not counted
     act = _parse_activation(fname, activation, activation_params)
     residual = _check_like(fname, "residual", residual, x)
     out = _check_out(fname, out, x)
@@ -562,12 +564,20 @@ def batch_norm_train(x, weight=None, bias=None, *, eps=1e-5, axis=1, activation=
     return y, mean.astype(P), invstd.astype(P)
 
 
-def _check_recomputed(fname, act, y, y_rec, mean, invstd, w, b, r, ax, T):
+# the activations without a gradient-from-output form that jump: where their input is within
+# rounding of a jump, the recomputed output may land on the other side of it (the mean and
+# invstd passed back may be float32), so those elements are not compared
+_JUMPS = {"threshold": lambda p: (p[0],), "hardshrink": lambda p: (-p[0], p[0]),
+          "step": lambda p: (0.0,)}
+
+
+def _check_recomputed(fname, act, y, recompute, mean, invstd, w, b, r, ax, T):
     """y was given for an activation without a gradient-from-output form, so its input is
     recomputed from x and the bias (and residual) passed here: y must be what that gives, else
     the gradients would be silently wrong (a forgotten bias=, say).  Equal within rounding: the
     mean and invstd passed back may be rounded to float32, which moves x - mean by up to
-    |mean| eps, so each channel's tolerance scales with the terms of its pre-activation."""
+    |mean| eps, so each channel's tolerance scales with the terms of its pre-activation.
+    recompute(activation) runs the forward pass with that activation (None: without)."""
     shape = [1] * y.ndim
     shape[ax] = -1
     eps_t = np.finfo(np.float64 if T == np.float64 else np.float32).eps  # the kernels' precision
@@ -575,18 +585,26 @@ def _check_recomputed(fname, act, y, y_rec, mean, invstd, w, b, r, ax, T):
                                                    if y.dtype.kind == "f" else 0.0)
     s = (np.abs(mean) * invstd + 1.0) * (1.0 if w is None else np.abs(w))
     s = (s + (0.0 if b is None else np.abs(b))).reshape(shape)
-    yd, rd = y.astype(np.float64), y_rec.astype(np.float64)
     if r is not None:
         s = s + np.abs(r.astype(np.float64))
+    yd, rd = y.astype(np.float64), recompute(act).astype(np.float64)
     with np.errstate(invalid="ignore"):
         # the pre-activation's rounding (T) and the outputs' own (y's dtype), with room to spare
-        tol = 64 * eps_t * s + 4 * eps_y * (np.abs(yd) + np.abs(rd))
-        bad = (np.abs(yd - rd) > tol) | (np.isnan(yd) != np.isnan(rd))
+        tol_pre = 64 * eps_t * s
+        tol = tol_pre + 4 * eps_y * (np.abs(yd) + np.abs(rd))
+        bad = ((np.abs(yd - rd) > tol) | (np.isnan(yd) != np.isnan(rd))
+               | (np.isinf(yd) != np.isinf(rd)))
+        if act.name in _JUMPS and np.any(bad):
+            pre = recompute(None).astype(np.float64)
+            for t in _JUMPS[act.name](act.params):
+                bad &= np.abs(pre - t) > tol_pre
     if np.any(bad):
+        given = ", ".join(f"{n}={'given' if v is not None else 'None'}"
+                          for n, v in (("bias", b), ("residual", r)))
         raise ValueError(f"{fname}: y does not match the forward output recomputed from x, mean, "
-                         f"invstd, weight, bias and residual; activation {act.name!r} has no "
-                         "gradient from its output, so its input is recomputed: pass the bias "
-                         "(and residual) used in the forward")
+                         f"invstd, weight, bias and residual ({given}); activation "
+                         f"{act.name!r} has no gradient from its output, so its input is "
+                         "recomputed: pass the bias (and residual) used in the forward")
 
 
 def batch_norm_grad(dy, x, mean, invstd, weight, *, axis=1, activation=None, y=None,
@@ -643,8 +661,9 @@ def batch_norm_grad(dy, x, mean, invstd, weight, *, axis=1, activation=None, y=N
                                     out=out, also=(y, r))
     T = _param_dtype(plan.x)
     if act is not None and not use_gout and y is not None:
-        _check_recomputed(fname, act, y, _run_apply(plan, plan.x3, r3, act, mean_d, invstd_d, w,
-                                                    b, None), mean_d, invstd_d, w, b, r, ax, T)
+        _check_recomputed(fname, act, y, lambda a: _run_apply(plan, plan.x3, r3, a, mean_d,
+                                                              invstd_d, w, b, None),
+                          mean_d, invstd_d, w, b, r, ax, T)
     mh, ml, scale, shift = _params(mean_d, invstd_d, w, b, T)
     wd = np.ones(C) if w is None else w
     common = dict(x=plan.x3, layout=plan.layout, mh=mh, ml=ml, scale=scale, shift=shift,
@@ -836,9 +855,15 @@ class BatchNorm:
                 raise TypeError(f"BatchNorm.load_state_dict: {k} must be "
                                 f"{'an integer' if kinds == 'iu' else 'a real'} array, got "
                                 f"dtype {v.dtype}")
-            if k == "num_batches_tracked" and int(v) < 0:
-                raise ValueError(f"BatchNorm.load_state_dict: {k} must be >= 0, got {int(v)}")
-            new[k] = v.astype(own[k].dtype)
+            if k == "num_batches_tracked" and not 0 <= int(v) <= np.iinfo(own[k].dtype).max:
+                raise ValueError(f"BatchNorm.load_state_dict: {k} must be in [0, "
+                                 f"{np.iinfo(own[k].dtype).max}], got {int(v)}")
+            with np.errstate(over="ignore", invalid="ignore"):
+                conv = v.astype(own[k].dtype)
+            if kinds != "iu" and not np.array_equal(np.isfinite(conv), np.isfinite(v)):
+                raise ValueError(f"BatchNorm.load_state_dict: {k} has values beyond "
+                                 f"{own[k].dtype}'s range")
+            new[k] = conv
         for k, v in new.items():  # all checked and converted first: nothing is half-loaded
             getattr(self, k)[...] = v
 

@@ -1034,10 +1034,12 @@ def ref_log_softmax(x: ArrayLike, axis: int = -1) -> np.ndarray:
 
 
 def ref_logsumexp(x: ArrayLike, axis: int = -1) -> np.ndarray:
-    """M + log S along axis (the axis removed); empty or all -inf rows give -inf."""
+    """M + log S along axis (the axis removed); empty or all -inf rows give -inf, a row holding
+    +inf (and no NaN) +inf, its limit."""
     _, ms, s, lg = ref_log_s(x, axis)
     with np.errstate(all="ignore"):
-        return np.squeeze(np.where(s == 0, LD(-np.inf), ms + lg), axis=axis)
+        r = np.where(s == 0, LD(-np.inf), ms + lg)
+        return np.squeeze(np.where(ms == np.inf, LD(np.inf), r), axis=axis)
 
 
 def ref_softmax_grad(dy: ArrayLike, y: ArrayLike, axis: int = -1) -> np.ndarray:

@@ -52,14 +52,20 @@
  * bytes, AX_B elements ahead: the next block of the row or the start of the next row.  Only x:
  * prefetching y for writing as well cost 13-23% (4096x4096 float32, AVX-512, old and new builds
  * timed in one process: softmax 8.59 -> 7.44 ms at 2 threads, 14.06 -> 10.81 at 1; log_softmax
- * 10.24 -> 8.80 at 2), and so did no prefetch at all (8.05, 11.98), while prefetching x further
- * ahead (4 or 16 blocks) or into L2 only was no better.  A prefetch never faults, so running
+ * 10.24 -> 8.80 at 2); no prefetch at all was slower too (8.05, 11.98 ms), and prefetching x
+ * further ahead (4 or 16 blocks) or into L2 only was no better.  A prefetch never faults, so running
  * past the array is harmless. */
 #if defined(__GNUC__)
 #define AX_PREFETCH(xp) __builtin_prefetch((xp) + AX_B, 0)
 #else
 #define AX_PREFETCH(xp) ((void)0)
 #endif
+
+/* time per element relative to relu's (csrc/ops.def `cost`, for the serial threshold of
+ * act_threads_for): float32 in cache, one thread, softmax 0.53 and log_softmax 0.64 ns against
+ * relu's 0.09-0.10; the GLU family ~0.45 (swiglu) per output element */
+#define AX_COST_SOFTMAX 6
+#define AX_COST_GLU 5
 
 /* max(v, m) keeping a NaN of either: two selects, no ||, so gcc emits blends, not branches */
 #define AX_MAX(v, m) ((v) != (v) ? (v) : ((v) > (m) ? (v) : (m)))

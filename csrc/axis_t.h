@@ -328,7 +328,7 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
 {
     const ptrdiff_t nb = (L + AX_B - 1) / AX_B;
     const int reduce_only = op == ACT_AX_LOGSUMEXP;
-    int nt = act_threads_for(outer * L * inner);
+    int nt = act_threads_for(outer * L * inner * AX_COST_SOFTMAX);
     if (inner == 1) {
         /* Few long rows: every (row, block) pair is a task, so one row of 2^22 uses all
          * threads; the per-block results are combined in block order afterwards. */
@@ -434,7 +434,9 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
 AX_FLAT static void F(glu_seg)(int op, const T *a, const T *b, T *y, ptrdiff_t n)
 {
     /* the activation's product with the other half formed before its last scaling where the
-     * activation alone would be subnormal (formulas: mulsig, gelu_mul) */
+     * activation alone would be subnormal (formulas: mulsig, gelu_mul).  swiglu and geglu give
+     * the bits of act(a) * b elsewhere; glu is a / (1 + e^-|b|) (or a e^-|b| / (...)), one
+     * rounding fewer than a * sigmoid(b), for every b */
     switch (op) {
     case ACT_GLU:
         for (ptrdiff_t i = 0; i < n; i++) y[i] = FORM(mulsig, fwd)(a[i], b[i], (T)1);
@@ -462,32 +464,35 @@ AX_FLAT static void F(glu_grad_seg)(int op, const T *dy, const T *a, const T *b,
                             ptrdiff_t n)
 {
     switch (op) {
+    /* dy times an activation value: formed before the activation's last scaling, as in
+     * glu_seg (dy s(b) is glu's forward with dy for a; dy act(a) the others' with dy for b) */
     case ACT_GLU: /* a s(b): da = dy s(b), db = (dy a) s'(b) */
         for (ptrdiff_t i = 0; i < n; i++) {
             T g = dy[i], av = a[i], bv = b[i];
-            da[i] = g * FORM(sigmoid, fwd)(bv, 0, 0);
+            da[i] = FORM(mulsig, fwd)(g, bv, (T)1);
             db[i] = FORM(sigmoid, grad)(g * av, bv, 0, 0);
         }
         break;
     case ACT_SWIGLU:
         for (ptrdiff_t i = 0; i < n; i++) {
             T g = dy[i], av = a[i], bv = b[i];
+            T sg = FORM(mulsig, fwd)(av, av, g);
             da[i] = FORM(silu, grad)(g * bv, av, 0, 0);
-            db[i] = g * FORM(silu, fwd)(av, 0, 0);
+            db[i] = av == (T)-INFINITY ? (T)-0.0 * g : sg; /* as glu_seg */
         }
         break;
     case ACT_GEGLU:
         for (ptrdiff_t i = 0; i < n; i++) {
             T g = dy[i], av = a[i], bv = b[i];
             da[i] = FORM(gelu, grad)(g * bv, av, 0, 0);
-            db[i] = g * FORM(gelu, fwd)(av, 0, 0);
+            db[i] = FORM(gelu, mul)(av, g);
         }
         break;
     case ACT_GEGLU_TANH:
         for (ptrdiff_t i = 0; i < n; i++) {
             T g = dy[i], av = a[i], bv = b[i];
             da[i] = FORM(gelu_tanh, grad)(g * bv, av, 0, 0);
-            db[i] = g * FORM(gelu_tanh, fwd)(av, 0, 0);
+            db[i] = FORM(gelu_tanh, mul)(av, g);
         }
         break;
     default:
@@ -506,7 +511,7 @@ static void F(glu)(int op, const T *a, const T *b, ptrdiff_t istride, T *y, cons
                    T *da, T *db, ptrdiff_t ostride, ptrdiff_t outer, ptrdiff_t n)
 {
     ptrdiff_t total = outer * n;
-    int nt = act_threads_for(total);
+    int nt = act_threads_for(total * AX_COST_GLU);
 #pragma omp parallel num_threads(nt)
     {
         ptrdiff_t lo = 0, hi = total;

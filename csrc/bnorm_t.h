@@ -1,9 +1,10 @@
 /* Batch-norm kernels for one dtype: a template included by bnorm.c with
  *   BN_SFX (f16/bf16/f32/f64), BN_S (storage type), BN_T (compute type), BN_LD/BN_ST (storage <->
- *   compute conversion), BN_ADT (the dtype index of the activation kernels run on BN_T).
+ *   compute conversion), BN_ADT (the dtype index of the activation kernels run on BN_T),
+ *   BN_FORM(op, kind) (the activations' scalar formulas on BN_T, formulas.h).
  * No include guard: it is included once per dtype and undefines its parameters at the end. */
-#if !defined(BN_SFX) || !defined(BN_S) || !defined(BN_T) || !defined(BN_ADT)
-#error "bnorm_t.h is a template: include it from bnorm.c with BN_SFX, BN_S, BN_T, BN_ADT set"
+#if !defined(BN_SFX) || !defined(BN_S) || !defined(BN_T) || !defined(BN_ADT) || !defined(BN_FORM)
+#error "bnorm_t.h is a template: include it from bnorm.c with BN_SFX, BN_S, BN_T, BN_ADT, BN_FORM"
 #endif
 
 #define BN_C3_(a, b, c) a##_##b##_##c
@@ -185,14 +186,17 @@ static const BN_T *BN_F(prelu_dz)(const act_bn_args *a, const bn_blk *k, BN_T *d
  * exactly as pre_act computes it (relu_grad), with the ufuncs' own formulas, so the bits are
  * those of the block path (BN_F(dz) below).  That path first writes a block of dz through the
  * activation kernel, a loop streaming dy and y from memory, then the reduction or apply loop
- * streams x: loops that each wait on their own streams.  NHWC 32x56x56x64 float32, 1 thread:
- * the backward with ReLU from y took 9.3 ms against 4.6 without an activation, from x 13.4;
- * fused 6.1 and 6.7 (in one process, old and new builds; CHANGELOG).  Not for 16-bit storage
+ * streams x: loops that each wait on their own streams.  NHWC 32x56x56x64 float32, 1 thread,
+ * old and new builds in one process: the backward with ReLU from y 8.5 -> 6.1 ms, from x
+ * 13.4 -> 6.7, against 4.6 without an activation (CHANGELOG).  Not for 16-bit storage
  * (its blocks go through conversion buffers anyway), other activations, prelu_grad, or a
  * residual, whose gradient dres grad_reduce writes and grad_apply reads back. */
 static int BN_F(dz_mode)(const act_bn_args *a)
 {
-    if (sizeof(BN_S) != sizeof(BN_T) || a->act_op != ACT_OP_relu || a->pw || a->dres.p)
+    /* the fused loops read the pre-activation's parameters (the glue always passes them; a
+     * residual always comes with dres) */
+    if (sizeof(BN_S) != sizeof(BN_T) || a->act_op != ACT_OP_relu || a->pw || a->dres.p ||
+        a->r.p || !a->mh || !a->ml || !a->scale || !a->shift)
         return BN_DZ_BLOCK;
     return a->act_grad_kind == ACT_GOUT ? BN_DZ_Y : BN_DZ_X;
 }
@@ -264,7 +268,8 @@ static const BN_T *BN_F(dz)(const act_bn_args *a, const bn_blk *k, BN_T *dzb, BN
  * them without reassociating (4 ymm accumulators on AVX2, enough to hide the add latency; 8
  * lanes measured 1.5x slower), and the lanes do not depend on the vector width, so every ISA
  * gives the same bits.  One accumulator array per loop: with two, gcc 12 fell back to scalar
- * code (measured 3x slower), so the backward's two sums are two loops over the L1 block. */
+ * code (measured 3x slower), so the backward's two sums are two loops over the L1 block (or
+ * the two halves of one array, zsums_m). */
 #define BN_LANES 16
 #define BN_TREE(s)                                                                              \
     ((((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))) +                    \
@@ -382,7 +387,7 @@ static int BN_F(stats)(const act_bn_args *a, double *mean, double *m2)
     double *pm = (double *)malloc((size_t)(nslots > 0 ? nslots : 1) * 2 * sizeof(double));
     if (!pm) return -1;
     double *pq = pm + nslots;
-    int nt = act_threads_for(a->outer * a->C * a->inner);
+    int nt = act_threads_for(a->outer * a->C * a->inner * BN_COST);
     (void)nt;
     if (p.lines) {
         /* line order (bn_line): each line's (mean, M2) folded into its slot by Chan's formula,
@@ -519,7 +524,7 @@ static void BN_F(apply)(const act_bn_args *a)
 {
     bn_plan p = bn_make_plan(a);
     ptrdiff_t nb = bn_elt_count(&p, a);
-    int nt = act_threads_for(a->outer * a->C * a->inner);
+    int nt = act_threads_for(a->outer * a->C * a->inner * BN_COST);
     (void)nt;
 #pragma omp parallel for schedule(static) num_threads(nt)
     for (ptrdiff_t b = 0; b < nb; b++) {
@@ -543,7 +548,7 @@ static int BN_F(grad_reduce)(const act_bn_args *a, double *sum_dz, double *sum_d
     double *p1 = (double *)malloc((size_t)(nslots > 0 ? nslots : 1) * 2 * sizeof(double));
     if (!p1) return -1;
     double *p2 = p1 + nslots;
-    int nt = act_threads_for(a->outer * a->C * a->inner);
+    int nt = act_threads_for(a->outer * a->C * a->inner * BN_COST);
     (void)nt;
     const int mode = BN_F(dz_mode)(a);
     if (p.lines) {
@@ -713,7 +718,7 @@ static void BN_F(grad_apply)(const act_bn_args *a)
 {
     bn_plan p = bn_make_plan(a);
     ptrdiff_t nb = bn_elt_count(&p, a);
-    int nt = act_threads_for(a->outer * a->C * a->inner);
+    int nt = act_threads_for(a->outer * a->C * a->inner * BN_COST);
     (void)nt;
     const int mode = BN_F(dz_mode)(a);
 #pragma omp parallel for schedule(static) num_threads(nt)

@@ -59,25 +59,27 @@ ACT_INLINE act__gt_parts act__gelu_tanh_core_f(float x)
     o.e = o.e64 * 0x1p-64f;
     return o;
 }
-ACT_INLINE float act__gelu_tanh_fwd_f(float x)
+/* x/(1 + e) for x >= 0, and for x < 0 gelu_tanh(x) 2^64 = x e 2^64/(1 + e), from the core's
+ * parts: x e 2^64 = x 2^(n+64) (1 + v) in one rounding (the first product is exact); -ax is x
+ * clamped, so -inf gives -0, not NaN */
+ACT_INLINE float act__gelu_tanh_q64(float x, act__gt_parts g)
 {
-    act__gt_parts g = act__gelu_tanh_core_f(x);
-    /* x >= 0: x/(1 + e); x < 0: x e/(1 + e), x e 2^64 = x 2^(n+64) (1 + v) in one rounding (the
-     * first product is exact); -ax is x clamped, so -inf gives -0, not NaN */
     float xs = -g.ax * g.s64;
     float num = x < 0 ? ACT_FMAF(xs, g.v, xs) : x;
-    float y = num / (1.0f + g.e);
+    return num / (1.0f + g.e);
+}
+ACT_INLINE float act__gelu_tanh_fwd_f(float x)
+{
+    float y = act__gelu_tanh_q64(x, act__gelu_tanh_core_f(x));
     return x < 0 ? y * 0x1p-64f : y; /* NaN (of either sign): num is x */
 }
 /* gelu_tanh(x) m (geglu with approximate='tanh'): below x = -9, where gelu_tanh nears the
  * subnormals, the product with m is formed before the final 2^-64 (down to the clamp at -11) */
 ACT_INLINE float act__gelu_tanh_mul_f(float x, float m)
 {
-    act__gt_parts g = act__gelu_tanh_core_f(x);
-    float xs = -g.ax * g.s64;
-    float y = ACT_FMAF(xs, g.v, xs) / (1.0f + g.e); /* x < 0: gelu_tanh(x) 2^64 */
-    float tail = (y * m) * 0x1p-64f;
-    return x < -9.0f && x >= -11.0f ? tail : act__gelu_tanh_fwd_f(x) * m;
+    float y = act__gelu_tanh_q64(x, act__gelu_tanh_core_f(x));
+    float fwd = x < 0 ? y * 0x1p-64f : y;
+    return x < -9.0f && x >= -11.0f ? (y * m) * 0x1p-64f : fwd * m;
 }
 ACT_INLINE float act__gelu_tanh_grad_f(float dy, float x)
 {
@@ -288,7 +290,7 @@ ACT_INLINE float act_gelu_grad_wf(float dy, float x, float a, float b)
     float r = act__absf(g.xc) < 1.0f ? small : big;
     return dy * (x == x ? r : x);
 }
-/* the GLU family's gelu(a) * b per compute type, for axis.c (FORM(gelu, mul)) */
+/* the GLU family's gelu_tanh(a) * b per compute type, for axis.c (FORM(gelu_tanh, mul)) */
 ACT_INLINE double act_gelu_tanh_mul_wd(double x, double m)
 {
     return act_gelu_tanh_fwd_wd(x, 0, 0) * m;

@@ -143,7 +143,7 @@ ACT_INLINE W F_CAT(xsig, dd, WS)(W x, W u, W du)
  * b = -95, a = 100), so there x e^u m is formed on a normal scale and scaled into place last:
  * float e^-|u| 2^64 (normal down to u = -131, beyond which the result is 0), double
  * e^(u + 700) with the 2^-600 of the scale applied before m, so that no product over- or
- * underflows on the way.  Elsewhere x e^-|u| / (1 + e^-|u|) (or x / (...) for u >= 0), times m.
+ * underflows on the way for the two uses (glu: m = 1; swiglu: x = u, so |x| <= 745).  Elsewhere x e^-|u| / (1 + e^-|u|) (or x / (...) for u >= 0), times m.
  * inf * 0 is NaN, as in PyTorch. */
 ACT_INLINE W F_CAT(mulsig, fwd, WS)(W x, W u, W m)
 {

@@ -106,7 +106,7 @@ def test_extreme_inputs_accuracy():
 def test_special_rows():
     x = np.array([[-np.inf, -np.inf, -np.inf],  # all -inf
                   [1.0, np.nan, 2.0],              # NaN: this row only
-                  [1.0, np.inf, 2.0],              # +inf: inf - inf = NaN, as max-shifted NumPy
+                  [1.0, np.inf, 2.0],              # +inf: logsumexp inf, the others NaN
                   [0.0, -np.inf, 1.0],             # -inf entry: probability 0
                   [1.0, 2.0, 3.0],
                   [np.inf, np.nan, 2.0]])          # +inf and NaN: NaN
@@ -395,6 +395,27 @@ def test_geglu_tanh_and_errors():
         actcore.swiglu(x, out=np.empty((3, 8)))
     actcore.swiglu(x, out=out)
     np.testing.assert_array_equal(out, actcore.swiglu(x))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_glu_grads_share_the_forward_products(dtype):
+    """dy times an activation value in the GLU gradients is the forward's product with dy in
+    place of the other half (formed before the activation's last scaling where it is
+    subnormal: b down to -130, a down to -15), so it has the forward's accuracy."""
+    a = np.concatenate([np.linspace(-130, 5, 271), [-np.inf, np.inf, 0.0, -0.0]]).astype(dtype)
+    b = np.concatenate([np.linspace(-130, 5, 271)[::-1], [2.0, -3.0, 0.0, 7.0]]).astype(dtype)
+    dy = np.full(a.shape, 300.0, dtype)
+    assert actcore.glu_grad(dy, a, b)[0].tobytes() == actcore.glu(dy, b).tobytes()
+    assert actcore.swiglu_grad(dy, a, b)[1].tobytes() == actcore.swiglu(a, dy).tobytes()
+    for approx in ("none", "tanh"):
+        db = actcore.geglu_grad(dy, a, b, approximate=approx)[1]
+        assert db.tobytes() == actcore.geglu(a, dy, approximate=approx).tobytes()
+
+
+def test_glu_zero_d_operands():
+    assert actcore.glu(np.float64(1.0), np.float64(2.0)) == 1.0 / (1.0 + np.exp(-2.0))
+    with pytest.raises(ValueError, match="axis"):
+        actcore.glu(np.float64(1.0), np.float64(2.0), axis="x")
 
 
 def test_glu_special_values():
