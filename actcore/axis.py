@@ -240,7 +240,7 @@ def logsumexp_grad(dy, x, axis=-1, keepdims=False, *, out=None):
     _core.softmax_kernel(_SOFTMAX, xc, None, None, y, ax)
     with np.errstate(under="ignore"):  # a tiny softmax times dy: the product may be subnormal
         np.multiply(y, dyc if keepdims else np.expand_dims(dyc, ax), out=y)
-    return _deliver(y, out, rdt)
+        return _deliver(y, out, rdt)  # (and so may its float16 rounding)
 
 
 # ---------------------------------------------------------------- GLU family

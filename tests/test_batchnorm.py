@@ -323,11 +323,14 @@ def test_fused_activation_and_residual(act, with_res, shape, axis):
     ((20, 30, 30, 64), -1),  # channels-last: super blocks
     ((3, 2100), -1),  # channels-last: channels cut into chunks
     ((4, 3, 10, 24), 1),  # a strided x (every other column, below)
+    ((4, 6, 10, 8), -1),  # channels-last, every other column: rows not evenly spaced
 ])
 def test_fused_relu_backward_bits_of_block_path(dtype, shape, axis):
     x = (RNG.standard_normal(shape) * 2 + 0.3).astype(dtype)
     if shape == (4, 3, 10, 24):
         x = x[..., ::2]
+    if shape == (4, 6, 10, 8):
+        x = x[:, :, ::2, :]
     C = x.shape[axis]
     w, b = RNG.standard_normal(C).astype(dtype), RNG.standard_normal(C).astype(dtype)
     dy = RNG.standard_normal(x.shape).astype(dtype)
