@@ -634,7 +634,9 @@ def format_axis_markdown(rows: Sequence[dict[str, Any]]) -> str:
         "log S is off by ~1000 ULP.  Fixing it needs log S, and the terms of S, in "
         "double-double.",
         "  * geglu float32 with a < -14.6 (gelu's clamp) and |b| > ~1e5 gives 0 where "
-        "gelu(a) b is a few subnormal ulp (geglu_tanh: a < -11).",
+        "gelu(a) b is a few subnormal ulp (geglu_tanh: a < -11).  geglu float64 multiplies "
+        "gelu(a) by b after rounding it, which loses bits where gelu(a) is subnormal "
+        "(a < -37.5) and |b| > 1 (glu and swiglu do not: both forms are scaled last).",
         "",
         "| op | dtype | max ULP | worst rows | max abs err | ULP of the terms | samples |",
         "|---|---|---:|---|---:|---:|---:|",

@@ -281,10 +281,7 @@ def _operands_shape(fname, a, b, axis):
     except ValueError:
         raise ValueError(f"{fname}: a of shape {a.shape} and b of shape {b.shape} do not "
                          f"broadcast together") from None
-    if shape:
-        _axis(fname, axis, len(shape))
-    elif isinstance(axis, bool) or not isinstance(axis, numbers.Integral):  # 0-d operands
-        raise ValueError(f"{fname}: axis must be an integer, got {axis!r}")
+    _axis(fname, axis, max(len(shape), 1))  # 0-d operands: the default axis -1 (or 0)
     return shape
 
 

@@ -87,9 +87,9 @@ def main(path="bench/results/threads.md"):
         f"A call runs on several threads when n x cost >= {pmin} (act_parallel_min, "
         "csrc/loops.c), cost being the op's time per element (the slower of forward and "
         "gradient) relative to relu's forward, timed next to it (the first table; relu's "
-        "own cost is 1 by definition, its row shows its gradient's; csrc/ops.def).  The second table puts the break-even of a "
-        "second thread at n x cost of about 16K-25K for every op: waking the pool costs a "
-        "few microseconds here.", "",
+        "own cost is 1 by definition, its row shows its gradient's; csrc/ops.def).  The "
+        "second table puts the break-even of a second thread at n x cost of about 16K-25K "
+        "for every op: waking the pool costs a few microseconds here.", "",
         "## Time per element in cache (2^15 elements, 1 thread)", "",
         "| op | forward (ns) | gradient (ns) | measured cost | ops.def cost |",
         "|---|---:|---:|---:|---:|"]

@@ -53,8 +53,8 @@
  * prefetching y for writing as well cost 13-23% (4096x4096 float32, AVX-512, old and new builds
  * timed in one process: softmax 8.59 -> 7.44 ms at 2 threads, 14.06 -> 10.81 at 1; log_softmax
  * 10.24 -> 8.80 at 2); no prefetch at all was slower too (8.05, 11.98 ms), and prefetching x
- * further ahead (4 or 16 blocks) or into L2 only was no better.  A prefetch never faults, so running
- * past the array is harmless. */
+ * further ahead (4 or 16 blocks) or into L2 only was no better.  A prefetch never faults, so
+ * running past the array is harmless. */
 #if defined(__GNUC__)
 #define AX_PREFETCH(xp) __builtin_prefetch((xp) + AX_B, 0)
 #else

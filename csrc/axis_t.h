@@ -434,18 +434,15 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
 AX_FLAT static void F(glu_seg)(int op, const T *a, const T *b, T *y, ptrdiff_t n)
 {
     /* the activation's product with the other half formed before its last scaling where the
-     * activation alone would be subnormal (formulas: mulsig, gelu_mul).  swiglu and geglu give
-     * the bits of act(a) * b elsewhere; glu is a / (1 + e^-|b|) (or a e^-|b| / (...)), one
-     * rounding fewer than a * sigmoid(b), for every b */
+     * activation alone would be subnormal (formulas: mulsig, silu_mul, gelu_mul).  swiglu and
+     * geglu give the bits of act(a) * b elsewhere; glu is a / (1 + e^-|b|) (or
+     * a e^-|b| / (...)), one rounding fewer than a * sigmoid(b), for every b */
     switch (op) {
     case ACT_GLU:
         for (ptrdiff_t i = 0; i < n; i++) y[i] = FORM(mulsig, fwd)(a[i], b[i], (T)1);
         break;
-    case ACT_SWIGLU: /* silu(-inf) = -0, its limit: times b, not the NaN of -inf * 0 */
-        for (ptrdiff_t i = 0; i < n; i++) {
-            T av = a[i], yv = FORM(mulsig, fwd)(av, av, b[i]);
-            y[i] = av == (T)-INFINITY ? (T)-0.0 * b[i] : yv;
-        }
+    case ACT_SWIGLU:
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = FORM(silu, mul)(a[i], b[i]);
         break;
     case ACT_GEGLU:
         for (ptrdiff_t i = 0; i < n; i++) y[i] = FORM(gelu, mul)(a[i], b[i]);
@@ -476,9 +473,8 @@ AX_FLAT static void F(glu_grad_seg)(int op, const T *dy, const T *a, const T *b,
     case ACT_SWIGLU:
         for (ptrdiff_t i = 0; i < n; i++) {
             T g = dy[i], av = a[i], bv = b[i];
-            T sg = FORM(mulsig, fwd)(av, av, g);
             da[i] = FORM(silu, grad)(g * bv, av, 0, 0);
-            db[i] = av == (T)-INFINITY ? (T)-0.0 * g : sg; /* as glu_seg */
+            db[i] = FORM(silu, mul)(av, g);
         }
         break;
     case ACT_GEGLU:

@@ -143,8 +143,9 @@ ACT_INLINE W F_CAT(xsig, dd, WS)(W x, W u, W du)
  * b = -95, a = 100), so there x e^u m is formed on a normal scale and scaled into place last:
  * float e^-|u| 2^64 (normal down to u = -131, beyond which the result is 0), double
  * e^(u + 700) with the 2^-600 of the scale applied before m, so that no product over- or
- * underflows on the way for the two uses (glu: m = 1; swiglu: x = u, so |x| <= 745).  Elsewhere x e^-|u| / (1 + e^-|u|) (or x / (...) for u >= 0), times m.
- * inf * 0 is NaN, as in PyTorch. */
+ * underflows on the way for the two uses (glu: m = 1; swiglu: x = u, so |x| <= 745).
+ * Elsewhere x e^-|u| / (1 + e^-|u|) (or x / (...) for u >= 0), times m.  inf * 0 is NaN, as
+ * in PyTorch (silu_mul keeps silu's limit at -inf). */
 ACT_INLINE W F_CAT(mulsig, fwd, WS)(W x, W u, W m)
 {
 #if FAST
@@ -160,6 +161,13 @@ ACT_INLINE W F_CAT(mulsig, fwd, WS)(W x, W u, W m)
     W y = (u < deep ? num * K(0x1p-600) : num / (K(1) + e)) * m;
 #endif
     return u < deep ? y * scale : y;
+}
+/* silu(x) m (swiglu: m = b), as mulsig; silu(-inf) = -0, its limit, so -inf gives -0 * m rather
+ * than the NaN of -inf * 0 */
+ACT_INLINE W F_CAT(silu, mul, WS)(W x, W m)
+{
+    W y = F_CAT(mulsig, fwd, WS)(x, x, m);
+    return x == -INFINITY ? K(-0.0) * m : y;
 }
 
 /* ---- sigmoid ---- */
