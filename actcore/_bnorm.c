@@ -114,6 +114,17 @@ static int get_int(PyObject *kw, const char *name, long dflt, long *out)
     return (*out == -1 && PyErr_Occurred()) ? -1 : 0;
 }
 
+/* one of the four passes: 0 stats, 1 apply, 2 grad_reduce, 3 grad_apply (-1: out of memory) */
+static int bn_run(const act_bn_table *t, int w, act_bn_args *a, double *d1, double *d2)
+{
+    switch (w) {
+    case 0: return t->stats(a, d1, d2);
+    case 1: t->apply(a); return 0;
+    case 2: return t->grad_reduce(a, d1, d2);
+    default: t->grad_apply(a); return 0;
+    }
+}
+
 static PyObject *bn_kernel(PyObject *self, PyObject *args, PyObject *kw)
 {
     const char *which;
@@ -221,14 +232,7 @@ static PyObject *bn_kernel(PyObject *self, PyObject *args, PyObject *kw)
     if (a.outer * a.C * a.inner > 0) { /* empty: nothing to read or write, sums 0 */
         double *d1 = r1 ? PyArray_DATA((PyArrayObject *)r1) : NULL;
         double *d2 = r2 ? PyArray_DATA((PyArrayObject *)r2) : NULL;
-        Py_BEGIN_ALLOW_THREADS
-        switch (w) {
-        case 0: rc = t->stats(&a, d1, d2); break;
-        case 1: t->apply(&a); break;
-        case 2: rc = t->grad_reduce(&a, d1, d2); break;
-        default: t->grad_apply(&a); break;
-        }
-        Py_END_ALLOW_THREADS
+        ACT_RUN(a.outer * a.C * a.inner, rc = bn_run(t, w, &a, d1, d2));
     }
     if (rc < 0) {
         PyErr_NoMemory();

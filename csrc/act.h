@@ -89,5 +89,12 @@ int act_get_num_threads(void);
 void act_set_num_threads(int n);
 int act_openmp_enabled(void);
 extern ptrdiff_t act_parallel_min;  /* below this many elements: serial */
+/* The formulas compute both sides of every select, so out-of-range intermediates may raise
+ * overflow/invalid/underflow flags for finite results.  act_fp_save() before a kernel and
+ * act_fp_restore() after it clear the flags the kernel raised and keep the caller's, so NumPy
+ * reports nothing spurious.  Inexact is left alone: nearly every kernel raises it and nothing
+ * (NumPy's errstate included) reads it. */
+int act_fp_save(void);
+void act_fp_restore(int saved);
 
 #endif

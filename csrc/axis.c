@@ -256,6 +256,14 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #define EXP_SHIFTED(x, ms) ax_exp_shift_f(x, ms)
 #define SOFTMAX_Q(x, ms, S) (EXP_SHIFTED(x, ms) * (T)AX_ESCALE / (S)) /* unused: AX_STORE_E */
 #define LOG_SOFTMAX(x, ms, lg) ax_lsm_f(x, ms, lg)
+/* log_softmax_grad's dy - e^y s in float: vmathf.h's exp (<= 1.05 ulp), s rounded to float, one
+ * fma: within ~2 eps of its terms (dy + e^y sum |dy|, docs/accuracy.md).  act_exp in double
+ * was 2.6 ns/element in cache, 4x PyTorch's time (bench/results 2026-12-04) */
+#define LSM_GRAD(dy, y, s) ACT_FMAF(-act_fexpf(y), (float)(s), dy)
+/* softmax_grad's y (dy - s) in float, s rounded to float: within 1.5 eps of its terms
+ * (y |dy| + y sum |y dy|, docs/accuracy.md), as the double form it replaces was; that form's
+ * conversions made pass B as slow as pass A (perf) */
+#define SOFTMAX_GRAD(y, dy, s) ((y) * ((dy) - (float)(s)))
 #define FORM(op, kind) act_##op##_##kind##_wf
 #include "axis_t.h"
 #undef T
@@ -263,6 +271,8 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #undef EXP_SHIFTED
 #undef SOFTMAX_Q
 #undef LOG_SOFTMAX
+#undef LSM_GRAD
+#undef SOFTMAX_GRAD
 #undef FORM
 #undef AX_EXP_IN_T
 #undef AX_ADD
@@ -280,6 +290,8 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #define EXP_SHIFTED(x, ms) ax_exp_shift_d(x, ms)
 #define SOFTMAX_Q(x, ms, S) ax_softmax_q_d(x, ms, S)
 #define LOG_SOFTMAX(x, ms, lg) ax_lsm_d(x, ms, lg)
+#define LSM_GRAD(dy, y, s) ((dy) - act_exp(y) * (s))
+#define SOFTMAX_GRAD(y, dy, s) ((y) * ((dy) - (s)))
 #define FORM(op, kind) act_##op##_##kind##_wd
 #include "axis_t.h"
 #undef T
@@ -287,6 +299,8 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #undef EXP_SHIFTED
 #undef SOFTMAX_Q
 #undef LOG_SOFTMAX
+#undef LSM_GRAD
+#undef SOFTMAX_GRAD
 #undef FORM
 #undef AX_EXP_IN_T
 #undef AX_ADD

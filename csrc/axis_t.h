@@ -116,24 +116,37 @@ AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned cha
             for (; j < cn; j++) AX_ADD(acc[j % AX_K], comp[j % AX_K], (double)ec[j]);
             continue;
         }
-        if (op == ACT_AX_LOGSUMEXP) /* float32: shift and exp in double */
-            for (ptrdiff_t j = 0; j < cn; j++) e[j] = act_exp((double)xc[j] - ms);
-        else if (op == ACT_AX_SOFTMAX_GRAD) {
+        if (op != ACT_AX_LOGSUMEXP) {
+            /* gradients: the terms straight into the lanes, no double buffer (the same order:
+             * element c + j to lane j % AX_K); softmax_grad 0.55 -> 0.45 ns/element with its
+             * float pass B, in cache (64 x 1024, 1 thread) */
             const T *dc = x2 + c;
-            for (ptrdiff_t j = 0; j < cn; j++) e[j] = (double)xc[j] * (double)dc[j];
-        }
-        else {
-            const T *dc = x2 + c;
-            for (ptrdiff_t j = 0; j < cn; j++) e[j] = (double)dc[j];
-        }
-        if (op <= ACT_AX_LOGSUMEXP) {
-            /* terms equal to 1 (the max, e^0) are counted, not summed: see ax_combine */
-#pragma omp simd reduction(+ : ones)
-            for (ptrdiff_t j = 0; j < cn; j++) {
-                int one = e[j] == 1.0;
-                ones += one;
-                e[j] -= one ? 1.0 : 0.0;
+            ptrdiff_t j = 0;
+#define AX_GRAD_TERMS(V)                                                                       \
+    for (; j + AX_K <= cn; j += AX_K)                                                          \
+        for (int k = 0; k < AX_K; k++) AX_ADD(acc[k], comp[k], V(j + k));                      \
+    for (; j < cn; j++) AX_ADD(acc[j % AX_K], comp[j % AX_K], V(j));
+#define AX_YDY(i) ((double)xc[i] * (double)dc[i])
+#define AX_DY(i) ((double)dc[i])
+            if (op == ACT_AX_SOFTMAX_GRAD) {
+                AX_GRAD_TERMS(AX_YDY)
             }
+            else {
+                AX_GRAD_TERMS(AX_DY)
+            }
+#undef AX_YDY
+#undef AX_DY
+#undef AX_GRAD_TERMS
+            continue;
+        }
+        /* float32 logsumexp: shift and exp in double; terms equal to 1 (the max, e^0) are
+         * counted, not summed: see ax_combine */
+        for (ptrdiff_t j = 0; j < cn; j++) e[j] = act_exp((double)xc[j] - ms);
+#pragma omp simd reduction(+ : ones)
+        for (ptrdiff_t j = 0; j < cn; j++) {
+            int one = e[j] == 1.0;
+            ones += one;
+            e[j] -= one ? 1.0 : 0.0;
         }
         /* AX_CH is a multiple of AX_K, so element c + j goes to lane j % AX_K */
         ptrdiff_t j = 0;
@@ -260,12 +273,12 @@ AX_FLAT static void F(run_b)(int op, const T *x, const T *x2, const unsigned cha
     }
     else if (op == ACT_AX_SOFTMAX_GRAD) {
         const double s = st->s; /* x = y, x2 = dy: dx = y (dy - s) */
-        for (ptrdiff_t i = 0; i < n; i++) y[i] = (T)((double)x[i] * ((double)x2[i] - s));
+        for (ptrdiff_t i = 0; i < n; i++) y[i] = SOFTMAX_GRAD(x[i], x2[i], s);
     }
     else { /* log_softmax_grad: dx = dy - e^y s */
         const double s = st->s;
         for (ptrdiff_t i = 0; i < n; i++)
-            y[i] = (T)((double)x2[i] - act_exp((double)x[i]) * s);
+            y[i] = LSM_GRAD(x2[i], x[i], s);
     }
 }
 
@@ -312,17 +325,81 @@ AX_FLAT static void F(col_b)(int op, const T *x, const T *x2, const unsigned cha
         else if (op == ACT_AX_SOFTMAX_GRAD) {
             const T *dr = x2 + l * inner;
             for (ptrdiff_t j = 0; j < J; j++)
-                yr[j] = (T)((double)xr[j] * ((double)dr[j] - s[j]));
+                yr[j] = SOFTMAX_GRAD(xr[j], dr[j], s[j]);
         }
         else {
             const T *dr = x2 + l * inner;
             for (ptrdiff_t j = 0; j < J; j++)
-                yr[j] = (T)((double)dr[j] - act_exp((double)xr[j]) * s[j]);
+                yr[j] = LSM_GRAD(dr[j], xr[j], s[j]);
         }
     }
 }
 
 /* ---------------------------------------------------------------- softmax-family driver */
+/* One row o of a contiguous-axis call: pass A over its blocks, their combination, pass B right
+ * after (a row under ~256 KB is read from memory once and re-read from cache). */
+static void F(sm_row)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
+                      ptrdiff_t L, ptrdiff_t nb, ptrdiff_t o, double *mb, double *sb, double *cb,
+                      ax_stats *st)
+{
+    const int reduce_only = op == ACT_AX_LOGSUMEXP;
+    const T *xr = x + o * L, *x2r = x2 ? x2 + o * L : NULL;
+    const unsigned char *mr = mk ? mk + o * L : NULL;
+    for (ptrdiff_t b = 0; b < nb; b++) {
+        ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
+        F(blk_a)(op, xr + lo, x2r ? x2r + lo : NULL, mr ? mr + lo : NULL,
+                 reduce_only ? NULL : y + o * L + lo, n, mb + o * nb + b, sb + o * nb + b,
+                 cb + o * nb + b);
+    }
+    ax_combine(op, mb + o * nb, sb + o * nb, cb + o * nb, nb, &st[o]);
+    if (!reduce_only)
+        for (ptrdiff_t b = 0; b < nb; b++) {
+            ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
+            F(run_b)(op, xr + lo, x2r ? x2r + lo : NULL, mr ? mr + lo : NULL, y + o * L + lo,
+                     n, &st[o], mb[o * nb + b]);
+        }
+}
+
+/* A task set of AX_J adjacent columns of one outer slab each (inner > 1), vectorised across
+ * them; a worksharing loop, run by the team of the enclosing parallel region, or serially when
+ * called outside one.  1 when out of memory. */
+static int F(sm_cols)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
+                      ptrdiff_t outer, ptrdiff_t L, ptrdiff_t inner)
+{
+    const ptrdiff_t nb = (L + AX_B - 1) / AX_B;
+    const int reduce_only = op == ACT_AX_LOGSUMEXP;
+    const ptrdiff_t ncb = (inner + AX_J - 1) / AX_J, ntask = outer * ncb;
+    double *mb = (double *)malloc(sizeof(double) * 3 * (size_t)(nb * AX_J + 1));
+    ax_stats st[AX_J];
+#pragma omp for schedule(static)
+    for (ptrdiff_t t = 0; t < ntask; t++) {
+        if (!mb) continue;
+        double *sb = mb + nb * AX_J, *cb = sb + nb * AX_J;
+        ptrdiff_t o = t / ncb, j0 = (t % ncb) * AX_J;
+        ptrdiff_t J = inner - j0 < AX_J ? inner - j0 : AX_J;
+        ptrdiff_t base = o * L * inner + j0;
+        for (ptrdiff_t b = 0; b < nb; b++) {
+            ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
+            ptrdiff_t off = base + lo * inner;
+            F(col_a)(op, x + off, x2 ? x2 + off : NULL, mk ? mk + off : NULL,
+                     reduce_only ? NULL : y + off, inner, n, J, mb + b * AX_J, sb + b * AX_J,
+                     cb + b * AX_J);
+        }
+        for (ptrdiff_t j = 0; j < J; j++)
+            ax_combine_strided(op, mb + j, sb + j, cb + j, nb, AX_J, &st[j]);
+        if (reduce_only)
+            for (ptrdiff_t j = 0; j < J; j++) y[o * inner + j0 + j] = (T)st[j].lse;
+        else
+            F(col_b)(op, x + base, x2 ? x2 + base : NULL, mk ? mk + base : NULL, y + base,
+                     inner, L, J, st, mb);
+    }
+    free(mb);
+    return !mb;
+}
+
+/* Every driver below enters an OpenMP region only for nt > 1: libgomp builds a team even for
+ * one thread (a memalign, a free and a futex call per region: with the GIL round trip and the
+ * FP flags, ~40% of a (1, 1) softmax call, perf). */
 static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
                        ptrdiff_t outer, ptrdiff_t L, ptrdiff_t inner)
 {
@@ -333,10 +410,17 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
         /* Few long rows: every (row, block) pair is a task, so one row of 2^22 uses all
          * threads; the per-block results are combined in block order afterwards. */
         int split = nt > 1 && outer < 4 * nt && nb > 1;
-        double *mb = (double *)malloc(sizeof(double) * 3 * (size_t)(outer * nb + 1));
-        ax_stats *st = (ax_stats *)malloc(sizeof(ax_stats) * (size_t)(outer + 1));
+        /* small calls use the stack: malloc and free were ~10% of a (1, 1000) softmax (perf) */
+        enum { AX_SMALL = 16 };
+        double mb_small[3 * AX_SMALL + 1];
+        ax_stats st_small[AX_SMALL];
+        int small = outer * nb <= AX_SMALL && outer <= AX_SMALL;
+        double *mb = small ? mb_small
+                           : (double *)malloc(sizeof(double) * 3 * (size_t)(outer * nb + 1));
+        ax_stats *st = small ? st_small
+                             : (ax_stats *)malloc(sizeof(ax_stats) * (size_t)(outer + 1));
         if (!mb || !st) {
-            free(mb), free(st);
+            if (!small) free(mb), free(st);
             return -1;
         }
         double *sb = mb + outer * nb, *cb = sb + outer * nb;
@@ -367,66 +451,29 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
                 }
             }
         }
-        else {
-            /* One row per task, pass B right after pass A: a row under ~256 KB is read from
-             * memory once and re-read from cache. */
+        else if (nt > 1) {
 #pragma omp parallel for schedule(static) num_threads(nt)
-            for (ptrdiff_t o = 0; o < outer; o++) {
-                const T *xr = x + o * L, *x2r = x2 ? x2 + o * L : NULL;
-                const unsigned char *mr = mk ? mk + o * L : NULL;
-                for (ptrdiff_t b = 0; b < nb; b++) {
-                    ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
-                    F(blk_a)(op, xr + lo, x2r ? x2r + lo : NULL, mr ? mr + lo : NULL,
-                             reduce_only ? NULL : y + o * L + lo, n, mb + o * nb + b,
-                             sb + o * nb + b, cb + o * nb + b);
-                }
-                ax_combine(op, mb + o * nb, sb + o * nb, cb + o * nb, nb, &st[o]);
-                if (!reduce_only)
-                    for (ptrdiff_t b = 0; b < nb; b++) {
-                        ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
-                        F(run_b)(op, xr + lo, x2r ? x2r + lo : NULL, mr ? mr + lo : NULL,
-                                 y + o * L + lo, n, &st[o], mb[o * nb + b]);
-                    }
-            }
+            for (ptrdiff_t o = 0; o < outer; o++)
+                F(sm_row)(op, x, x2, mk, y, L, nb, o, mb, sb, cb, st);
         }
+        else
+            for (ptrdiff_t o = 0; o < outer; o++)
+                F(sm_row)(op, x, x2, mk, y, L, nb, o, mb, sb, cb, st);
         if (reduce_only)
             for (ptrdiff_t o = 0; o < outer; o++) y[o] = (T)st[o].lse;
-        free(mb), free(st);
+        if (!small) free(mb), free(st);
         return 0;
     }
     /* inner > 1: a task is AX_J adjacent columns of one outer slab, vectorised across them */
-    const ptrdiff_t ncb = (inner + AX_J - 1) / AX_J, ntask = outer * ncb;
+    const ptrdiff_t ntask = outer * ((inner + AX_J - 1) / AX_J);
     if (ntask < nt) nt = (int)ntask;
     int fail = 0;
+    if (nt > 1) {
 #pragma omp parallel num_threads(nt) reduction(| : fail)
-    {
-        double *mb = (double *)malloc(sizeof(double) * 3 * (size_t)(nb * AX_J + 1));
-        ax_stats st[AX_J];
-        if (!mb) fail = 1;
-#pragma omp for schedule(static)
-        for (ptrdiff_t t = 0; t < ntask; t++) {
-            if (!mb) continue;
-            double *sb = mb + nb * AX_J, *cb = sb + nb * AX_J;
-            ptrdiff_t o = t / ncb, j0 = (t % ncb) * AX_J;
-            ptrdiff_t J = inner - j0 < AX_J ? inner - j0 : AX_J;
-            ptrdiff_t base = o * L * inner + j0;
-            for (ptrdiff_t b = 0; b < nb; b++) {
-                ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
-                ptrdiff_t off = base + lo * inner;
-                F(col_a)(op, x + off, x2 ? x2 + off : NULL, mk ? mk + off : NULL,
-                         reduce_only ? NULL : y + off, inner, n, J, mb + b * AX_J,
-                         sb + b * AX_J, cb + b * AX_J);
-            }
-            for (ptrdiff_t j = 0; j < J; j++)
-                ax_combine_strided(op, mb + j, sb + j, cb + j, nb, AX_J, &st[j]);
-            if (reduce_only)
-                for (ptrdiff_t j = 0; j < J; j++) y[o * inner + j0 + j] = (T)st[j].lse;
-            else
-                F(col_b)(op, x + base, x2 ? x2 + base : NULL, mk ? mk + base : NULL, y + base,
-                         inner, L, J, st, mb);
-        }
-        free(mb);
+        fail |= F(sm_cols)(op, x, x2, mk, y, outer, L, inner);
     }
+    else
+        fail = F(sm_cols)(op, x, x2, mk, y, outer, L, inner);
     return fail ? -1 : 0;
 }
 
@@ -503,87 +550,107 @@ AX_FLAT static void F(glu_grad_seg)(int op, const T *dy, const T *a, const T *b,
 
 /* The flat range [0, outer*n) is cut into per-thread chunks of whole 64-element runs (rows
  * are walked piecewise), so a single long pair of halves is split as well as many short. */
+/* this thread's share of F(glu): the whole range outside a parallel region */
+static void F(glu_part)(int op, const T *a, const T *b, ptrdiff_t istride, T *y, const T *dy,
+                        T *da, T *db, ptrdiff_t ostride, ptrdiff_t outer, ptrdiff_t n)
+{
+    ptrdiff_t total = outer * n, lo = 0, hi = total;
+#ifdef _OPENMP
+    ptrdiff_t T_ = omp_get_num_threads(), t = omp_get_thread_num();
+    ptrdiff_t chunk = ((total + T_ - 1) / T_ + 63) & ~(ptrdiff_t)63;
+    lo = t * chunk < total ? t * chunk : total;
+    hi = lo + chunk < total ? lo + chunk : total;
+#endif
+    while (lo < hi) {
+        ptrdiff_t o = lo / n, i = lo % n, m = n - i < hi - lo ? n - i : hi - lo;
+        const T *ar = a + o * istride + i, *br = b + o * istride + i;
+        if (dy)
+            F(glu_grad_seg)(op, dy + o * n + i, ar, br, da + o * ostride + i,
+                            db + o * ostride + i, m);
+        else
+            F(glu_seg)(op, ar, br, y + o * n + i, m);
+        lo += m;
+    }
+}
 static void F(glu)(int op, const T *a, const T *b, ptrdiff_t istride, T *y, const T *dy,
                    T *da, T *db, ptrdiff_t ostride, ptrdiff_t outer, ptrdiff_t n)
 {
-    ptrdiff_t total = outer * n;
-    int nt = act_threads_for(total * AX_COST_GLU);
+    int nt = act_threads_for(outer * n * AX_COST_GLU);
+    if (nt > 1) {
 #pragma omp parallel num_threads(nt)
-    {
-        ptrdiff_t lo = 0, hi = total;
-#ifdef _OPENMP
-        ptrdiff_t T_ = omp_get_num_threads(), t = omp_get_thread_num();
-        ptrdiff_t chunk = ((total + T_ - 1) / T_ + 63) & ~(ptrdiff_t)63;
-        lo = t * chunk < total ? t * chunk : total;
-        hi = lo + chunk < total ? lo + chunk : total;
-#endif
-        while (lo < hi) {
-            ptrdiff_t o = lo / n, i = lo % n, m = n - i < hi - lo ? n - i : hi - lo;
-            const T *ar = a + o * istride + i, *br = b + o * istride + i;
-            if (dy)
-                F(glu_grad_seg)(op, dy + o * n + i, ar, br, da + o * ostride + i,
-                                db + o * ostride + i, m);
-            else
-                F(glu_seg)(op, ar, br, y + o * n + i, m);
-            lo += m;
-        }
+        F(glu_part)(op, a, b, istride, y, dy, da, db, ostride, outer, n);
     }
+    else
+        F(glu_part)(op, a, b, istride, y, dy, da, db, ostride, outer, n);
 }
 
 /* ---------------------------------------------------------------- maxout
  * max over each group of `pool` consecutive channels; the first maximum wins ties, and a NaN
  * anywhere in a group wins (the first NaN): take v when v > best, or v is NaN and best not. */
 #define AX_TAKE(v, best) ((v) > (best) || ((v) != (v) && (best) == (best)))
+/* group q of a contiguous-channel maxout (inner == 1) */
+static inline void F(maxout_q1)(const T *x, T *y, const T *dy, T *dx, ptrdiff_t pool,
+                                ptrdiff_t q)
+{
+    const T *xg = x + q * pool;
+    T best = xg[0];
+    ptrdiff_t bi = 0;
+    for (ptrdiff_t p = 1; p < pool; p++) {
+        int take = AX_TAKE(xg[p], best);
+        best = take ? xg[p] : best;
+        bi = take ? p : bi;
+    }
+    if (dx)
+        for (ptrdiff_t p = 0; p < pool; p++) dx[q * pool + p] = p == bi ? dy[q] : (T)0;
+    else
+        y[q] = best;
+}
+/* group q with inner > 1: AX_J columns at a time */
+static inline void F(maxout_qn)(const T *x, T *y, const T *dy, T *dx, ptrdiff_t pool,
+                                ptrdiff_t inner, ptrdiff_t q)
+{
+    T best[AX_J];
+    int bi[AX_J];
+    for (ptrdiff_t j0 = 0; j0 < inner; j0 += AX_J) {
+        ptrdiff_t J = inner - j0 < AX_J ? inner - j0 : AX_J;
+        const T *x0 = x + q * pool * inner + j0;
+        for (ptrdiff_t j = 0; j < J; j++) best[j] = x0[j], bi[j] = 0;
+        for (ptrdiff_t p = 1; p < pool; p++) {
+            const T *xp = x0 + p * inner;
+            for (ptrdiff_t j = 0; j < J; j++) {
+                int take = AX_TAKE(xp[j], best[j]);
+                best[j] = take ? xp[j] : best[j];
+                bi[j] = take ? (int)p : bi[j];
+            }
+        }
+        if (dx) {
+            const T *g = dy + q * inner + j0;
+            for (ptrdiff_t p = 0; p < pool; p++) {
+                T *dp = dx + (q * pool + p) * inner + j0;
+                for (ptrdiff_t j = 0; j < J; j++) dp[j] = bi[j] == p ? g[j] : (T)0;
+            }
+        }
+        else
+            for (ptrdiff_t j = 0; j < J; j++) y[q * inner + j0 + j] = best[j];
+    }
+}
 static void F(maxout)(const T *x, T *y, const T *dy, T *dx, ptrdiff_t outer, ptrdiff_t G,
                       ptrdiff_t pool, ptrdiff_t inner)
 {
     ptrdiff_t ng = outer * G;
     int nt = act_threads_for(ng * pool * inner);
-    if (inner == 1) {
+    if (nt > 1 && inner == 1) {
 #pragma omp parallel for schedule(static) num_threads(nt)
-        for (ptrdiff_t q = 0; q < ng; q++) {
-            const T *xg = x + q * pool;
-            T best = xg[0];
-            ptrdiff_t bi = 0;
-            for (ptrdiff_t p = 1; p < pool; p++) {
-                int take = AX_TAKE(xg[p], best);
-                best = take ? xg[p] : best;
-                bi = take ? p : bi;
-            }
-            if (dx)
-                for (ptrdiff_t p = 0; p < pool; p++) dx[q * pool + p] = p == bi ? dy[q] : (T)0;
-            else
-                y[q] = best;
-        }
-        return;
+        for (ptrdiff_t q = 0; q < ng; q++) F(maxout_q1)(x, y, dy, dx, pool, q);
     }
+    else if (inner == 1)
+        for (ptrdiff_t q = 0; q < ng; q++) F(maxout_q1)(x, y, dy, dx, pool, q);
+    else if (nt > 1) {
 #pragma omp parallel for schedule(static) num_threads(nt)
-    for (ptrdiff_t q = 0; q < ng; q++) {
-        T best[AX_J];
-        int bi[AX_J];
-        for (ptrdiff_t j0 = 0; j0 < inner; j0 += AX_J) {
-            ptrdiff_t J = inner - j0 < AX_J ? inner - j0 : AX_J;
-            const T *x0 = x + q * pool * inner + j0;
-            for (ptrdiff_t j = 0; j < J; j++) best[j] = x0[j], bi[j] = 0;
-            for (ptrdiff_t p = 1; p < pool; p++) {
-                const T *xp = x0 + p * inner;
-                for (ptrdiff_t j = 0; j < J; j++) {
-                    int take = AX_TAKE(xp[j], best[j]);
-                    best[j] = take ? xp[j] : best[j];
-                    bi[j] = take ? (int)p : bi[j];
-                }
-            }
-            if (dx) {
-                const T *g = dy + q * inner + j0;
-                for (ptrdiff_t p = 0; p < pool; p++) {
-                    T *dp = dx + (q * pool + p) * inner + j0;
-                    for (ptrdiff_t j = 0; j < J; j++) dp[j] = bi[j] == p ? g[j] : (T)0;
-                }
-            }
-            else
-                for (ptrdiff_t j = 0; j < J; j++) y[q * inner + j0 + j] = best[j];
-        }
+        for (ptrdiff_t q = 0; q < ng; q++) F(maxout_qn)(x, y, dy, dx, pool, inner, q);
     }
+    else
+        for (ptrdiff_t q = 0; q < ng; q++) F(maxout_qn)(x, y, dy, dx, pool, inner, q);
 }
 #undef AX_TAKE
 #undef F

@@ -245,6 +245,83 @@ def test_out_and_in_place():
     np.testing.assert_array_equal(z, actcore.logsumexp(x))
 
 
+class _Sub(np.ndarray):
+    pass
+
+
+def _strided(a):
+    """a's values in a non-contiguous view (the fast paths decline it)"""
+    return np.repeat(a, 2, axis=-1)[..., ::2]
+
+
+def test_fast_path():
+    """The common calls run in C (_core.softmax_fast / glu_fast) and give the bits of the full
+    path (actcore/axis.py); anything that needs a conversion, a check with a message or a copy
+    is declined (NotImplemented) and handled by the full path."""
+    from actcore import axis as A
+
+    for dt in (np.float32, np.float64):
+        x, dy = data((5, 300), dt), data((5, 300), dt)
+        for ax in (-1, 0, 1):
+            for op, name in ((A._SOFTMAX, "softmax"), (A._LOG_SOFTMAX, "log_softmax")):
+                got = _core.softmax_fast(op, x, None, ax, None)
+                assert got is not NotImplemented
+                full = getattr(actcore, name)(_strided(x), axis=ax)
+                assert got.tobytes() == full.tobytes()
+            y = actcore.softmax(x, axis=ax)
+            for op, name in ((A._SOFTMAX_GRAD, "softmax_grad"),
+                             (A._LOG_SOFTMAX_GRAD, "log_softmax_grad")):
+                out = np.empty_like(x)
+                assert _core.softmax_fast(op, y, dy, ax, out) is out
+                full = getattr(actcore, name)(_strided(dy), y, axis=ax)  # declined: full path
+                assert out.tobytes() == full.tobytes()
+            for op in range(5):  # glu, swiglu, geglu, geglu tanh, reglu
+                got = _core.glu_fast(op, x, None, 0 if ax == 0 else -1, None)
+                half = x.shape[0 if ax == 0 else 1] // 2
+                if half * 2 != x.shape[0 if ax == 0 else 1]:
+                    assert got is NotImplemented  # odd length: the full path's ValueError
+                    continue
+                a, b = np.split(x, 2, axis=0 if ax == 0 else 1)
+                two = _core.glu_fast(op, np.ascontiguousarray(a), np.ascontiguousarray(b),
+                                     -1, None)
+                assert got.tobytes() == two.tobytes()
+                kw = {"approximate": "tanh"} if op == A._GEGLU_TANH else {}
+                name = ["glu", "swiglu", "geglu", "geglu", "reglu"][op]
+                full = getattr(actcore, name)(_strided(x), axis=0 if ax == 0 else -1, **kw)
+                assert got.tobytes() == full.tobytes()
+    x = data((4, 6), np.float32)
+    declined = [
+        (x[:, ::2], -1, None),                                   # not contiguous
+        (x.astype(np.float16), -1, None),                        # converted
+        (x.view(_Sub), -1, None),                                # a subclass
+        (x.astype(x.dtype.newbyteorder()), -1, None),            # byte-swapped
+        (x, True, None), (x, 1.0, None), (x, np.int64(1), None), (x, 2, None),  # axis
+        (np.float32(1.0).reshape(()), -1, None),                 # 0-d
+        (x, -1, np.empty((4, 6))),                               # out of another dtype
+        (x, -1, np.empty((4, 5), np.float32)),                   # out of another shape
+        (x, -1, np.empty((6, 4), np.float32).T),                 # out not C-contiguous
+        (x, -1, x.tolist()),                                     # out not an array
+    ]
+    ro = np.empty_like(x)
+    ro.flags.writeable = False
+    declined.append((x, -1, ro))
+    buf = np.zeros(25, np.float32)
+    declined.append((buf[:-1].reshape(4, 6), -1, buf[1:].reshape(4, 6)))  # overlapping out
+    for xi, ax, out in declined:
+        assert _core.softmax_fast(A._SOFTMAX, xi, None, ax, out) is NotImplemented
+        assert _core.glu_fast(A._SWIGLU, xi, None, ax, out) is NotImplemented
+    # in place: softmax and log_softmax read each element before writing it
+    xc = x.copy()
+    assert _core.softmax_fast(A._SOFTMAX, xc, None, -1, xc) is xc
+    np.testing.assert_array_equal(xc, actcore.softmax(_strided(x)))
+    # GLU halves never in place (out would overlap x); two operands may be
+    a, b = x[:, :3].copy(), x[:, 3:].copy()
+    ref = actcore.swiglu(x)
+    assert _core.glu_fast(A._SWIGLU, a, b, -1, a) is a
+    np.testing.assert_array_equal(a, ref)
+    assert _core.glu_fast(A._SWIGLU, x, x[:, :3].copy(), -1, None) is NotImplemented  # shapes
+
+
 def test_errors_write_nothing():
     x = data((4, 6), np.float32)
     out = np.full((4, 6), 7.0, np.float32)
