@@ -33,6 +33,32 @@ static const act_bn_table *bn_table(void)
     }
 }
 
+/* kw[name] (borrowed, NULL if absent) by an interned key made once per name: a
+ * PyDict_GetItemString builds, hashes and frees a str each time, and bn_kernel looks up ~15
+ * names a call (~1.5 us, half of a small call's fixed cost, perf).  Names are string literals,
+ * told apart by address. */
+static PyObject *kw_get(PyObject *kw, const char *name)
+{
+    static struct {
+        const char *name;
+        PyObject *key;
+    } cache[32];
+    static int n = 0;
+    if (!kw) return NULL;
+    PyObject *key = NULL;
+    for (int i = 0; i < n && !key; i++)
+        if (cache[i].name == name) key = cache[i].key;
+    if (!key && n < 32 && (key = PyUnicode_InternFromString(name)) != NULL)
+        cache[n].name = name, cache[n++].key = key; /* kept for the module's life */
+    if (!key) { /* a full cache (never, with bn_kernel's ~15 names) or no memory */
+        PyErr_Clear();
+        return PyDict_GetItemString(kw, name);
+    }
+    PyObject *o = PyDict_GetItemWithError(kw, key);
+    if (!o) PyErr_Clear();
+    return o;
+}
+
 static int dtype_index(int typenum)
 {
     return typenum == NPY_HALF ? ACT_F16 : typenum == NPY_FLOAT ? ACT_F32
@@ -45,7 +71,7 @@ static int get_view(PyObject *kw, const char *name, PyArrayObject *x, int layout
                     act_bn_view *v)
 {
     memset(v, 0, sizeof *v);
-    PyObject *o = kw ? PyDict_GetItemString(kw, name) : NULL;
+    PyObject *o = kw_get(kw, name);
     if (!o || o == Py_None) return 0;
     if (!PyArray_Check(o)) {
         PyErr_Format(PyExc_TypeError, "bn_kernel: %s must be an ndarray", name);
@@ -84,7 +110,7 @@ static int get_vec(PyObject *kw, const char *name, npy_intp C, int typenum, int 
                    const void **p)
 {
     *p = NULL;
-    PyObject *o = kw ? PyDict_GetItemString(kw, name) : NULL;
+    PyObject *o = kw_get(kw, name);
     if (!o || o == Py_None) {
         if (need) {
             PyErr_Format(PyExc_ValueError, "bn_kernel: %s is required", name);
@@ -107,7 +133,7 @@ static int get_vec(PyObject *kw, const char *name, npy_intp C, int typenum, int 
 
 static int get_int(PyObject *kw, const char *name, long dflt, long *out)
 {
-    PyObject *o = kw ? PyDict_GetItemString(kw, name) : NULL;
+    PyObject *o = kw_get(kw, name);
     *out = dflt;
     if (!o || o == Py_None) return 0;
     *out = PyLong_AsLong(o);
@@ -138,7 +164,7 @@ static PyObject *bn_kernel(PyObject *self, PyObject *args, PyObject *kw)
         PyErr_Format(PyExc_ValueError, "bn_kernel: unknown kernel %s", which);
         return NULL;
     }
-    PyObject *xo = kw ? PyDict_GetItemString(kw, "x") : NULL;
+    PyObject *xo = kw_get(kw, "x");
     if (!xo || !PyArray_Check(xo)) {
         PyErr_SetString(PyExc_TypeError, "bn_kernel: x must be an ndarray");
         return NULL;
@@ -174,7 +200,7 @@ static PyObject *bn_kernel(PyObject *self, PyObject *args, PyObject *kw)
     a.outer = PyArray_DIM(x, 0);
     a.C = PyArray_DIM(x, 1);
     a.inner = PyArray_DIM(x, 2);
-    PyObject *po = kw ? PyDict_GetItemString(kw, "params") : NULL;
+    PyObject *po = kw_get(kw, "params");
     if (po && po != Py_None) {
         if (!PyArg_ParseTuple(po, "|dd", &a.act_params[0], &a.act_params[1])) return NULL;
     }

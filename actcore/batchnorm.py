@@ -133,6 +133,9 @@ def _parse_activation_full(fname, activation, activation_params):
 
 # ----------------------------------------------------------------------------- layout
 def _axis(fname, x, axis):
+    nd = x.ndim
+    if type(axis) is int and -nd <= axis < nd:  # the common case without the ABC checks
+        return axis % nd
     if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
         raise ValueError(f"{fname}: axis must be an integer, got {axis!r}")
     nd = x.ndim
@@ -279,7 +282,9 @@ def _negative_part_dot(x, dy, axis, weight=None, out=None):
     target = out
     if o3 is None:
         target, o3 = plan.new()
-    pw = np.ascontiguousarray(np.broadcast_to(np.asarray(weight, T).reshape(-1), (C,)))
+    pw = np.asarray(weight, T).reshape(-1)  # (C,) or one slope for every channel
+    # (np.full, not np.broadcast_to: that one costs ~4.5 us, a quarter of a small prelu_grad)
+    pw = np.ascontiguousarray(pw) if pw.size == C else np.full(C, pw[0], T)
     _, s2 = _core.bn_kernel("grad_reduce", x=plan.x3, layout=plan.layout, dy=dy3, out=o3, pw=pw,
                             mean=np.zeros(C))
     if out is not None and target is not out:
@@ -343,6 +348,8 @@ def _running(fname, name, buf, C, training):
 
 
 def _check_eps(fname, eps):
+    if type(eps) is float and 0.0 < eps < math.inf:  # the common case (ABC checks ~0.4 us)
+        return eps
     if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not (eps > 0) or \
             not math.isfinite(eps):
         raise ValueError(f"{fname}: eps must be a finite number > 0, got {eps!r}")
@@ -352,6 +359,8 @@ def _check_eps(fname, eps):
 def _check_momentum(fname, momentum):
     if momentum is None:
         return None
+    if type(momentum) is float and 0.0 <= momentum <= 1.0:
+        return momentum
     if isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or \
             not (0.0 <= momentum <= 1.0):
         raise ValueError(f"{fname}: momentum must be a number in [0, 1] or None, "
