@@ -185,55 +185,152 @@ ACT_INLINE double act_gelu_grad_wd(double dy, double x, double a, double b)
     /* Phi(x) + x phi(x); phi from exp(-x^2/2) with x^2 unrounded */
     return dy * (act_ncdf_wd(xc) + xc * 0.39894228040143267794 * act_exp_neg_half_sq(xc));
 }
-/* ---- gelu, float32: everything in float with fma (vmathf.h), no double lanes.
+/* ---- gelu, float32: everything in float with fma (vmathf.h), no double lanes (the baseline
+ * build, without fma, evaluates the two rationals below in double instead: see the end).
  *
- * Three pieces, all computed for every lane and blended (branch-free):
- *  - |x| < 0.75 (forward) / 1 (gradient): Phi(x) = 1/2 + x T(y) and gelu'(x) = 1/2 + x U(y), y =
- *    -x^2/2, own minimax fits (relative error 2^-25.1 and, for U - 2/sqrt(2 pi), 2^-24.4 with
- *    float coefficients).  Near 0 the tail form below would compute 1 - Phi(-x) from a rounded
- *    Phi(-x) ~ 1/2 and lose ~2 ulp.
- *  - elsewhere Phi(-a) = e^(-x^2/2) R(a), a = |x|, R(a) = erfcx(a/sqrt2)/2 as the rational
- *    N(a) / (s a N(a) + M(a)), s = sqrt(2 pi), N and M of degree 4 and 3 (own fit on [0.72, 14.6],
- *    relative error 2^-26.1 with float coefficients).  Written so, the rounding errors of N
- *    appear in both numerator and denominator and cancel where a N dominates (large a), which a
- *    plain P/Q of the same degree did not do (5 ulp there); s a is carried exactly (two_prod).
- *    e^(-x^2/2) from -x^2/2 carried exactly (y + ye), its 2^n applied last, as 2^(n+64) with the
- *    2^-64 folded into R: a subnormal result rounds once, and x > 0 is one fma, x - x Phi(-x).
- * Measured over every float32 in 1/3 of the bit patterns (development harness, AVX2): forward
- * <= 3.3 ulp (x < -0.75), <= 1.9 ulp elsewhere; gradient <= 3.6 ulp away from its root at
- * x = -0.7518 and below 3e-8 absolute per unit of dy next to it.  In cache ~1.3 ns/element
- * for either (the double erfcx core it replaces: 3.2).  x is clamped to [-14.6, 6] by integer
- * min on the bit patterns (act__fclamp): beyond, x Phi(x) and gelu' round to 0, or Phi to 1. */
-#define GELU_INV_S64 0x1.988454p-66f /* 2^-64/sqrt(2 pi) */
+ * One branch-free path for every x, no small-|x| polynomial blended in (the earlier version
+ * computed one for |x| < 0.75 / 1 on every lane, ~9 vector ops per kernel):
+ *  - e^(-x^2/2) = (1 + v) 2^n with x^2/2 carried exactly: n from y = -x^2/2 rounded, then
+ *    r = x (-x/2) - n ln2hi in one fma (exact product, one rounding; without fma the Dekker
+ *    product, where the sum is exact by Sterbenz), r -= n ln2lo, vmathf.h's expm1 polynomial.
+ *    2^n is applied last as s64 = 2^(n+64), the 2^-64 folded into the rationals, so a product
+ *    with x is formed before the one scaling that may be subnormal.
+ *  - forward: Phi(-a) = e^(-x^2/2) R(a), a = |x|, R(a) = erfcx(a/sqrt2)/2 as the rational
+ *    N(a) / (s a N(a) + M(a)), s = sqrt(2 pi) (s a exact: two_prod), N and M of degree 5 and 4,
+ *    own fit on all of [0, 14.6] (relative error 2^-30.5 in double; the degree 4/3 fit of the
+ *    old [0.72, 14.6] piece reaches only 2^-24.4 there).  The rounding errors of N appear in
+ *    numerator and denominator and cancel where a N dominates.  N and M are scaled by 1.5
+ *    (N(0) = 1.5, M(0) = 3): near a = 0 R is just below 1/2, the top of its binade, and N, M
+ *    and the denominator just above 1 and 2 would each round by ~1 ulp of R there (3.8 ulp
+ *    at x = -0.015 unscaled).  x < 0: gelu = x Phi(-a); x > 0: gelu = x - x Phi(-a) (one
+ *    fma), where Phi(-a) <= 1/2 makes its few ulp less than ~1.5 ulp of the result.
+ *    |x| < 2^-40: x/2 (x R 2^-64 would underflow; x/2 + x^2/s rounds to x/2 there), which
+ *    also keeps -0 and the subnormals as before.
+ *  - gradient: Phi(x) + x phi(x) = e G(a) for x < 0 and 1 - e G(a) for x > 0, with
+ *    G(a) = R(a) - a/s, whose root at a0 = 0.75179... is gelu's root.  G is computed as
+ *    (A0H - a) (cs + D(a)) + C, A0H = a0 to 21 bits, C = G(A0H), cs = 1/s rounded to float,
+ *    D a degree 3/4 rational fitted to (G - C)/(A0H - a) - cs (cs + D: relative error 2^-25.2
+ *    with float coefficients), as fma(d, D, fma(d, cs, C)) with A0H - a = d + dl exact (2Sum,
+ *    dl folded into C).  D <= 0.27 against cs + D >= 0.40, so the roundings inside P/Q weigh
+ *    <= ~0.4 ulp of G each; the form N/(s N + M) for the whole of cs + D that this replaces
+ *    had four roundings at full weight (n, m, s n + m, the quotient) and reached 4.2 ulp.
+ *    d is exact for a in [0.375, 8) (Sterbenz and A0H's 21 bits), so next to the root the
+ *    last fma cancels without rounding first: gelu' keeps its relative accuracy there.
+ * Measured over all 2^32 floats (dev harness: reference x Phi(x) and Phi(x) + x phi(x) from
+ * glibc's double erfc/exp, the argument of erfc carried in two parts), max ulp:
+ *                      AVX2 (fma)                         baseline (no fma)
+ *    forward           3.50 [-0.75,0), 3.23 x < -0.75,     2.73
+ *                      3.14 [0,0.75), 1.14 x >= 0.75
+ *    gradient          3.00 [-0.75,0), 2.82 x < -0.75,     2.39
+ *                      1.95 [0,0.75), 0.72 x >= 0.75
+ * gradient next to its root: <= 2.2e-8 absolute per unit of dy within 0.25 of it, <= 1.9 ulp
+ * within 2.5e-4 of it (1.44 at the float nearest the root).
+ * (the version before, same harness: forward 3.31 ulp, gradient 4.43 ulp outside |x - x0|
+ * < 0.25 and up to 4.7e-8 absolute inside; without fma forward 4.24, gradient 5.4 ulp and
+ * 5.7e-8.)  In cache, 1 thread, AVX-512, 2^15 floats: forward 0.646 (was 0.710), gradient
+ * 0.563 (0.804) ns/element.  x is clamped to [-14.6, 6] by integer min on the bit patterns
+ * (act__fclamp): beyond, x Phi(x) and gelu' round to 0, or Phi to 1.
+ * Baseline (no fma): the rationals' Horner steps would round twice each (4.2 ulp for the
+ * gradient near x = 0), so there the rationals and G are formed in double and rounded once;
+ * the baseline is a fallback, not the timed path. */
 #define GELU_S_HI 0x1.40d932p+65f     /* 2^64 sqrt(2 pi) = S_HI + S_LO */
 #define GELU_S_LO -0x1.3b1f4ep+32f
-typedef struct { float xc, R, v, s64, y; } act_gelu_parts;
-/* R = 2^-64 R(|x|) (the 2^-64 folded into the denominator's coefficients, so R (1 + v) 2^(n+64)
- * is Phi(-|x|) and its product with x is formed before the one scaling that may be subnormal),
- * e^(-x^2/2) = (1 + v) 2^n with s64 = 2^(n+64), and y = -x^2/2 rounded */
+#define GELU_A0H 0x1.80ead0p-1f        /* the root of gelu' to 21 bits (a0 = A0H + 2^-24.33) */
+#define GELU_A0C 0x1.d30318p-90f       /* 2^-64 G(A0H) */
+#define GELU_CS64 0x1.988454p-66f      /* 2^-64 float(1/sqrt(2 pi)) */
+typedef struct { float xc, R, v, s64; } act_gelu_parts;
+/* e^(-x^2/2) = (1 + v) 2^n for x = xc in [-14.6, 6]; *s64 = 2^(n+64) (normal: n >= -154) */
+ACT_INLINE float act__gelu_exp_wf(float xc, float *s64)
+{
+    float nx = -0.5f * xc;
+    float y = xc * nx;
+    float t = ACT_FMAF(y, 0x1.715476p0f, ACT__F_MAGIC);
+    float kd = t - ACT__F_MAGIC;
+    *s64 = act__u2f((act__f2u(t) << 23) + ((uint32_t)(127 + 64) << 23));
+    float r = act__fmaf_x(xc, nx, kd * -ACT__F_LN2HI); /* kd LN2HI is exact (8 + 15 bits) */
+    r = ACT_FMAF(kd, -ACT__F_LN2LO, r);
+    return act__fexpm1_poly(r);
+}
+/* 2^-64 R(a), a in [0, 14.6] */
+ACT_INLINE float act__gelu_R_wf(float a)
+{
+#if ACT_HAS_FMA
+    float n = 0x1.ec49cep-9f; /* 1.5 N(a) */
+    n = ACT_FMAF(n, a, 0x1.6fba54p-5f);
+    n = ACT_FMAF(n, a, 0x1.06dcc4p-2f);
+    n = ACT_FMAF(n, a, 0x1.b335acp-1f);
+    n = ACT_FMAF(n, a, 0x1.a12872p+0f);
+    n = ACT_FMAF(n, a, 1.5f);
+    float m = 0x1.34869ap+57f; /* 1.5 2^64 M(a) */
+    m = ACT_FMAF(m, a, 0x1.ccb0c2p+60f);
+    m = ACT_FMAF(m, a, 0x1.4052f8p+63f);
+    m = ACT_FMAF(m, a, 0x1.e48bc6p+64f);
+    m = ACT_FMAF(m, a, 0x1.8p+65f);
+    float ash, asl;
+    act__two_prodf(a, GELU_S_HI, &ash, &asl);
+    asl = ACT_FMAF(a, GELU_S_LO, asl);
+    return n / ACT_FMAF(ash, n, ACT_FMAF(asl, n, m));
+#else
+    double d = a;
+    double n = 0x1.ec49cep-9;
+    n = n * d + 0x1.6fba54p-5;
+    n = n * d + 0x1.06dcc4p-2;
+    n = n * d + 0x1.b335acp-1;
+    n = n * d + 0x1.a12872p+0;
+    n = n * d + 1.5;
+    double m = 0x1.34869ap+57;
+    m = m * d + 0x1.ccb0c2p+60;
+    m = m * d + 0x1.4052f8p+63;
+    m = m * d + 0x1.e48bc6p+64;
+    m = m * d + 0x1.8p+65;
+    return (float)(n / (d * 0x1.40d931ff62705p+65 * n + m));
+#endif
+}
+/* 2^-64 G(a) = 2^-64 (R(a) - a/s), a in [0, 14.6], as (A0H - a) (cs + D(a)) + C: D = P/Q a
+ * degree 3/4 rational, own fit of K(a) = (G(a) - C)/(A0H - a) - cs, C = G(A0H), cs = 1/s
+ * rounded to float (relative error of cs + D 2^-25.2 with float coefficients).  D <= 0.27
+ * against K >= 0.40, so the roundings inside P/Q weigh at most ~0.4 of an ulp of G each. */
+ACT_INLINE float act__gelu_G_wf(float a)
+{
+#if ACT_HAS_FMA
+    float p = 0x1.259d82p-71f; /* 2^-64 P(a) */
+    p = ACT_FMAF(p, a, 0x1.11dd22p-68f);
+    p = ACT_FMAF(p, a, 0x1.a38bd8p-67f);
+    p = ACT_FMAF(p, a, 0x1.1085e0p-66f);
+    float q = 0x1.e98526p-6f;
+    q = ACT_FMAF(q, a, 0x1.ebc9d6p-3f);
+    q = ACT_FMAF(q, a, 0x1.ac21b6p-1f);
+    q = ACT_FMAF(q, a, 0x1.6efac4p+0f);
+    q = ACT_FMAF(q, a, 1.0f);
+    float D = p / q;
+    /* A0H - a = d + dl exactly (2Sum); d is exact already for a in [0.375, 8) (A0H is a
+     * multiple of 2^-21), so next to the root G = d (cs + D) + C cancels without rounding */
+    float d = GELU_A0H - a;
+    float bb = d - GELU_A0H;
+    float dl = (GELU_A0H - (d - bb)) - (a + bb);
+    float c = ACT_FMAF(d, GELU_CS64, ACT_FMAF(dl, GELU_CS64, GELU_A0C)); /* d cs + C */
+    return ACT_FMAF(d, D, c);
+#else
+    double d = a;
+    double p = 0x1.259d82p-71;
+    p = p * d + 0x1.11dd22p-68;
+    p = p * d + 0x1.a38bd8p-67;
+    p = p * d + 0x1.1085e0p-66;
+    double q = 0x1.e98526p-6;
+    q = q * d + 0x1.ebc9d6p-3;
+    q = q * d + 0x1.ac21b6p-1;
+    q = q * d + 0x1.6efac4p+0;
+    q = q * d + 1.0;
+    return (float)(((double)GELU_A0H - d) * ((double)GELU_CS64 + p / q) + (double)GELU_A0C);
+#endif
+}
+/* R = 2^-64 R(|x|), so R (1 + v) 2^(n+64) is Phi(-|x|); e^(-x^2/2) = (1 + v) 2^n, s64 = 2^(n+64) */
 ACT_INLINE act_gelu_parts act_gelu_core_wf(float x)
 {
     act_gelu_parts o;
     o.xc = act__fclamp(x, -14.6f, 6.0f);
-    float a = act__absf(o.xc);
-    float n = 0x1.fdb748p-7f;
-    n = ACT_FMAF(n, a, 0x1.f19394p-4f);
-    n = ACT_FMAF(n, a, 0x1.e736f6p-2f);
-    n = ACT_FMAF(n, a, 0x1.022da2p+0f);
-    n = ACT_FMAF(n, a, 1.0f);
-    float m = 0x1.3f5538p+59f; /* 2^64 M(a) */
-    m = ACT_FMAF(m, a, 0x1.3842f0p+62f);
-    m = ACT_FMAF(m, a, 0x1.1b4ff8p+64f);
-    m = ACT_FMAF(m, a, 0x1.fff9bap+64f);
-    float ash, asl;
-    act__two_prodf(a, GELU_S_HI, &ash, &asl);
-    asl = ACT_FMAF(a, GELU_S_LO, asl);
-    o.R = n / ACT_FMAF(ash, n, ACT_FMAF(asl, n, m));
-    float ye;
-    act__two_prodf(o.xc, -0.5f * o.xc, &o.y, &ye); /* -x^2/2 = y + ye */
-    act__fexp_t e = act__fexpf_core(o.y, ye);       /* e^(-x^2/2) = (1 + v) 2^n */
-    o.v = e.v;
-    o.s64 = act__u2f(e.n23 + ((uint32_t)(127 + 64) << 23)); /* normal: n >= -154 */
+    o.R = act__gelu_R_wf(act__absf(o.xc));
+    o.v = act__gelu_exp_wf(o.xc, &o.s64);
     return o;
 }
 /* gelu(x) from its core's parts; t = x Phi(-|x|) 2^-(n+64) */
@@ -242,14 +339,7 @@ ACT_INLINE float act__gelu_from(float x, act_gelu_parts g, float t)
     /* t 2^(n+64) = x Phi(-|x|): x < 0: gelu = t s64; x > 0: gelu = x - t s64 (one fma; x, not
      * xc, so +inf stays inf and NaN NaN) */
     float big = x < 0 ? t * g.s64 : ACT_FMAF(-t, g.s64, x);
-    float p = 0x1.19796ap-12f; /* |x| < 0.75: x (1/2 + x T(y)) */
-    p = ACT_FMAF(p, g.y, 0x1.e16a9ap-10f);
-    p = ACT_FMAF(p, g.y, 0x1.37337ep-7f);
-    p = ACT_FMAF(p, g.y, 0x1.46d00cp-5f);
-    p = ACT_FMAF(p, g.y, 0x1.105838p-3f);
-    p = ACT_FMAF(p, g.y, 0x1.988454p-2f);
-    float small = x * ACT_FMAF(g.xc, p, 0.5f); /* keeps -0 */
-    return act__absf(g.xc) < 0.75f ? small : big;
+    return act__absf(g.xc) < 0x1p-40f ? 0.5f * x : big; /* keeps -0, subnormals: x/2 */
 }
 ACT_INLINE float act_gelu_fwd_wf(float x, float a, float b)
 {
@@ -272,22 +362,12 @@ ACT_INLINE double act_gelu_mul_wd(double x, double m) { return act_gelu_fwd_wd(x
 ACT_INLINE float act_gelu_grad_wf(float dy, float x, float a, float b)
 {
     (void)a, (void)b;
-    act_gelu_parts g = act_gelu_core_wf(x);
-    /* Phi(x) + x phi(x): x < 0: e (R + x/s); x > 0: 1 - e (R - x/s), e = (1 + v) 2^n */
-    float w = ACT_FMAF(g.xc, x < 0 ? GELU_INV_S64 : -GELU_INV_S64, g.R);
-    float ew = ACT_FMAF(g.v, w, w);
-    float big = x < 0 ? ew * g.s64 : ACT_FMAF(-ew, g.s64, 1.0f);
-    /* |x| < 1: 1/2 + x (C0 + y V(y)), C0 = 2/sqrt(2 pi) in two parts: next to the root of gelu'
-     * (x = -0.7518) 1/2 + x C0 is formed by one fma, so its error is that of the small rest */
-    float p = 0x1.fa7392p-12f;
-    p = ACT_FMAF(p, g.y, 0x1.d33b8cp-9f);
-    p = ACT_FMAF(p, g.y, 0x1.2e57fep-6f);
-    p = ACT_FMAF(p, g.y, 0x1.373e48p-4f);
-    p = ACT_FMAF(p, g.y, 0x1.ea3858p-3f);
-    p = ACT_FMAF(p, g.y, 0x1.105838p-1f);
-    float small = ACT_FMAF(g.xc, ACT_FMAF(g.y, p, -0x1.857936p-26f),
-                           act__fmaf_x(g.xc, 0x1.988454p-1f, 0.5f));
-    float r = act__absf(g.xc) < 1.0f ? small : big;
+    float xc = act__fclamp(x, -14.6f, 6.0f), s64;
+    float G = act__gelu_G_wf(act__absf(xc));
+    float v = act__gelu_exp_wf(xc, &s64);
+    /* Phi(x) + x phi(x): x < 0: e G; x > 0: 1 - e G, e = (1 + v) 2^n */
+    float ew = ACT_FMAF(v, G, G);
+    float r = x < 0 ? ew * s64 : ACT_FMAF(-ew, s64, 1.0f);
     return dy * (x == x ? r : x);
 }
 /* the GLU family's gelu_tanh(a) * b per compute type, for axis.c (FORM(gelu_tanh, mul)) */
