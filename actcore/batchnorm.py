@@ -138,7 +138,6 @@ def _axis(fname, x, axis):
         return axis % nd
     if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
         raise ValueError(f"{fname}: axis must be an integer, got {axis!r}")
-    nd = x.ndim
     if not -nd <= axis < nd:
         raise ValueError(f"{fname}: axis must be in [{-nd}, {nd}) for an input of {nd} "
                          f"dimensions, got {axis}")

@@ -257,12 +257,13 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #define SOFTMAX_Q(x, ms, S) (EXP_SHIFTED(x, ms) * (T)AX_ESCALE / (S)) /* unused: AX_STORE_E */
 #define LOG_SOFTMAX(x, ms, lg) ax_lsm_f(x, ms, lg)
 /* log_softmax_grad's dy - e^y s in float: vmathf.h's exp (<= 1.05 ulp), s rounded to float, one
- * fma: within ~2 eps of its terms (dy + e^y sum |dy|, docs/accuracy.md).  act_exp in double
- * was 2.6 ns/element in cache, 4x PyTorch's time (bench/results 2026-12-04) */
+ * fma: measured 1.15 eps of its terms (dy + e^y sum |dy|, docs/accuracy.md; the double form it
+ * replaces: 0.5).  act_exp in double was 2.6 ns/element in cache, 4x PyTorch's time
+ * (bench/results 2026-12-04) */
 #define LSM_GRAD(dy, y, s) ACT_FMAF(-act_fexpf(y), (float)(s), dy)
-/* softmax_grad's y (dy - s) in float, s rounded to float: within 1.5 eps of its terms
- * (y |dy| + y sum |y dy|, docs/accuracy.md), as the double form it replaces was; that form's
- * conversions made pass B as slow as pass A (perf) */
+/* softmax_grad's y (dy - s) in float, s rounded to float: measured 1.21 eps of its terms
+ * (y |dy| + y sum |y dy|, docs/accuracy.md; the double form it replaces: 0.5, at the cost of
+ * conversions that made pass B as slow as pass A, perf) */
 #define SOFTMAX_GRAD(y, dy, s) ((y) * ((dy) - (float)(s)))
 #define FORM(op, kind) act_##op##_##kind##_wf
 #include "axis_t.h"
