@@ -399,6 +399,37 @@ def test_inference_in_place_and_out():
     np.testing.assert_array_equal(outf, ref)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,axis", [((3, 5, 4, 7), 1), ((6, 4), 1), ((6, 4), 0),
+                                        ((2, 3, 8), -1), ((9,), 0), ((4, 1, 6), 1)])
+def test_inference_direct_path_gives_the_planners_bits(dtype, shape, axis):
+    """C-contiguous inference calls skip the planner (batchnorm._contiguous_views); an
+    F-ordered copy of the same values goes through it: same bits, with every extra."""
+    x = (RNG.standard_normal(shape) * 3).astype(dtype)
+    C = shape[axis]
+    rm, rv = RNG.standard_normal(C).astype(dtype), (RNG.random(C) + 0.5).astype(dtype)
+    w, b = RNG.standard_normal(C).astype(dtype), RNG.standard_normal(C).astype(dtype)
+    r = RNG.standard_normal(shape).astype(dtype)
+    for kw in (dict(), dict(activation="relu"), dict(activation="gelu", residual=r),
+               dict(activation=("leaky_relu", {"negative_slope": 0.2}))):
+        direct = batch_norm(x, rm, rv, w, b, axis=axis, **kw)
+        kf = {k: (np.asfortranarray(v) if k == "residual" else v) for k, v in kw.items()}
+        planned = batch_norm(np.asfortranarray(x), rm, rv, w, b, axis=axis, **kf)
+        assert direct.tobytes() == np.ascontiguousarray(planned).tobytes()
+        out = np.empty_like(x)
+        assert batch_norm(x, rm, rv, w, b, axis=axis, out=out, **kw) is out
+        assert out.tobytes() == direct.tobytes()
+        xi = x.copy()
+        assert batch_norm(xi, rm, rv, w, b, axis=axis, out=xi, **kw) is xi  # in place
+        assert xi.tobytes() == direct.tobytes()
+    # out overlapping x at an offset: through the planner's temporary, same values
+    buf = np.zeros(x.size + 1, dtype)
+    buf[:-1] = x.ravel()
+    o = buf[1:].reshape(shape)
+    batch_norm(buf[:-1].reshape(shape), rm, rv, w, b, axis=axis, out=o)
+    assert o.tobytes() == batch_norm(x, rm, rv, w, b, axis=axis).tobytes()
+
+
 def test_grad_out_argument():
     x = RNG.standard_normal((5, 3, 40)).astype(np.float32)
     y, m, i = batch_norm_train(x)
