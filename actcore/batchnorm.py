@@ -188,6 +188,29 @@ class _Plan:
         self.x = x
         self.x3, self.layout, self.swap = got
 
+    @classmethod
+    def direct(cls, x, axis, inputs):
+        """(plan, views of `inputs`) without trying views, when x and every input are
+        C-contiguous, aligned, native arrays of one float32/float64 dtype: _choose's pick for
+        them (INNER when there is an inner run, else CHAN; one channel with no inner run,
+        which _choose transposes, is left to it).  None otherwise."""
+        T = x.dtype
+        if T != np.float32 and T != np.float64:
+            return None
+        for a in (x, *inputs):
+            if a is not None and not (type(a) is np.ndarray and a.dtype == T
+                                      and a.flags.c_contiguous and a.flags.aligned
+                                      and a.dtype.isnative and a.shape == x.shape):
+                return None
+        s3 = _shape3(x.shape, axis)
+        if s3[2] <= 1 and s3[1] <= 1:
+            return None
+        plan = cls.__new__(cls)
+        plan.axis, plan.shape, plan.s3, plan.x, plan.swap = axis, x.shape, s3, x, False
+        plan.x3 = x.reshape(s3)
+        plan.layout = _LAYOUT_INNER if (s3[2] > 1 or x.size == 0) else _LAYOUT_CHAN
+        return plan, [None if a is None else a.reshape(s3) for a in inputs]
+
     @staticmethod
     def _choose(v):
         if v is None or not v.flags.aligned or not v.dtype.isnative:
@@ -237,6 +260,14 @@ def _plan_all(x, axis, inputs, need_out=True, out=None, also=()):
     `out` that fits and shares no memory with x or the inputs is written directly, so no new
     array is made for it (allocating, then freeing, 25 MB untouched cost ~50 us a call); `also`
     are further arrays out must not overlap to be used."""
+    direct = _Plan.direct(x, axis, inputs)
+    if direct is not None:  # C-contiguous operands: the views _choose would pick, made directly
+        plan, views = direct
+        if need_out and not (out is not None and _Plan.direct(out, axis, ()) is not None
+                             and not any(np.may_share_memory(out, a)
+                                         for a in [x, *inputs, *also] if a is not None)):
+            plan._spare = plan.new()
+        return plan, views
     plan = _Plan(x, axis)
     views = [None if a is None else plan.input(a) for a in inputs]
     missing = any(a is not None and v is None for a, v in zip(inputs, views, strict=False))
@@ -255,26 +286,22 @@ def _plan_all(x, axis, inputs, need_out=True, out=None, also=()):
 
 def _contiguous_views(x, axis, residual, out):
     """(x3, r3, o3, layout, y) for an elementwise pass when x, the residual and out (if given)
-    are C-contiguous, aligned, native float32/float64 arrays of x's dtype and out is x itself or
-    shares no memory with x or the residual; else None (the planner handles it).  The kernels
-    apply per element, so this gives the bits the planner's view would."""
-    T = x.dtype
-    if T != np.float32 and T != np.float64:
+    fit _Plan.direct and out is x itself or shares no memory with x or the residual; else None
+    (the planner handles it).  The kernels apply per element, so this gives the planner's
+    bits."""
+    direct = _Plan.direct(x, axis, [residual, out])
+    if direct is None:
         return None
-    for a in (x, residual, out):
-        if a is not None and not (type(a) is np.ndarray and a.dtype == T and a.flags.c_contiguous
-                                  and a.flags.aligned and a.dtype.isnative):
-            return None
-    s3 = _shape3(x.shape, axis)
-    if s3[2] <= 1 and s3[1] <= 1:  # one channel, no inner run: the planner's transposed view
-        return None
+    plan, (r3, o3) = direct
     if out is not None and out is not x and (
             np.may_share_memory(out, x)
             or (residual is not None and np.may_share_memory(out, residual))):
         return None
-    y = np.empty_like(x) if out is None else out
-    r3 = None if residual is None else residual.reshape(s3)
-    return (x.reshape(s3), r3, y.reshape(s3), _LAYOUT_INNER if s3[2] > 1 else _LAYOUT_CHAN, y)
+    y = out
+    if out is None:
+        y = np.empty_like(x)
+        o3 = y.reshape(plan.s3)
+    return plan.x3, r3, o3, plan.layout, y
 
 
 _RELU_OP = _OP_INDEX["relu"]

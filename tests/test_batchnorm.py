@@ -430,6 +430,24 @@ def test_inference_direct_path_gives_the_planners_bits(dtype, shape, axis):
     assert o.tobytes() == batch_norm(x, rm, rv, w, b, axis=axis).tobytes()
 
 
+@pytest.mark.parametrize("shape,axis", [((3, 5, 4, 7), 1), ((6, 4), 1), ((6, 4), 0),
+                                        ((2, 3, 8), -1), ((9,), 0), ((4, 1, 6), 1), ((5, 3), 1),
+                                        ((0, 3, 4), 1)])
+def test_direct_plan_is_the_planners(shape, axis):
+    """_Plan.direct (C-contiguous operands, no view trials) picks what _Plan does for them, so
+    training's reductions keep their bits."""
+    from actcore.batchnorm import _Plan
+
+    x = np.zeros(shape, np.float32)
+    ax = axis % len(shape)
+    plan, views = _Plan.direct(x, ax, [x.copy()])
+    ref = _Plan(x, ax)
+    assert (plan.layout, plan.swap, plan.s3) == (ref.layout, ref.swap, ref.s3)
+    assert (plan.x3.shape, plan.x3.strides) == (ref.x3.shape, ref.x3.strides)
+    assert views[0].strides == ref.x3.strides
+    assert _Plan.direct(np.asfortranarray(np.zeros((3, 4, 5), np.float32)), 1, []) is None
+
+
 def test_grad_out_argument():
     x = RNG.standard_normal((5, 3, 40)).astype(np.float32)
     y, m, i = batch_norm_train(x)
