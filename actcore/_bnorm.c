@@ -36,7 +36,8 @@ static const act_bn_table *bn_table(void)
 /* kw[name] (borrowed, NULL if absent) by an interned key made once per name: a
  * PyDict_GetItemString builds, hashes and frees a str each time, and bn_kernel looks up ~15
  * names a call (~1.5 us, half of a small call's fixed cost, perf).  Names are string literals,
- * told apart by address. */
+ * told apart by address.  The cache is filled under the GIL (a free-threaded build would need
+ * it filled at module init instead). */
 static PyObject *kw_get(PyObject *kw, const char *name)
 {
     static struct {
