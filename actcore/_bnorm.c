@@ -36,8 +36,9 @@ static const act_bn_table *bn_table(void)
 /* kw[name] (borrowed, NULL if absent) by an interned key made once per name: a
  * PyDict_GetItemString builds, hashes and frees a str each time, and bn_kernel looks up ~15
  * names a call (~1.5 us, half of a small call's fixed cost, perf).  Names are string literals,
- * told apart by address.  The cache is filled under the GIL (a free-threaded build would need
- * it filled at module init instead). */
+ * told apart by address.  The cache is process-wide and filled under the GIL: a free-threaded
+ * build, or subinterpreters (which would share these str objects), would need the keys made at
+ * module init in module state instead. */
 static PyObject *kw_get(PyObject *kw, const char *name)
 {
     static struct {

@@ -139,8 +139,11 @@ def _deliver(y, out, rdt):
     return out
 
 
-def _fp(fname, name, v, cdt):
-    return np.ascontiguousarray(v, dtype=cdt)
+def _c(v, cdt):
+    """v as the kernels take it: C-contiguous, aligned, of dtype cdt (np.ascontiguousarray
+    keeps an unaligned array that is already contiguous, which the kernels refuse)."""
+    a = np.ascontiguousarray(v, dtype=cdt)
+    return a if a.flags.aligned else a.copy()
 
 
 # ---------------------------------------------------------------- softmax family
@@ -164,7 +167,7 @@ def _softmax_like(fname, op, x, axis, out, where=None, keepdims=False):
                              f"shape {x.shape}") from None
         mask = np.ascontiguousarray(w)
     _check_out(fname, out, shape, rdt)
-    xc = np.ascontiguousarray(x, dtype=cdt)
+    xc = _c(x, cdt)
     ins = (xc,) if mask is None else (xc, mask)
     y = _target(out, shape, cdt, ins, inplace_ok=(xc,) if op != _LOGSUMEXP else ())
     _core.softmax_kernel(op, xc, None, mask, y, ax)
@@ -214,8 +217,8 @@ def _softmax_grad_like(fname, op, dy, y, axis, out):
     rdt, cdt = _dtypes(fname, dy, y)
     ax = _axis(fname, axis, y.ndim)
     _check_out(fname, out, y.shape, rdt)
-    yc = np.ascontiguousarray(y, dtype=cdt)
-    dyc = np.ascontiguousarray(dy, dtype=cdt)
+    yc = _c(y, cdt)
+    dyc = _c(dy, cdt)
     dx = _target(out, y.shape, cdt, (yc, dyc), inplace_ok=(yc, dyc))
     _core.softmax_kernel(op, yc, dyc, None, dx, ax)
     return _deliver(dx, out, rdt)
@@ -251,7 +254,7 @@ def logsumexp_grad(dy, x, axis=-1, keepdims=False, *, out=None):
         raise ValueError(f"{fname}: dy has shape {dy.shape}, expected {want} (logsumexp's "
                          f"output for x of shape {x.shape}, axis={axis}, keepdims={keepdims})")
     _check_out(fname, out, x.shape, rdt)
-    xc = np.ascontiguousarray(x, dtype=cdt)
+    xc = _c(x, cdt)
     dyc = np.asarray(dy, dtype=cdt)
     y = _target(out, x.shape, cdt, (xc, dyc), inplace_ok=(xc,))
     _core.softmax_kernel(_SOFTMAX, xc, None, None, y, ax)
@@ -313,7 +316,7 @@ def _glu_fwd(fname, x, b, axis, out, approximate="none"):
         rdt, cdt = _dtypes(fname, x)
         ax, shape = _halves(fname, x, axis)
         _check_out(fname, out, shape, rdt)
-        xc = np.ascontiguousarray(x, dtype=cdt)
+        xc = _c(x, cdt)
         y = _target(out, shape, cdt, (xc,))
         _core.glu_kernel(op, xc, None, y, ax)
         return _deliver(y, out, rdt)
@@ -321,8 +324,8 @@ def _glu_fwd(fname, x, b, axis, out, approximate="none"):
     rdt, cdt = _dtypes(fname, x, b)
     shape = _operands_shape(fname, x, b, axis)
     _check_out(fname, out, shape, rdt)
-    ac = np.ascontiguousarray(np.broadcast_to(x, shape), dtype=cdt)
-    bc = np.ascontiguousarray(np.broadcast_to(b, shape), dtype=cdt)
+    ac = _c(np.broadcast_to(x, shape), cdt)
+    bc = _c(np.broadcast_to(b, shape), cdt)
     y = _target(out, shape, cdt, (ac, bc), inplace_ok=(ac, bc))
     _core.glu_kernel(op, ac, bc, y, 0)
     return _deliver(y, out, rdt)
@@ -349,8 +352,8 @@ def _glu_bwd(fname, dy, x, b, axis, approximate="none"):
         if dy.shape != shape:
             raise ValueError(f"{fname}: dy has shape {dy.shape}, expected {shape} (the output "
                              f"shape for x of shape {x.shape}, axis={axis})")
-        xc = np.ascontiguousarray(x, dtype=cdt)
-        dyc = np.ascontiguousarray(dy, dtype=cdt)
+        xc = _c(x, cdt)
+        dyc = _c(dy, cdt)
         dx = np.empty(x.shape, cdt)
         _core.glu_grad_kernel(op, dyc, xc, None, dx, None, ax)
         return dx if rdt == cdt else dx.astype(rdt)
@@ -359,9 +362,9 @@ def _glu_bwd(fname, dy, x, b, axis, approximate="none"):
     shape = _operands_shape(fname, x, b, axis)
     if dy.shape != shape:
         raise ValueError(f"{fname}: dy has shape {dy.shape}, expected {shape}")
-    ac = np.ascontiguousarray(np.broadcast_to(x, shape), dtype=cdt)
-    bc = np.ascontiguousarray(np.broadcast_to(b, shape), dtype=cdt)
-    dyc = np.ascontiguousarray(dy, dtype=cdt)
+    ac = _c(np.broadcast_to(x, shape), cdt)
+    bc = _c(np.broadcast_to(b, shape), cdt)
+    dyc = _c(dy, cdt)
     da, db = np.empty(shape, cdt), np.empty(shape, cdt)
     _core.glu_grad_kernel(op, dyc, ac, bc, da, db, 0)
     da, db = _unbroadcast(da, x.shape), _unbroadcast(db, b.shape)
@@ -443,7 +446,7 @@ def maxout(x, pool_size, axis=1, *, out=None):
     rdt, cdt = _dtypes(fname, x)
     pool, ax, shape = _pool(fname, x, pool_size, axis)
     _check_out(fname, out, shape, rdt)
-    xc = np.ascontiguousarray(x, dtype=cdt)
+    xc = _c(x, cdt)
     y = _target(out, shape, cdt, (xc,))
     _core.maxout_kernel(xc, y, pool, ax)
     return _deliver(y, out, rdt)
@@ -461,8 +464,8 @@ def maxout_grad(dy, x, pool_size, axis=1):
     pool, ax, shape = _pool(fname, x, pool_size, axis)
     if dy.shape != shape:
         raise ValueError(f"{fname}: dy has shape {dy.shape}, expected {shape}")
-    xc = np.ascontiguousarray(x, dtype=cdt)
-    dyc = np.ascontiguousarray(dy, dtype=cdt)
+    xc = _c(x, cdt)
+    dyc = _c(dy, cdt)
     dx = np.empty(x.shape, cdt)
     _core.maxout_grad_kernel(dyc, xc, dx, pool, ax)
     return dx if rdt == cdt else dx.astype(rdt)

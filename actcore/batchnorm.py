@@ -293,9 +293,10 @@ def _contiguous_views(x, axis, residual, out):
     if direct is None:
         return None
     plan, (r3, o3) = direct
-    if out is not None and out is not x and (
-            np.may_share_memory(out, x)
-            or (residual is not None and np.may_share_memory(out, residual))):
+    # out may be an input itself (each element is read before it is written), but no other
+    # overlap: a residual that is x shifted, with out=x, would be read after being written
+    if out is not None and any(src is not None and src is not out
+                               and np.may_share_memory(out, src) for src in (x, residual)):
         return None
     y = out
     if out is None:
@@ -333,6 +334,8 @@ def _negative_part_dot(x, dy, axis, weight=None, out=None):
     if o3 is None:
         target, o3 = plan.new()
     pw = np.asarray(weight, T).reshape(-1)  # (C,) or one slope for every channel
+    if pw.size not in (1, C):
+        raise ValueError(f"_negative_part_dot: weight has {pw.size} slopes for {C} channels")
     # (np.full, not np.broadcast_to: that one costs ~4.5 us, a quarter of a small prelu_grad)
     pw = np.ascontiguousarray(pw) if pw.size == C else np.full(C, pw[0], T)
     _, s2 = _core.bn_kernel("grad_reduce", x=plan.x3, layout=plan.layout, dy=dy3, out=o3, pw=pw,

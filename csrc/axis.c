@@ -265,6 +265,12 @@ static inline double ax_lsm_d(double x, double ms, double lg)
  * (y |dy| + y sum |y dy|, docs/accuracy.md; the double form it replaces: 0.5, at the cost of
  * conversions that made pass B as slow as pass A, perf) */
 #define SOFTMAX_GRAD(y, dy, s) ((y) * ((dy) - (float)(s)))
+/* A row sum s near float's range would overflow those forms ((float)s, or dy - s) where the
+ * result is finite: such rows (|s| >= 2^100, or NaN) take the double forms instead, the run's
+ * choice made once per row (or per column set) */
+#define AX_GRAD_NARROW(s) (fabs(s) < 0x1p100)
+#define SOFTMAX_GRAD_WIDE(y, dy, s) ((float)((double)(y) * ((double)(dy) - (s))))
+#define LSM_GRAD_WIDE(dy, y, s) ((float)((double)(dy) - (double)act_fexpf(y) * (s)))
 #define FORM(op, kind) act_##op##_##kind##_wf
 #include "axis_t.h"
 #undef T
@@ -274,6 +280,9 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #undef LOG_SOFTMAX
 #undef LSM_GRAD
 #undef SOFTMAX_GRAD
+#undef AX_GRAD_NARROW
+#undef SOFTMAX_GRAD_WIDE
+#undef LSM_GRAD_WIDE
 #undef FORM
 #undef AX_EXP_IN_T
 #undef AX_ADD
@@ -293,6 +302,9 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #define LOG_SOFTMAX(x, ms, lg) ax_lsm_d(x, ms, lg)
 #define LSM_GRAD(dy, y, s) ((dy) - act_exp(y) * (s))
 #define SOFTMAX_GRAD(y, dy, s) ((y) * ((dy) - (s)))
+#define AX_GRAD_NARROW(s) 1
+#define SOFTMAX_GRAD_WIDE(y, dy, s) SOFTMAX_GRAD(y, dy, s)
+#define LSM_GRAD_WIDE(dy, y, s) LSM_GRAD(dy, y, s)
 #define FORM(op, kind) act_##op##_##kind##_wd
 #include "axis_t.h"
 #undef T
@@ -302,6 +314,9 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #undef LOG_SOFTMAX
 #undef LSM_GRAD
 #undef SOFTMAX_GRAD
+#undef AX_GRAD_NARROW
+#undef SOFTMAX_GRAD_WIDE
+#undef LSM_GRAD_WIDE
 #undef FORM
 #undef AX_EXP_IN_T
 #undef AX_ADD

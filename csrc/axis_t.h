@@ -273,12 +273,17 @@ AX_FLAT static void F(run_b)(int op, const T *x, const T *x2, const unsigned cha
     }
     else if (op == ACT_AX_SOFTMAX_GRAD) {
         const double s = st->s; /* x = y, x2 = dy: dx = y (dy - s) */
-        for (ptrdiff_t i = 0; i < n; i++) y[i] = SOFTMAX_GRAD(x[i], x2[i], s);
+        if (AX_GRAD_NARROW(s))
+            for (ptrdiff_t i = 0; i < n; i++) y[i] = SOFTMAX_GRAD(x[i], x2[i], s);
+        else
+            for (ptrdiff_t i = 0; i < n; i++) y[i] = SOFTMAX_GRAD_WIDE(x[i], x2[i], s);
     }
     else { /* log_softmax_grad: dx = dy - e^y s */
         const double s = st->s;
-        for (ptrdiff_t i = 0; i < n; i++)
-            y[i] = LSM_GRAD(x2[i], x[i], s);
+        if (AX_GRAD_NARROW(s))
+            for (ptrdiff_t i = 0; i < n; i++) y[i] = LSM_GRAD(x2[i], x[i], s);
+        else
+            for (ptrdiff_t i = 0; i < n; i++) y[i] = LSM_GRAD_WIDE(x2[i], x[i], s);
     }
 }
 
@@ -294,7 +299,11 @@ AX_FLAT static void F(col_b)(int op, const T *x, const T *x2, const unsigned cha
     }
     T lg[AX_J];
     double s[AX_J];
-    for (ptrdiff_t j = 0; j < J; j++) lg[j] = (T)st[j].lg, s[j] = st[j].s;
+    int narrow = 1; /* every column's sum fits the float forms (AX_GRAD_NARROW) */
+    for (ptrdiff_t j = 0; j < J; j++) {
+        lg[j] = (T)st[j].lg, s[j] = st[j].s;
+        narrow &= AX_GRAD_NARROW(s[j]);
+    }
     for (ptrdiff_t l = 0; l < L; l++) {
         const T *xr = x + l * inner;
         T *yr = y + l * inner;
@@ -324,13 +333,17 @@ AX_FLAT static void F(col_b)(int op, const T *x, const T *x2, const unsigned cha
             for (ptrdiff_t j = 0; j < J; j++) yr[j] = LOG_SOFTMAX(xr[j], ms[j], lg[j]);
         else if (op == ACT_AX_SOFTMAX_GRAD) {
             const T *dr = x2 + l * inner;
-            for (ptrdiff_t j = 0; j < J; j++)
-                yr[j] = SOFTMAX_GRAD(xr[j], dr[j], s[j]);
+            if (narrow)
+                for (ptrdiff_t j = 0; j < J; j++) yr[j] = SOFTMAX_GRAD(xr[j], dr[j], s[j]);
+            else
+                for (ptrdiff_t j = 0; j < J; j++) yr[j] = SOFTMAX_GRAD_WIDE(xr[j], dr[j], s[j]);
         }
         else {
             const T *dr = x2 + l * inner;
-            for (ptrdiff_t j = 0; j < J; j++)
-                yr[j] = LSM_GRAD(dr[j], xr[j], s[j]);
+            if (narrow)
+                for (ptrdiff_t j = 0; j < J; j++) yr[j] = LSM_GRAD(dr[j], xr[j], s[j]);
+            else
+                for (ptrdiff_t j = 0; j < J; j++) yr[j] = LSM_GRAD_WIDE(dr[j], xr[j], s[j]);
         }
     }
 }

@@ -322,6 +322,43 @@ def test_fast_path():
     assert _core.glu_fast(A._SWIGLU, x, x[:, :3].copy(), -1, None) is NotImplemented  # shapes
 
 
+def test_float32_gradients_near_the_range_limit():
+    """Rows whose sum is near float's range take the double forms: (float)s or dy - s would
+    overflow where the gradient is finite (found in review)."""
+    dy = np.full((3, 1000), 1e36, np.float32)
+    y = actcore.log_softmax(np.zeros((3, 1000), np.float32))
+    got = actcore.log_softmax_grad(dy, y)
+    ref = actcore.log_softmax_grad(dy.astype(np.float64), y.astype(np.float64))
+    assert np.all(np.isfinite(got))
+    # dy - e^y sum(dy) cancels here: within a few eps of its terms, as docs/accuracy.md scores it
+    d64 = np.abs(dy.astype(np.float64))
+    terms = d64 + np.exp(y.astype(np.float64)) * d64.sum(-1, keepdims=True)
+    assert np.all(np.abs(got - ref) <= 4 * np.finfo(np.float32).eps * terms)
+    # the same along a non-last axis (col_b)
+    got0 = actcore.log_softmax_grad(np.ascontiguousarray(dy.T), np.ascontiguousarray(y.T), axis=0)
+    np.testing.assert_array_equal(got0, got.T)
+    x = np.float32([[0.0, np.log(99.0)]])
+    ys = actcore.softmax(x)
+    dys = np.float32([[3e38, -3e38]])
+    got = actcore.softmax_grad(dys, ys)
+    ref = actcore.softmax_grad(dys.astype(np.float64), ys.astype(np.float64))
+    assert np.all(np.isfinite(got))
+    np.testing.assert_allclose(got, ref, rtol=1e-6)  # no cancellation in this row
+
+
+def test_unaligned_input():
+    """A C-contiguous but unaligned input is copied (np.ascontiguousarray alone keeps it, and
+    the kernels refuse it): found in review."""
+    raw = np.zeros(4 * 12 + 1, np.uint8)
+    x = np.frombuffer(raw.data, dtype=np.float32, count=12, offset=1).reshape(3, 4)
+    assert not x.flags.aligned and x.flags.c_contiguous
+    x[...] = np.arange(12, dtype=np.float32).reshape(3, 4) / 7
+    ref = actcore.softmax(np.array(x))
+    np.testing.assert_array_equal(actcore.softmax(x), ref)
+    np.testing.assert_array_equal(actcore.log_softmax(x), actcore.log_softmax(np.array(x)))
+    np.testing.assert_array_equal(actcore.swiglu(x), actcore.swiglu(np.array(x)))
+
+
 def test_errors_write_nothing():
     x = data((4, 6), np.float32)
     out = np.full((4, 6), 7.0, np.float32)
