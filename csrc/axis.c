@@ -105,12 +105,16 @@ static inline double ax_lanes(const double *acc, const double *comp)
 }
 
 /* The row's statistics from its blocks, in block order.  Each block gives m_b, the number c_b
- * of its terms equal to 1 (its max, e^0) and s_b, the sum of the other terms; so for the
- * blocks holding the row max, S = C + R with C an exact count and R the rest, and
+ * of its terms equal to its max (e^0 relative to it) and s_b, the sum of the other terms; so
+ * for the blocks holding the row max, S = C + R with C an exact count and R the rest, and
  * log S = log1p((C - 1) + R) keeps every bit of S - 1: a plain S ~ 1.02 rounded to double
- * would cost log_softmax ~30 ULP of float64 near 0 (measured, tests/test_axis.py). */
+ * would cost log_softmax ~30 ULP of float64 near 0 (measured, tests/test_axis.py).
+ * k[b] says what block b's terms were shifted by: NaN for its
+ * normalised max (s_b = sum e^(x - m_b)), else an integer K_b for K_b ln2 (s_b = sum
+ * e^(x - K_b ln2), ax_exp_k_f); on return k[b] holds the block's factor to the row, e^(shift -
+ * M), for pass B (ax_block_scale). */
 static void ax_combine_strided(int op, const double *m, const double *s, const double *c,
-                               ptrdiff_t nb, ptrdiff_t stride, ax_stats *st)
+                               double *k, ptrdiff_t nb, ptrdiff_t stride, ax_stats *st)
 {
     double R = 0.0, Rc = 0.0, C = 0.0;
     if (op >= ACT_AX_SOFTMAX_GRAD) {
@@ -126,44 +130,80 @@ static void ax_combine_strided(int op, const double *m, const double *s, const d
     }
     double Ms = ax_norm_max(M);
     for (ptrdiff_t b = 0; b < nb; b++) {
-        double v = m[b * stride];
-        if (v == M && M != -INFINITY) { /* scale e^0 = 1: count and rest stay apart */
+        double v = m[b * stride], kb = k[b * stride];
+        int top = v == M && M != -INFINITY;
+        /* e^(m_b - M): 1 for a block holding the max (no exp: a row of one block spent ~9% of
+         * a 64 x 1024 log_softmax in this function, perf) */
+        double f = top ? 1.0 : (v == -INFINITY ? 0.0 : act_exp(ax_norm_max(v) - Ms));
+        /* K ln2 - M in double-word: K LN2HI is exact (|K| < 2^9, 32-bit LN2HI), and the
+         * rounding of the rest, <= 2^-53 |K ln2 - M|, only matters where g underflows */
+        double g = kb == kb ? act_exp((kb * ACT__D_LN2HI - Ms) + kb * ACT__D_LN2LO) : f;
+        if (top) { /* scale e^0 = 1: count and rest stay apart */
             C += c[b * stride];
-            ax_add2(&R, &Rc, s[b * stride]);
+            ax_add2(&R, &Rc, s[b * stride] * g);
         }
-        else {
-            double f = v == -INFINITY ? 0.0 : act_exp(ax_norm_max(v) - Ms);
+        else if (kb == kb)
+            ax_add2(&R, &Rc, c[b * stride] * f + s[b * stride] * g);
+        else
             ax_add2(&R, &Rc, (c[b * stride] + s[b * stride]) * f);
-        }
+        k[b * stride] = g;
     }
     R += Rc;
     double S = C + R;
     st->ms = Ms;
     st->s = S;
     st->r = S == 0.0 ? 0.0 : 1.0 / S; /* S NaN (NaN or +inf in the row): r NaN */
-    st->lg = S == 0.0 ? 0.0 : act_log1p((C - 1.0) + R);
+    /* softmax needs no log S (and a log1p per row shows on short rows) */
+    st->lg = S == 0.0 || op == ACT_AX_SOFTMAX ? 0.0 : act_log1p((C - 1.0) + R);
     /* +inf in the row (M is NaN if the row has a NaN): the limit of logsumexp is +inf, where
      * S is NaN (e^(inf - inf)) */
     st->lse = M == INFINITY ? INFINITY : (S == 0.0 ? -INFINITY : Ms + st->lg);
 }
-static void ax_combine(int op, const double *m, const double *s, const double *c, ptrdiff_t nb,
-                       ax_stats *st)
+static void ax_combine(int op, const double *m, const double *s, const double *c, double *k,
+                       ptrdiff_t nb, ax_stats *st)
 {
-    ax_combine_strided(op, m, s, c, nb, 1, st);
+    ax_combine_strided(op, m, s, c, k, nb, 1, st);
 }
 
-/* softmax pass B: y = (e^(x - m_b) / AX_ESCALE) * c0 * c1 with c0 c1 = e^(m_b - M) AX_ESCALE / S:
- * c0 = that product rounded once to T when it is a normal T, else c0 = e^(m_b - M) / S and
- * c1 = AX_ESCALE, so a tiny block factor never loses bits as a subnormal (one rounding more,
- * for outputs below 2^-62 only) */
-static inline void ax_block_scale(double mb, const ax_stats *st, double escale, double tmin,
-                                  double *c0, double *c1)
+/* float32 softmax pass B, y from e = e^(x - shift_b) / AX_ESCALE (pass A's stored term) and the
+ * block's factor c = f_b AX_ESCALE / S, f_b = e^(shift_b - M) (ax_combine): y = e h with h = c
+ * rounded once to float where that is a normal float.  Below (a tiny block factor), returned as
+ * 1: y = (e h) l with h = f_b / S and l = AX_ESCALE, so no bits are lost to c as a subnormal
+ * (one rounding more, for outputs below 2^-62 only).  (y = fma(e, h, e l), c = h + l split
+ * into floats, saves c's rounding, 2.28 -> 1.58 ulp on normal(0, 1) rows of 4096, but cost
+ * ~5% at 4096^2 and (64, 262144) on 2 threads against e h: pass B reads y from L2 there.) */
+static inline int ax_block_scale(double f, const ax_stats *st, double escale, double tmin,
+                                 float *h, float *l)
 {
-    double f = mb == -INFINITY ? 0.0 : act_exp(ax_norm_max(mb) - st->ms);
     double c = f * st->r, ce = c * escale;
     int split = ce < tmin && ce != 0.0;
-    *c0 = split ? c : ce;
-    *c1 = split ? escale : 1.0;
+    *h = (float)(split ? c : ce);
+    *l = (float)(split ? escale : 1.0);
+    return split;
+}
+#define AX_SCALED(e, h, l, split) ((split) ? ((e) * (h)) * (l) : (e) * (h))
+
+/* float32 softmax and log_softmax shift a block whose max m_b lies in [-224, 344] (every row of
+ * ordinary logits) by K ln2, K = round(m_b / ln2), not by m_b: softmax and log S do not depend
+ * on the shift, and e^(x - K ln2) 2^64 is exp's own reduction of x (n = round(x / ln2), x -
+ * n LN2HI exact while |n| < 2^9, hence the range) with 2^(n - K + 64) for 2^(n + 64): no x - m_b
+ * to carry exactly (its 2Sum, the clamp of its low part and the add into r were 8 of the exp
+ * loop's ~24 vector operations, perf annotate).  x is clamped at m_b - 120, where a term is
+ * below e^-120 of the block's max (nothing a float sum or output keeps) and the result still
+ * normal.  ax_combine turns K back into the block's factor e^(K ln2 - M). */
+static inline int ax_kshift_ok(float m) { return m >= -224.0f && m <= 344.0f; }
+static inline int32_t ax_kshift_k(float m) /* round(m / ln2), as act__fexpf_core rounds n */
+{
+    return (int32_t)(act__f2u(ACT_FMAF(m, 0x1.715476p0f, ACT__F_MAGIC)) -
+                     act__f2u(ACT__F_MAGIC));
+}
+/* adj = (127 + 64 - K) << 23: the exponent bits of 2^(64 - K), added to n << 23 */
+static inline float ax_exp_k_f(float x, float lo, uint32_t adj)
+{
+    x = x < lo ? lo : x; /* NaN passes unchanged and stays NaN */
+    act__fexp_t o = act__fexpf_core(x, -0.0f);
+    float s = act__u2f(o.n23 + adj);
+    return ACT_FMAF(o.v, s, s);
 }
 
 /* e^(x - ms) with x - ms carried as 2Sum hi + lo (exact).  An infinite x makes lo NaN: 0 then.
@@ -250,6 +290,7 @@ static inline double ax_lsm_d(double x, double ms, double lg)
  * 2.5 ULP measured on random rows of 7 to 70000 at scales 1-30); float64 recomputes e^(x - M) / S in pass B: the rescaling's extra rounding of
  * e^(m_b - M) measured 4 ULP there, at SPEC's limit */
 #define AX_STORE_E 1
+#define AX_KSHIFT 1 /* the K ln2 shift (ax_exp_k_f) */
 #define AX_ESCALE 0x1p-64 /* ax_exp_shift_f returns e^(x - ms) 2^64 */
 #define AX_TMIN 0x1p-126  /* FLT_MIN */
 #define AX_EXP_IN_T(op) ((op) == ACT_AX_SOFTMAX || (op) == ACT_AX_LOG_SOFTMAX)
@@ -287,6 +328,7 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #undef AX_EXP_IN_T
 #undef AX_ADD
 #undef AX_STORE_E
+#undef AX_KSHIFT
 #undef AX_ESCALE
 #undef AX_TMIN
 
@@ -294,6 +336,7 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #define SFX f64
 #define AX_ADD(s, c, v) ax_add2(&(s), &(c), (v))
 #define AX_STORE_E 0
+#define AX_KSHIFT 0
 #define AX_ESCALE 1.0
 #define AX_TMIN 0x1p-1022 /* DBL_MIN */
 #define AX_EXP_IN_T(op) ((op) <= ACT_AX_LOGSUMEXP)
@@ -321,6 +364,7 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #undef AX_EXP_IN_T
 #undef AX_ADD
 #undef AX_STORE_E
+#undef AX_KSHIFT
 #undef AX_ESCALE
 #undef AX_TMIN
 

@@ -10,55 +10,81 @@
 #define AXF(n, s, i) AXF_(n, s, i)
 #define F(n) AXF(n, SFX, ACT_ISA)
 
-/* max of a contiguous run (masked-out entries as -inf), NaN if any entry is NaN.  The order of
- * a max does not change its value (-0/+0 aside, which ax_norm_max folds), so an OpenMP simd
- * reduction may reorder it: gcc does not vectorise the NaN-keeping select chain otherwise. */
+/* max of a contiguous run (masked-out entries as -inf), NaN if an entry is NaN and another
+ * +inf.  A NaN elsewhere needs no flag here: its term makes the block's sum NaN, which blk_a
+ * turns into a NaN block max (its terms have a finite shift).  The order of a max does not
+ * change its value (-0/+0 aside, which ax_norm_max folds), so the run is split across AX_RM
+ * independent partial maxima, which gcc vectorises into several vector accumulators: with one
+ * (an omp simd reduction) the loop waited on each vmaxps, and with the NaN flag it kept it
+ * was ~12% of float32 softmax in cache (perf annotate, 64 x 1024). */
+#define AX_RM (256 / (int)sizeof(T)) /* 4 AVX-512 vectors */
 static inline T F(rowmax)(const T *x, const unsigned char *mk, ptrdiff_t n)
 {
-    T m = -INFINITY;
-    int nan = 0;
+    T mv[AX_RM], m = -INFINITY;
+    for (int k = 0; k < AX_RM; k++) mv[k] = -INFINITY;
+    ptrdiff_t i = 0;
+#define AX_V(i) (mk ? (mk[i] ? x[i] : (T)-INFINITY) : x[i])
     if (mk) {
-#pragma omp simd reduction(max : m) reduction(| : nan)
-        for (ptrdiff_t i = 0; i < n; i++) {
-            T v = mk[i] ? x[i] : (T)-INFINITY;
-            m = v > m ? v : m;
-            nan |= v != v;
-        }
+        for (; i + AX_RM <= n; i += AX_RM)
+#pragma omp simd
+            for (int k = 0; k < AX_RM; k++) {
+                T v = mk[i + k] ? x[i + k] : (T)-INFINITY;
+                mv[k] = v > mv[k] ? v : mv[k];
+            }
     }
     else {
-#pragma omp simd reduction(max : m) reduction(| : nan)
-        for (ptrdiff_t i = 0; i < n; i++) {
-            T v = x[i];
-            m = v > m ? v : m;
-            nan |= v != v;
-        }
+        for (; i + AX_RM <= n; i += AX_RM)
+#pragma omp simd
+            for (int k = 0; k < AX_RM; k++) mv[k] = x[i + k] > mv[k] ? x[i + k] : mv[k];
     }
-    return nan ? (T)NAN : m;
+    for (; i < n; i++) m = AX_V(i) > m ? AX_V(i) : m;
+    /* the partials, as a vector reduction (a scalar loop over them was ~0.2 cycles/element
+     * of a 1024-element block) */
+#pragma omp simd reduction(max : m)
+    for (int k = 0; k < AX_RM; k++) m = mv[k] > m ? mv[k] : m;
+    if (m == INFINITY) /* rare: NaN wins over +inf */
+        for (i = 0; i < n; i++)
+            if (AX_V(i) != AX_V(i)) return (T)NAN;
+#undef AX_V
+    return m;
 }
+#undef AX_RM
 
 /* ---------------------------------------------------------------- softmax family, pass A
- * One block of n <= AX_B contiguous elements: block max m (NaN sticky) and
- * s = sum e^(x - ms), ms = m normalised (+0 for -0, 0 for -inf), in double, element i going
- * to lane i % AX_K, lanes added in a fixed order (ax_lanes).  Gradients: m = 0, s = sum of
- * the terms. */
+ * One block of n <= AX_B contiguous elements: block max m (rowmax) and s = sum e^(x - shift),
+ * the shift ms = m normalised (+0 for -0, 0 for -inf), or for float32 softmax / log_softmax
+ * K ln2 where m allows it (*kout = K, ax_exp_k_f), in double, element i going to lane
+ * i % AX_K, lanes added in a fixed order (ax_lanes).  Gradients: m = 0, s = sum of the
+ * terms. */
 AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
-                             ptrdiff_t n, double *mout, double *sout, double *cout)
+                             ptrdiff_t n, double *mout, double *sout, double *cout,
+                             double *kout)
 {
     ptrdiff_t ones = 0;
     double acc[AX_K], comp[AX_K], e[AX_CH];
     T et[AX_CH];
     for (int k = 0; k < AX_K; k++) acc[k] = comp[k] = 0.0;
     double ms = 0.0, m = 0.0;
+    T mt = (T)0;
     if (op <= ACT_AX_LOGSUMEXP) {
-        T mt = F(rowmax)(x, mk, n);
+        mt = F(rowmax)(x, mk, n);
         m = (double)mt;
         ms = ax_norm_max(m);
     }
+    *kout = NAN; /* shifted by its max (see ax_combine) unless the K ln2 shift applies */
+#if AX_KSHIFT
+    /* float32 softmax / log_softmax: the shift K ln2 where m_b allows it (ax_exp_k_f) */
+    const int kfast = AX_EXP_IN_T(op) && ax_kshift_ok(mt);
+    int32_t K = kfast ? ax_kshift_k(mt) : 0;
+    const float klo = mt - 120.0f;
+    const uint32_t kadj = (uint32_t)(127 + 64 - K) << 23;
+    if (kfast) *kout = (double)K;
+#endif
     for (ptrdiff_t c = 0; c < n; c += AX_CH) {
         ptrdiff_t cn = n - c < AX_CH ? n - c : AX_CH;
         const T *xc = x + c;
         if (AX_EXP_IN_T(op)) {
-            /* float32 softmax keeps e^(x - m_b) in y: pass B only rescales it */
+            /* float32 softmax keeps e^(x - shift) in y: pass B only rescales it */
             T *ec = (op == ACT_AX_SOFTMAX && AX_STORE_E) ? y + c : et;
             const T mst = (T)ms;
             /* log S needs the terms equal to 1 (the max, e^0) counted, not summed (see
@@ -77,37 +103,56 @@ AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned cha
                 enum { PF = 64 / sizeof(T) };
                 for (ptrdiff_t j = 0; j < cn; j += PF) AX_PREFETCH(xc + j);
             }
-            if (!count && !mk) {
-                /* ec is y, which may be x itself (in place) at the same index: no
-                 * loop-carried dependence (ACT_IVDEP), where gcc had versioned every loop for
-                 * aliasing */
-                ACT_IVDEP
-                for (ptrdiff_t j = 0; j < cn; j++) ec[j] = EXP_SHIFTED(xc[j], mst);
-            }
-            else if (!count) {
-                ACT_IVDEP
-                for (ptrdiff_t j = 0; j < cn; j++) {
-                    T v = mc[j] ? xc[j] : (T)-INFINITY;
-                    ec[j] = EXP_SHIFTED(v, mst);
-                }
-            }
-            else {
-                int n1 = 0;
-#define AX_COUNT_LOOP(V)                                                                       \
+            /* EXPV(v): the term of v; ONE(v, e): whether it is one of the block's max terms.
+             * ec is y, which may be x itself (in place) at the same index: no loop-carried
+             * dependence (ACT_IVDEP), where gcc had versioned every loop for aliasing. */
+#define AX_EXP_LOOPS(EXPV, ONE)                                                                \
+    if (!count && !mk) {                                                                       \
+        ACT_IVDEP                                                                              \
+        for (ptrdiff_t j = 0; j < cn; j++) ec[j] = EXPV(xc[j]);                                \
+    }                                                                                          \
+    else if (!count) {                                                                         \
+        ACT_IVDEP                                                                              \
+        for (ptrdiff_t j = 0; j < cn; j++) {                                                   \
+            T v = mc[j] ? xc[j] : (T)-INFINITY;                                                \
+            ec[j] = EXPV(v);                                                                   \
+        }                                                                                      \
+    }                                                                                          \
+    else {                                                                                     \
+        int n1 = 0;                                                                            \
+        if (mk)                                                                                \
+            AX_COUNT_LOOP(mc[j] ? xc[j] : (T)-INFINITY, EXPV, ONE)                             \
+        else                                                                                   \
+            AX_COUNT_LOOP(xc[j], EXPV, ONE)                                                    \
+        ones += n1;                                                                            \
+    }
+#define AX_COUNT_LOOP(V, EXPV, ONE)                                                            \
     _Pragma("omp simd reduction(+ : n1)") for (ptrdiff_t j = 0; j < cn; j++)                   \
     {                                                                                          \
-        T e = EXP_SHIFTED(V, mst);                                                             \
-        int one = e == (T)(1.0 / AX_ESCALE);                                                   \
+        T v = V, e = EXPV(v);                                                                  \
+        int one = ONE(v, e);                                                                   \
         n1 += one;                                                                             \
         ec[j] = one ? (T)0 : e;                                                                \
     }
-                if (mk)
-                    AX_COUNT_LOOP(mc[j] ? xc[j] : (T)-INFINITY)
-                else
-                    AX_COUNT_LOOP(xc[j])
-#undef AX_COUNT_LOOP
-                ones += n1;
+#define AX_EXP_M(v) EXP_SHIFTED(v, mst)
+#define AX_ONE_M(v, e) ((e) == (T)(1.0 / AX_ESCALE))
+#if AX_KSHIFT
+#define AX_EXP_K(v) ax_exp_k_f(v, klo, kadj)
+#define AX_ONE_K(v, e) ((v) == mt)
+            if (kfast) {
+                AX_EXP_LOOPS(AX_EXP_K, AX_ONE_K)
             }
+            else
+#undef AX_ONE_K
+#undef AX_EXP_K
+#endif
+            {
+                AX_EXP_LOOPS(AX_EXP_M, AX_ONE_M)
+            }
+#undef AX_EXP_M
+#undef AX_ONE_M
+#undef AX_COUNT_LOOP
+#undef AX_EXP_LOOPS
             /* straight from the T terms into the double lanes: no double buffer in between
              * (the buffer's extra loops were ~40% of pass A in cache, perf annotate) */
             ptrdiff_t j = 0;
@@ -154,8 +199,11 @@ AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned cha
             for (int k = 0; k < AX_K; k++) AX_ADD(acc[k], comp[k], e[j + k]);
         for (; j < cn; j++) AX_ADD(acc[j % AX_K], comp[j % AX_K], e[j]);
     }
-    *mout = m;
-    *sout = ax_lanes(acc, comp) * (AX_EXP_IN_T(op) ? AX_ESCALE : 1.0); /* exact: a power of 2 */
+    double sum = ax_lanes(acc, comp) * (AX_EXP_IN_T(op) ? AX_ESCALE : 1.0); /* exact: 2^k */
+    /* a NaN sum below m = +inf comes from a NaN in x: the block's max says so (rowmax does
+     * not), so the row's M is NaN, as the column kernel's AX_MAX makes it */
+    *mout = op <= ACT_AX_LOGSUMEXP && sum != sum && m != INFINITY ? (double)NAN : m;
+    *sout = sum;
     *cout = (double)ones;
 }
 
@@ -163,15 +211,20 @@ AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned cha
  * each column with exactly the arithmetic of blk_a on a contiguous row. */
 AX_FLAT static void F(col_a)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
                              ptrdiff_t inner, ptrdiff_t n, ptrdiff_t J, double *mout,
-                             double *sout, double *cout)
+                             double *sout, double *cout, double *kout)
 {
     double acc[AX_K][AX_J], comp[AX_K][AX_J], ms[AX_J], ones[AX_J];
-    for (ptrdiff_t j = 0; j < J; j++) ones[j] = 0.0;
-    T mst[AX_J], et[AX_J];
+    for (ptrdiff_t j = 0; j < J; j++) ones[j] = 0.0, kout[j] = NAN;
+    T mst[AX_J], et[AX_J], mv[AX_J];
+#if AX_KSHIFT
+    /* blk_a's K ln2 shift per column: kf[j] where column j's block max allows it */
+    float klo[AX_J];
+    uint32_t kadj[AX_J];
+    int kf[AX_J], allk = 0, anyk = 0;
+#endif
     for (int k = 0; k < AX_K; k++)
         for (ptrdiff_t j = 0; j < J; j++) acc[k][j] = comp[k][j] = 0.0;
     if (op <= ACT_AX_LOGSUMEXP) {
-        T mv[AX_J];
         for (ptrdiff_t j = 0; j < J; j++) mv[j] = -INFINITY;
         for (ptrdiff_t l = 0; l < n; l++) {
             const T *xr = x + l * inner;
@@ -193,6 +246,19 @@ AX_FLAT static void F(col_a)(int op, const T *x, const T *x2, const unsigned cha
             ms[j] = ax_norm_max(mout[j]);
             mst[j] = (T)ms[j];
         }
+#if AX_KSHIFT
+        if (AX_EXP_IN_T(op)) {
+            allk = 1;
+            for (ptrdiff_t j = 0; j < J; j++) {
+                kf[j] = ax_kshift_ok(mv[j]);
+                int32_t K = kf[j] ? ax_kshift_k(mv[j]) : 0;
+                klo[j] = mv[j] - 120.0f;
+                kadj[j] = (uint32_t)(127 + 64 - K) << 23;
+                if (kf[j]) kout[j] = (double)K;
+                allk &= kf[j], anyk |= kf[j];
+            }
+        }
+#endif
     }
     else
         for (ptrdiff_t j = 0; j < J; j++) mout[j] = ms[j] = 0.0, mst[j] = 0;
@@ -202,23 +268,50 @@ AX_FLAT static void F(col_a)(int op, const T *x, const T *x2, const unsigned cha
         const T *xr = x + l * inner;
         if (AX_EXP_IN_T(op)) {
             T *ec = (op == ACT_AX_SOFTMAX && AX_STORE_E) ? y + l * inner : et;
-            if (mk) {
-                const unsigned char *mr = mk + l * inner;
-                for (ptrdiff_t j = 0; j < J; j++) {
-                    T v = mr[j] ? xr[j] : (T)-INFINITY;
-                    ec[j] = EXP_SHIFTED(v, mst[j]);
-                }
+            const unsigned char *mr = mk ? mk + l * inner : NULL;
+#define AX_V(j) (mr ? (mr[j] ? xr[j] : (T)-INFINITY) : xr[j])
+#define AX_COL_EXP(EXPC)                                                                       \
+    if (mr)                                                                                    \
+        for (ptrdiff_t j = 0; j < J; j++) {                                                    \
+            T v = mr[j] ? xr[j] : (T)-INFINITY;                                                \
+            ec[j] = EXPC(v, j);                                                                \
+        }                                                                                      \
+    else                                                                                       \
+        for (ptrdiff_t j = 0; j < J; j++) ec[j] = EXPC(xr[j], j);
+#define AX_EXP_M(v, j) EXP_SHIFTED(v, mst[j])
+#if AX_KSHIFT
+#define AX_EXP_K(v, j) ax_exp_k_f(v, klo[j], kadj[j])
+#define AX_EXP_KM(v, j) (kf[j] ? AX_EXP_K(v, j) : AX_EXP_M(v, j))
+            if (allk) {
+                AX_COL_EXP(AX_EXP_K)
+            }
+            else if (anyk) {
+                AX_COL_EXP(AX_EXP_KM)
             }
             else
-                for (ptrdiff_t j = 0; j < J; j++) ec[j] = EXP_SHIFTED(xr[j], mst[j]);
+#undef AX_EXP_K
+#undef AX_EXP_KM
+#endif
+            {
+                AX_COL_EXP(AX_EXP_M)
+            }
+#undef AX_EXP_M
+#undef AX_COL_EXP
             if (op == ACT_AX_SOFTMAX) /* as blk_a: no count, the same lanes */
                 for (ptrdiff_t j = 0; j < J; j++) AX_ADD(a[j], cp[j], (double)ec[j]);
             else
                 for (ptrdiff_t j = 0; j < J; j++) {
-                    double t = (double)ec[j], one = t == 1.0 / AX_ESCALE ? t : 0.0;
-                    ones[j] += one != 0.0;
+                    /* blk_a's test: the block's max term (K ln2 shift), or a term equal to 1 */
+#if AX_KSHIFT
+                    int isone = kf[j] ? AX_V(j) == mv[j] : ec[j] == (T)(1.0 / AX_ESCALE);
+#else
+                    int isone = ec[j] == (T)(1.0 / AX_ESCALE);
+#endif
+                    double t = (double)ec[j], one = isone ? t : 0.0;
+                    ones[j] += isone;
                     AX_ADD(a[j], cp[j], t - one);
                 }
+#undef AX_V
         }
         else if (op == ACT_AX_LOGSUMEXP)
             for (ptrdiff_t j = 0; j < J; j++) {
@@ -249,13 +342,14 @@ AX_FLAT static void F(col_a)(int op, const T *x, const T *x2, const unsigned cha
  * and dropped: 4096x4096 float32 at 2 threads, interleaved in one process, softmax 14.1 ->
  * 16.3 ms and log_softmax 16.9 -> 19.5 ms with them.) */
 AX_FLAT static void F(run_b)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
-                             ptrdiff_t n, const ax_stats *st, double mb)
+                             ptrdiff_t n, const ax_stats *st, double fb)
 {
-    if (op == ACT_AX_SOFTMAX && AX_STORE_E) { /* y holds e^(x - m_b) / AX_ESCALE from pass A */
-        double c0, c1;
-        ax_block_scale(mb, st, AX_ESCALE, AX_TMIN, &c0, &c1);
-        const T t0 = (T)c0, t1 = (T)c1;
-        for (ptrdiff_t i = 0; i < n; i++) y[i] = y[i] * t0 * t1;
+    if (op == ACT_AX_SOFTMAX && AX_STORE_E) { /* y holds e^(x - shift) / AX_ESCALE from pass A */
+        float h, l;
+        if (ax_block_scale(fb, st, AX_ESCALE, AX_TMIN, &h, &l))
+            for (ptrdiff_t i = 0; i < n; i++) y[i] = AX_SCALED(y[i], h, l, 1);
+        else
+            for (ptrdiff_t i = 0; i < n; i++) y[i] = AX_SCALED(y[i], h, l, 0);
     }
     else if (op == ACT_AX_SOFTMAX) { /* e^(x - M) / S; S = 0 (nothing counted): e / inf = 0 */
         const T ms = (T)st->ms, S = st->s == 0 ? (T)INFINITY : (T)st->s;
@@ -287,12 +381,15 @@ AX_FLAT static void F(run_b)(int op, const T *x, const T *x2, const unsigned cha
     }
 }
 
-/* the same over J columns of n rows (row stride inner), column j with statistics st[j] */
+/* the same over J columns of n rows (row stride inner), column j with statistics st[j] and
+ * block factors fb[b AX_J + j] */
 AX_FLAT static void F(col_b)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
                              ptrdiff_t inner, ptrdiff_t L, ptrdiff_t J, const ax_stats *st,
-                             const double *mb)
+                             const double *fb)
 {
-    T c[AX_J], c1v[AX_J], ms[AX_J], S[AX_J];
+    T ms[AX_J], S[AX_J];
+    float hv[AX_J], lv[AX_J];
+    int sp[AX_J], anysplit = 0;
     for (ptrdiff_t j = 0; j < J; j++) {
         ms[j] = (T)st[j].ms;
         S[j] = st[j].s == 0 ? (T)INFINITY : (T)st[j].s; /* e / inf = 0 for an empty row */
@@ -320,14 +417,18 @@ AX_FLAT static void F(col_b)(int op, const T *x, const T *x2, const unsigned cha
                     yr[j] = SOFTMAX_Q(xr[j], ms[j], S[j]);
         }
         else if (op == ACT_AX_SOFTMAX) {
-            if (l % AX_B == 0) /* a new block: its scale per column */
+            if (l % AX_B == 0) { /* a new block: its scale per column (run_b's) */
+                anysplit = 0;
                 for (ptrdiff_t j = 0; j < J; j++) {
-                    double c0, c1;
-                    ax_block_scale(mb[(l / AX_B) * AX_J + j], &st[j], AX_ESCALE, AX_TMIN, &c0,
-                                   &c1);
-                    c[j] = (T)c0, c1v[j] = (T)c1;
+                    sp[j] = ax_block_scale(fb[(l / AX_B) * AX_J + j], &st[j], AX_ESCALE,
+                                           AX_TMIN, &hv[j], &lv[j]);
+                    anysplit |= sp[j];
                 }
-            for (ptrdiff_t j = 0; j < J; j++) yr[j] = yr[j] * c[j] * c1v[j];
+            }
+            if (anysplit)
+                for (ptrdiff_t j = 0; j < J; j++) yr[j] = AX_SCALED(yr[j], hv[j], lv[j], sp[j]);
+            else
+                for (ptrdiff_t j = 0; j < J; j++) yr[j] = AX_SCALED(yr[j], hv[j], lv[j], 0);
         }
         else if (op == ACT_AX_LOG_SOFTMAX)
             for (ptrdiff_t j = 0; j < J; j++) yr[j] = LOG_SOFTMAX(xr[j], ms[j], lg[j]);
@@ -353,7 +454,7 @@ AX_FLAT static void F(col_b)(int op, const T *x, const T *x2, const unsigned cha
  * after (a row under ~256 KB is read from memory once and re-read from cache). */
 static void F(sm_row)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
                       ptrdiff_t L, ptrdiff_t nb, ptrdiff_t o, double *mb, double *sb, double *cb,
-                      ax_stats *st)
+                      double *kb, ax_stats *st)
 {
     const int reduce_only = op == ACT_AX_LOGSUMEXP;
     const T *xr = x + o * L, *x2r = x2 ? x2 + o * L : NULL;
@@ -362,14 +463,14 @@ static void F(sm_row)(int op, const T *x, const T *x2, const unsigned char *mk, 
         ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
         F(blk_a)(op, xr + lo, x2r ? x2r + lo : NULL, mr ? mr + lo : NULL,
                  reduce_only ? NULL : y + o * L + lo, n, mb + o * nb + b, sb + o * nb + b,
-                 cb + o * nb + b);
+                 cb + o * nb + b, kb + o * nb + b);
     }
-    ax_combine(op, mb + o * nb, sb + o * nb, cb + o * nb, nb, &st[o]);
+    ax_combine(op, mb + o * nb, sb + o * nb, cb + o * nb, kb + o * nb, nb, &st[o]);
     if (!reduce_only)
         for (ptrdiff_t b = 0; b < nb; b++) {
             ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
             F(run_b)(op, xr + lo, x2r ? x2r + lo : NULL, mr ? mr + lo : NULL, y + o * L + lo,
-                     n, &st[o], mb[o * nb + b]);
+                     n, &st[o], kb[o * nb + b]);
         }
 }
 
@@ -382,12 +483,12 @@ static int F(sm_cols)(int op, const T *x, const T *x2, const unsigned char *mk, 
     const ptrdiff_t nb = (L + AX_B - 1) / AX_B;
     const int reduce_only = op == ACT_AX_LOGSUMEXP;
     const ptrdiff_t ncb = (inner + AX_J - 1) / AX_J, ntask = outer * ncb;
-    double *mb = (double *)malloc(sizeof(double) * 3 * (size_t)(nb * AX_J + 1));
+    double *mb = (double *)malloc(sizeof(double) * 4 * (size_t)(nb * AX_J + 1));
     ax_stats st[AX_J];
 #pragma omp for schedule(static)
     for (ptrdiff_t t = 0; t < ntask; t++) {
         if (!mb) continue;
-        double *sb = mb + nb * AX_J, *cb = sb + nb * AX_J;
+        double *sb = mb + nb * AX_J, *cb = sb + nb * AX_J, *kb = cb + nb * AX_J;
         ptrdiff_t o = t / ncb, j0 = (t % ncb) * AX_J;
         ptrdiff_t J = inner - j0 < AX_J ? inner - j0 : AX_J;
         ptrdiff_t base = o * L * inner + j0;
@@ -396,15 +497,15 @@ static int F(sm_cols)(int op, const T *x, const T *x2, const unsigned char *mk, 
             ptrdiff_t off = base + lo * inner;
             F(col_a)(op, x + off, x2 ? x2 + off : NULL, mk ? mk + off : NULL,
                      reduce_only ? NULL : y + off, inner, n, J, mb + b * AX_J, sb + b * AX_J,
-                     cb + b * AX_J);
+                     cb + b * AX_J, kb + b * AX_J);
         }
         for (ptrdiff_t j = 0; j < J; j++)
-            ax_combine_strided(op, mb + j, sb + j, cb + j, nb, AX_J, &st[j]);
+            ax_combine_strided(op, mb + j, sb + j, cb + j, kb + j, nb, AX_J, &st[j]);
         if (reduce_only)
             for (ptrdiff_t j = 0; j < J; j++) y[o * inner + j0 + j] = (T)st[j].lse;
         else
             F(col_b)(op, x + base, x2 ? x2 + base : NULL, mk ? mk + base : NULL, y + base,
-                     inner, L, J, st, mb);
+                     inner, L, J, st, kb);
     }
     free(mb);
     return !mb;
@@ -425,18 +526,18 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
         int split = nt > 1 && outer < 4 * nt && nb > 1;
         /* small calls use the stack: malloc and free were ~10% of a (1, 1000) softmax (perf) */
         enum { AX_SMALL = 16 };
-        double mb_small[3 * AX_SMALL + 1];
+        double mb_small[4 * AX_SMALL + 1];
         ax_stats st_small[AX_SMALL];
         int small = outer * nb <= AX_SMALL && outer <= AX_SMALL;
         double *mb = small ? mb_small
-                           : (double *)malloc(sizeof(double) * 3 * (size_t)(outer * nb + 1));
+                           : (double *)malloc(sizeof(double) * 4 * (size_t)(outer * nb + 1));
         ax_stats *st = small ? st_small
                              : (ax_stats *)malloc(sizeof(ax_stats) * (size_t)(outer + 1));
         if (!mb || !st) {
             if (!small) free(mb), free(st);
             return -1;
         }
-        double *sb = mb + outer * nb, *cb = sb + outer * nb;
+        double *sb = mb + outer * nb, *cb = sb + outer * nb, *kb = cb + outer * nb;
         if (split) {
             ptrdiff_t ntask = outer * nb;
 #pragma omp parallel num_threads(nt)
@@ -447,11 +548,12 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
                     ptrdiff_t n = L - lo < AX_B ? L - lo : AX_B;
                     ptrdiff_t off = o * L + lo;
                     F(blk_a)(op, x + off, x2 ? x2 + off : NULL, mk ? mk + off : NULL,
-                             reduce_only ? NULL : y + off, n, mb + t, sb + t, cb + t);
+                             reduce_only ? NULL : y + off, n, mb + t, sb + t, cb + t, kb + t);
                 }
 #pragma omp for schedule(static)
                 for (ptrdiff_t o = 0; o < outer; o++)
-                    ax_combine(op, mb + o * nb, sb + o * nb, cb + o * nb, nb, &st[o]);
+                    ax_combine(op, mb + o * nb, sb + o * nb, cb + o * nb, kb + o * nb, nb,
+                               &st[o]);
                 if (!reduce_only) {
 #pragma omp for schedule(static)
                     for (ptrdiff_t t = 0; t < ntask; t++) {
@@ -459,7 +561,7 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
                         ptrdiff_t n = L - lo < AX_B ? L - lo : AX_B;
                         ptrdiff_t off = o * L + lo;
                         F(run_b)(op, x + off, x2 ? x2 + off : NULL, mk ? mk + off : NULL,
-                                 y + off, n, &st[o], mb[t]);
+                                 y + off, n, &st[o], kb[t]);
                     }
                 }
             }
@@ -467,11 +569,11 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
         else if (nt > 1) {
 #pragma omp parallel for schedule(static) num_threads(nt)
             for (ptrdiff_t o = 0; o < outer; o++)
-                F(sm_row)(op, x, x2, mk, y, L, nb, o, mb, sb, cb, st);
+                F(sm_row)(op, x, x2, mk, y, L, nb, o, mb, sb, cb, kb, st);
         }
         else
             for (ptrdiff_t o = 0; o < outer; o++)
-                F(sm_row)(op, x, x2, mk, y, L, nb, o, mb, sb, cb, st);
+                F(sm_row)(op, x, x2, mk, y, L, nb, o, mb, sb, cb, kb, st);
         if (reduce_only)
             for (ptrdiff_t o = 0; o < outer; o++) y[o] = (T)st[o].lse;
         if (!small) free(mb), free(st);

@@ -130,6 +130,22 @@ def test_special_rows():
             assert np.isnan(y[5]).all() and np.isnan(ly[5]).all() and np.isnan(z[5])
 
 
+def test_special_values_in_different_blocks():
+    # rows of 3000 (three blocks of 1024): a +inf in one block and a NaN in another still give
+    # NaN (logsumexp's +inf limit only holds without a NaN), in the row and the column kernels
+    for dt in (np.float32, np.float64):
+        x = data((4, 3000), dt)
+        x[0, 10], x[0, 2500] = np.inf, np.nan
+        x[1, 2500], x[1, 10] = np.inf, np.nan
+        x[2, 1500] = np.nan
+        x[3, 1500] = np.inf
+        for xx, ax in ((x, -1), (np.ascontiguousarray(x.T), 0)):
+            z = actcore.logsumexp(xx, axis=ax)
+            y, ly = actcore.softmax(xx, axis=ax), actcore.log_softmax(xx, axis=ax)
+            assert np.isnan(z[:3]).all() and z[3] == np.inf
+            assert np.isnan(y).all() and np.isnan(ly).all()
+
+
 def test_empty():
     for shape, axis in [((0, 5), -1), ((5, 0), 0), ((3, 0), -1)]:
         x = np.zeros(shape, np.float32)
@@ -203,6 +219,38 @@ def test_bits_independent_of_layout(dtype):
         # the same rows reduced along a non-last axis: same arithmetic, same bits
         np.testing.assert_array_equal(f(np.ascontiguousarray(x.T), axis=0), ref.T)
         np.testing.assert_array_equal(f(x[::-1])[::-1], ref)       # negative stride
+
+
+def test_block_shifts_mixed():
+    # float32 softmax / log_softmax shift a block of 1024 by K ln2 when its max lies in
+    # [-224, 344], else by the max itself (csrc/axis.c ax_exp_k_f): rows whose blocks take
+    # different shifts, or sit on the range's edges, against the long double reference, and the
+    # column kernel (a mix of both kinds across adjacent columns) against the row kernel's bits
+    rows = []
+    for lo, hi in [(300, 400), (-260, -200), (340, 346), (-230, -222), (-5, 1000), (0, -1e4)]:
+        r = RNG.standard_normal(3000) * 3
+        r[:1024] += lo
+        r[1024:2048] += hi
+        r[2048:] += (lo + hi) / 2
+        rows.append(r)
+    rows.append(RNG.standard_normal(3000) * 3 + 344.0)
+    x = np.array(rows, np.float32)
+    w = RNG.random(x.shape) < 0.8
+    for f, ref in ((actcore.softmax, ref_softmax), (actcore.log_softmax, ref_log_softmax)):
+        y = f(x)
+        r = np.asarray(ref(x), np.float64)
+        if f is actcore.softmax:  # relative where normal, 4 subnormal ULP below
+            big = r > np.finfo(np.float32).tiny
+            assert ulps(y, r, np.float32)[big].max() <= 4
+            assert np.abs(y - r)[~big].max(initial=0) <= 4 * 2.0 ** -149
+        else:
+            assert ulps(y, r, np.float32).max() <= 1.5
+        np.testing.assert_array_equal(f(np.ascontiguousarray(x.T), axis=0), y.T)
+        if f is actcore.softmax:
+            ym = f(x, where=w)
+            np.testing.assert_array_equal(f(np.ascontiguousarray(x.T), axis=0,
+                                            where=np.ascontiguousarray(w.T)), ym.T)
+            assert (ym[~w] == 0).all()
 
 
 # ---------------------------------------------------------------- dtypes, out=, errors
