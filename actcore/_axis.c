@@ -54,23 +54,6 @@ static int dtype_code(PyArrayObject *x, const char *fname)
 }
 
 /* (outer, L, inner) of x around `axis` */
-static int split3(PyArrayObject *x, int axis, npy_intp *outer, npy_intp *L, npy_intp *inner,
-                  const char *fname)
-{
-    int nd = PyArray_NDIM(x);
-    if (axis < 0 || axis >= nd) {
-        PyErr_Format(PyExc_ValueError, "%s: axis %d out of range for %d dimensions", fname, axis,
-                     nd);
-        return -1;
-    }
-    npy_intp *sh = PyArray_SHAPE(x);
-    *outer = 1, *inner = 1, *L = sh[axis];
-    for (int k = 0; k < axis; k++) *outer *= sh[k];
-    for (int k = axis + 1; k < nd; k++) *inner *= sh[k];
-    return 0;
-}
-
-
 /* softmax_kernel(op, x, x2, mask, y, axis): x2 (dy for gradients) and mask may be None */
 static PyObject *softmax_kernel(PyObject *self, PyObject *args)
 {
@@ -126,55 +109,8 @@ static PyObject *softmax_kernel(PyObject *self, PyObject *args)
 
 /* ---- fast paths: the common call done here, without axis.py's argument handling (~2 us of a
  * (1, 1000) softmax, against ~0.5 us of arithmetic).  Anything unusual returns NotImplemented
- * and axis.py does the full work (conversions, broadcasting, every error message), so these
- * accept only what needs no conversion: exact ndarrays of native float32/float64, C-contiguous
- * and aligned, an int axis in range, and out None or an exact ndarray of the same dtype and
- * the result's shape, C-contiguous, aligned and writeable, that is an input itself (where the
- * kernel reads each element before writing it) or shares no memory with the inputs. */
-static int fast_operand(PyObject *o, int type)
-{
-    if (!PyArray_CheckExact(o)) return 0;
-    PyArrayObject *a = (PyArrayObject *)o;
-    int t = PyArray_TYPE(a);
-    return (type < 0 ? (t == NPY_FLOAT || t == NPY_DOUBLE) : t == type) &&
-           PyArray_IS_C_CONTIGUOUS(a) && PyArray_ISALIGNED(a) && PyArray_ISNOTSWAPPED(a) &&
-           PyArray_NDIM(a) > 0;
-}
-static int fast_axis(PyObject *axis, int nd, int *ax)
-{
-    if (!PyLong_CheckExact(axis)) return 0;
-    long v = PyLong_AsLong(axis);
-    if (v == -1 && PyErr_Occurred()) {
-        PyErr_Clear();
-        return 0;
-    }
-    if (v < -nd || v >= nd) return 0;
-    *ax = (int)(v < 0 ? v + nd : v);
-    return 1;
-}
-static int overlaps(PyArrayObject *a, PyArrayObject *b)
-{
-    const char *pa = PyArray_BYTES(a), *pb = PyArray_BYTES(b);
-    return pa < pb + PyArray_NBYTES(b) && pb < pa + PyArray_NBYTES(a);
-}
-/* the output: out checked as above (in place allowed for the operands in `inplace`), or a new
- * array; NULL (no error set) when out does not qualify */
-static PyArrayObject *fast_out(PyObject *out, int nd, npy_intp *shape, int type,
-                               PyArrayObject *const *ins, int nins, int inplace)
-{
-    if (out == Py_None) return (PyArrayObject *)PyArray_EMPTY(nd, shape, type, 0);
-    if (!fast_operand(out, type) || !PyArray_ISWRITEABLE((PyArrayObject *)out)) return NULL;
-    PyArrayObject *o = (PyArrayObject *)out;
-    if (PyArray_NDIM(o) != nd || !PyArray_CompareLists(PyArray_SHAPE(o), shape, nd)) return NULL;
-    for (int k = 0; k < nins; k++) {
-        int same = PyArray_BYTES(o) == PyArray_BYTES(ins[k]) &&
-                   PyArray_SIZE(o) == PyArray_SIZE(ins[k]);
-        if (overlaps(o, ins[k]) && !(inplace && same)) return NULL;
-    }
-    Py_INCREF(o);
-    return o;
-}
-
+ * and axis.py does the full work (conversions, broadcasting, every error message); what they
+ * accept: see fast_operand & co. in _glue.h (and an int axis in range). */
 /* softmax_fast(op, x, x2, axis, out): softmax / log_softmax (x2 None, no where=) and their
  * gradients (x = y, x2 = dy, one shape) */
 static PyObject *softmax_fast(PyObject *self, PyObject *args)

@@ -41,4 +41,71 @@ extern PyMethodDef act_axis_methods[];  /* _axis.c: softmax, GLU family, maxout 
         }                                                                                       \
         act_fp_restore(fp_);                                                                    \
     } while (0)
+
+/* ---- helpers of the fast paths (_axis.c softmax_fast / glu_fast, _bnorm.c bn_infer_fast): the
+ * common call done in C, anything unusual answered NotImplemented so the Python layer does the
+ * full work.  They accept only what needs no conversion: exact ndarrays of native
+ * float32/float64 (or `type`), C-contiguous and aligned; out None or such an array of the
+ * result's shape and dtype, writeable, that is an input itself (where the kernel reads each
+ * element before writing it) or shares no memory with the inputs. */
+static inline int fast_operand(PyObject *o, int type)
+{
+    if (!PyArray_CheckExact(o)) return 0;
+    PyArrayObject *a = (PyArrayObject *)o;
+    int t = PyArray_TYPE(a);
+    return (type < 0 ? (t == NPY_FLOAT || t == NPY_DOUBLE) : t == type) &&
+           PyArray_IS_C_CONTIGUOUS(a) && PyArray_ISALIGNED(a) && PyArray_ISNOTSWAPPED(a) &&
+           PyArray_NDIM(a) > 0;
+}
+static inline int fast_axis(PyObject *axis, int nd, int *ax)
+{
+    if (!PyLong_CheckExact(axis)) return 0;
+    long v = PyLong_AsLong(axis);
+    if (v == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (v < -nd || v >= nd) return 0;
+    *ax = (int)(v < 0 ? v + nd : v);
+    return 1;
+}
+static inline int overlaps(PyArrayObject *a, PyArrayObject *b)
+{
+    const char *pa = PyArray_BYTES(a), *pb = PyArray_BYTES(b);
+    return pa < pb + PyArray_NBYTES(b) && pb < pa + PyArray_NBYTES(a);
+}
+/* the output: out checked as above (in place allowed for the operands in `inplace`), or a new
+ * array; NULL (no error set) when out does not qualify */
+static inline PyArrayObject *fast_out(PyObject *out, int nd, npy_intp *shape, int type,
+                                      PyArrayObject *const *ins, int nins, int inplace)
+{
+    if (out == Py_None) return (PyArrayObject *)PyArray_EMPTY(nd, shape, type, 0);
+    if (!fast_operand(out, type) || !PyArray_ISWRITEABLE((PyArrayObject *)out)) return NULL;
+    PyArrayObject *o = (PyArrayObject *)out;
+    if (PyArray_NDIM(o) != nd || !PyArray_CompareLists(PyArray_SHAPE(o), shape, nd)) return NULL;
+    for (int k = 0; k < nins; k++) {
+        int same = PyArray_BYTES(o) == PyArray_BYTES(ins[k]) &&
+                   PyArray_SIZE(o) == PyArray_SIZE(ins[k]);
+        if (overlaps(o, ins[k]) && !(inplace && same)) return NULL;
+    }
+    Py_INCREF(o);
+    return o;
+}
+
+/* x's shape as (outer, L, inner) around axis */
+static inline int split3(PyArrayObject *x, int axis, npy_intp *outer, npy_intp *L,
+                         npy_intp *inner, const char *fname)
+{
+    int nd = PyArray_NDIM(x);
+    if (axis < 0 || axis >= nd) {
+        PyErr_Format(PyExc_ValueError, "%s: axis %d out of range for %d dimensions", fname, axis,
+                     nd);
+        return -1;
+    }
+    npy_intp *sh = PyArray_SHAPE(x);
+    *outer = 1, *inner = 1, *L = sh[axis];
+    for (int k = 0; k < axis; k++) *outer *= sh[k];
+    for (int k = axis + 1; k < nd; k++) *inner *= sh[k];
+    return 0;
+}
 #endif

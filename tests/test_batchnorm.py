@@ -438,6 +438,68 @@ def test_inference_direct_path_gives_the_planners_bits(dtype, shape, axis):
     assert o.tobytes() == batch_norm(x, rm, rv, w, b, axis=axis).tobytes()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,axis", [((3, 5, 4, 7), 1), ((6, 4), 1), ((6, 4), 0),
+                                        ((2, 3, 8), -1), ((9,), 0), ((4, 1, 6), 1)])
+def test_inference_fast_path(dtype, shape, axis):
+    """The common inference call runs in C (_core.bn_infer_fast): the full path's bits (forced
+    here by num_batches_tracked=0, which inference ignores), and NotImplemented, so the full
+    path with its checks and errors, for anything else."""
+    from actcore import _core
+    from actcore.batchnorm import _ACT_BY_NAME
+
+    x = (RNG.standard_normal(shape) * 3).astype(dtype)
+    C = shape[axis]
+    other = np.float64 if dtype == np.float32 else np.float32
+    rm, rv = RNG.standard_normal(C).astype(other), (RNG.random(C) + 0.5).astype(dtype)
+    w, b = RNG.standard_normal(C).astype(other), RNG.standard_normal(C).astype(dtype)
+    for act in (None, "relu", "gelu", "leaky_relu", "elu"):
+        batch_norm(x, rm, rv, axis=axis, activation=act)  # parsed once: later calls are fast
+        op, params = (-1, None) if act is None else (_ACT_BY_NAME[act].op,
+                                                     _ACT_BY_NAME[act].params)
+        for ww, bb in ((w, b), (None, None), (w, None)):
+            full = batch_norm(x, rm, rv, ww, bb, axis=axis, activation=act, num_batches_tracked=0)
+            fast = _core.bn_infer_fast(x, rm, rv, ww, bb, 1e-5, axis, op, params, None)
+            assert fast is not NotImplemented
+            assert fast.tobytes() == full.tobytes()
+            assert batch_norm(x, rm, rv, ww, bb, axis=axis, activation=act).tobytes() == \
+                full.tobytes()
+            out = np.empty_like(x)
+            assert batch_norm(x, rm, rv, ww, bb, axis=axis, activation=act, out=out) is out
+            assert out.tobytes() == full.tobytes()
+            xi = x.copy()
+            assert batch_norm(xi, rm, rv, ww, bb, axis=axis, activation=act, out=xi) is xi
+            assert xi.tobytes() == full.tobytes()
+    # declined (NotImplemented): the full path does the work, with the same values ...
+    ref = batch_norm(x, rm, rv, w, b, axis=axis, num_batches_tracked=0)
+    buf = np.zeros(x.size + 1, dtype)
+    buf[:-1] = x.ravel()
+    args = dict(x=x, rm=rm, rv=rv, w=w, eps=1e-5, axis=axis, out=None)
+    valid = [dict(w=list(w)), dict(axis=np.int64(axis)),
+             dict(x=buf[:-1].reshape(shape), out=buf[1:].reshape(shape))]  # out overlaps x
+    if x.ndim > 1:
+        valid.append(dict(x=np.asfortranarray(x)))
+    for d in valid:
+        a = {**args, **d}
+        assert _core.bn_infer_fast(a["x"], a["rm"], a["rv"], a["w"], b, a["eps"], a["axis"], -1,
+                                   None, a["out"]) is NotImplemented
+        y = batch_norm(a["x"], a["rm"], a["rv"], a["w"], b, axis=a["axis"], out=a["out"])
+        assert np.ascontiguousarray(y).tobytes() == ref.tobytes()
+    # ... or raises its error, writing nothing
+    for d, exc, match in ((dict(rm=rm.astype(np.float16)), TypeError, "running_mean must be"),
+                          (dict(rv=np.ones(C + 1, dtype)), ValueError, "running_var must have"),
+                          (dict(eps=0.0), ValueError, "eps must be a finite number > 0"),
+                          (dict(x=x.astype(np.complex64)), TypeError, "x must be float16")):
+        a = {**args, **d}
+        assert _core.bn_infer_fast(a["x"], a["rm"], a["rv"], a["w"], b, a["eps"], a["axis"], -1,
+                                   None, None) is NotImplemented
+        out = np.full_like(x, 7.0)
+        with pytest.raises(exc, match=match):
+            batch_norm(a["x"], a["rm"], a["rv"], a["w"], b, axis=axis, eps=a["eps"],
+                       out=None if "x" in d else out)
+        assert (out == 7.0).all()
+
+
 @pytest.mark.parametrize("shape,axis", [((3, 5, 4, 7), 1), ((6, 4), 1), ((6, 4), 0),
                                         ((2, 3, 8), -1), ((9,), 0), ((4, 1, 6), 1), ((5, 3), 1),
                                         ((0, 3, 4), 1)])
