@@ -183,14 +183,18 @@ static inline int ax_block_scale(double f, const ax_stats *st, double escale, do
 }
 #define AX_SCALED(e, h, l, split) ((split) ? ((e) * (h)) * (l) : (e) * (h))
 
-/* float32 softmax and log_softmax shift a block whose max m_b lies in [-224, 344] (every row of
- * ordinary logits) by K ln2, K = round(m_b / ln2), not by m_b: softmax and log S do not depend
- * on the shift, and e^(x - K ln2) 2^64 is exp's own reduction of x (n = round(x / ln2), x -
- * n LN2HI exact while |n| < 2^9, hence the range) with 2^(n - K + 64) for 2^(n + 64): no x - m_b
- * to carry exactly (its 2Sum, the clamp of its low part and the add into r were 8 of the exp
- * loop's ~24 vector operations, perf annotate).  x is clamped at m_b - 120, where a term is
- * below e^-120 of the block's max (nothing a float sum or output keeps) and the result still
- * normal.  ax_combine turns K back into the block's factor e^(K ln2 - M). */
+/* float32 log_softmax shifts a block whose max m_b lies in [-224, 344] (every row of ordinary
+ * logits) by K ln2, K = round(m_b / ln2), not by m_b: log S does not depend on the shift, and
+ * e^(x - K ln2) 2^64 is exp's own reduction of x (n = round(x / ln2), x - n LN2HI exact while
+ * |n| < 2^9, hence the range) with 2^(n - K + 64) for 2^(n + 64): no x - m_b to carry exactly
+ * (its 2Sum, the clamp of its low part and the add into r were 8 of the exp loop's ~24 vector
+ * operations, perf annotate).  x is clamped at m_b - 120, where a term is below e^-120 of the
+ * block's max (nothing a float sum keeps) and the result still normal.  The max terms are
+ * counted, not summed, as with the m_b shift, so S - 1 stays exact (ax_combine, which turns K
+ * back into the block's factor e^(K ln2 - M)).  softmax keeps the m_b shift: its outputs are
+ * the stored terms times one factor per block, and with K ln2 the max term is no longer
+ * exactly 2^64, so softmax of one element gave 1 - 2^-24 and a uniform row missed 1/n in
+ * 14-38% of cases (review, 2026-12-04; max error 2.37 -> 3.08 ulp on docs/accuracy.md's rows). */
 static inline int ax_kshift_ok(float m) { return m >= -224.0f && m <= 344.0f; }
 static inline int32_t ax_kshift_k(float m) /* round(m / ln2), as act__fexpf_core rounds n */
 {
@@ -290,7 +294,8 @@ static inline double ax_lsm_d(double x, double ms, double lg)
  * 2.5 ULP measured on random rows of 7 to 70000 at scales 1-30); float64 recomputes e^(x - M) / S in pass B: the rescaling's extra rounding of
  * e^(m_b - M) measured 4 ULP there, at SPEC's limit */
 #define AX_STORE_E 1
-#define AX_KSHIFT 1 /* the K ln2 shift (ax_exp_k_f) */
+#define AX_KSHIFT 1 /* the K ln2 shift (ax_exp_k_f) ... */
+#define AX_KSHIFT_OP(op) ((op) == ACT_AX_LOG_SOFTMAX) /* ... for log_softmax */
 #define AX_ESCALE 0x1p-64 /* ax_exp_shift_f returns e^(x - ms) 2^64 */
 #define AX_TMIN 0x1p-126  /* FLT_MIN */
 #define AX_EXP_IN_T(op) ((op) == ACT_AX_SOFTMAX || (op) == ACT_AX_LOG_SOFTMAX)
@@ -329,6 +334,7 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #undef AX_ADD
 #undef AX_STORE_E
 #undef AX_KSHIFT
+#undef AX_KSHIFT_OP
 #undef AX_ESCALE
 #undef AX_TMIN
 
@@ -337,6 +343,7 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #define AX_ADD(s, c, v) ax_add2(&(s), &(c), (v))
 #define AX_STORE_E 0
 #define AX_KSHIFT 0
+#define AX_KSHIFT_OP(op) 0
 #define AX_ESCALE 1.0
 #define AX_TMIN 0x1p-1022 /* DBL_MIN */
 #define AX_EXP_IN_T(op) ((op) <= ACT_AX_LOGSUMEXP)
@@ -365,6 +372,7 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #undef AX_ADD
 #undef AX_STORE_E
 #undef AX_KSHIFT
+#undef AX_KSHIFT_OP
 #undef AX_ESCALE
 #undef AX_TMIN
 

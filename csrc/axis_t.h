@@ -52,8 +52,8 @@ static inline T F(rowmax)(const T *x, const unsigned char *mk, ptrdiff_t n)
 
 /* ---------------------------------------------------------------- softmax family, pass A
  * One block of n <= AX_B contiguous elements: block max m (rowmax) and s = sum e^(x - shift),
- * the shift ms = m normalised (+0 for -0, 0 for -inf), or for float32 softmax / log_softmax
- * K ln2 where m allows it (*kout = K, ax_exp_k_f), in double, element i going to lane
+ * the shift ms = m normalised (+0 for -0, 0 for -inf), or for float32 log_softmax K ln2
+ * where m allows it (*kout = K, ax_exp_k_f), in double, element i going to lane
  * i % AX_K, lanes added in a fixed order (ax_lanes).  Gradients: m = 0, s = sum of the
  * terms. */
 AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
@@ -73,8 +73,8 @@ AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned cha
     }
     *kout = NAN; /* shifted by its max (see ax_combine) unless the K ln2 shift applies */
 #if AX_KSHIFT
-    /* float32 softmax / log_softmax: the shift K ln2 where m_b allows it (ax_exp_k_f) */
-    const int kfast = AX_EXP_IN_T(op) && ax_kshift_ok(mt);
+    /* float32 log_softmax: the shift K ln2 where m_b allows it (ax_exp_k_f, AX_KSHIFT_OP) */
+    const int kfast = AX_KSHIFT_OP(op) && ax_kshift_ok(mt);
     int32_t K = kfast ? ax_kshift_k(mt) : 0;
     const float klo = mt - 120.0f;
     const uint32_t kadj = (uint32_t)(127 + 64 - K) << 23;
@@ -247,7 +247,7 @@ AX_FLAT static void F(col_a)(int op, const T *x, const T *x2, const unsigned cha
             mst[j] = (T)ms[j];
         }
 #if AX_KSHIFT
-        if (AX_EXP_IN_T(op)) {
+        if (AX_KSHIFT_OP(op)) {
             allk = 1;
             for (ptrdiff_t j = 0; j < J; j++) {
                 kf[j] = ax_kshift_ok(mv[j]);

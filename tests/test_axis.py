@@ -130,6 +130,28 @@ def test_special_rows():
             assert np.isnan(y[5]).all() and np.isnan(ly[5]).all() and np.isnan(z[5])
 
 
+def test_exact_cases():
+    # softmax of one element is 1, of a uniform row 1/n (correctly rounded), of a row whose max
+    # dominates 1 and 0; log_softmax 0 and -log n: as PyTorch gives them, for any logit value
+    # (a K ln2 shift of the block, as float32 log_softmax uses, broke these for softmax)
+    v = np.concatenate([np.linspace(-200, 300, 2001), [0.0, -0.0, 1e-30, 88.7, -103.9]])
+    for dt in (np.float32, np.float64):
+        x = v.astype(dt)
+        one = x[:, None]
+        for xx, ax in ((one, -1), (np.ascontiguousarray(one.T), 0)):
+            assert (actcore.softmax(xx, axis=ax) == 1).all()
+            assert (actcore.log_softmax(xx, axis=ax) == 0).all()
+        for n in (2, 3, 7, 10, 1000, 3000):
+            u = np.repeat(x[::50, None], n, axis=1)
+            assert (actcore.softmax(u) == dt(1.0 / n)).all(), n
+            # -log n: float32 rounded once from double; float64 through log1p(n - 1), 1 ulp
+            np.testing.assert_array_max_ulp(actcore.log_softmax(u),
+                                            np.full(u.shape, -math.log(n), dt),
+                                            0 if dt == np.float32 else 1)
+        dom = np.stack([x, x - 800], axis=1)
+        np.testing.assert_array_equal(actcore.softmax(dom), np.array([[1, 0]] * len(x), dt))
+
+
 def test_special_values_in_different_blocks():
     # rows of 3000 (three blocks of 1024): a +inf in one block and a NaN in another still give
     # NaN (logsumexp's +inf limit only holds without a NaN), in the row and the column kernels
