@@ -66,6 +66,14 @@
  * relu's 0.09-0.10; the GLU family ~0.45 (swiglu) per output element */
 #define AX_COST_SOFTMAX 6
 #define AX_COST_GLU 5
+/* the 16 lanes' adds of a pass-A chunk as one vector loop: gcc left float64's compensated adds
+ * (ax_add2 through pointers) scalar, ~31% of a float64 log_softmax in cache (perf annotate, 64 x
+ * 1024); lane-wise the same operations, so the same bits */
+#ifdef AX_NO_LSIMD
+#define AX_LANES_SIMD
+#else
+#define AX_LANES_SIMD _Pragma("omp simd")
+#endif
 
 /* max(v, m) keeping a NaN of either: two selects, no ||, so gcc emits blends, not branches */
 #define AX_MAX(v, m) ((v) != (v) ? (v) : ((v) > (m) ? (v) : (m)))

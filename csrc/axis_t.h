@@ -157,7 +157,8 @@ AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned cha
              * (the buffer's extra loops were ~40% of pass A in cache, perf annotate) */
             ptrdiff_t j = 0;
             for (; j + AX_K <= cn; j += AX_K)
-                for (int k = 0; k < AX_K; k++) AX_ADD(acc[k], comp[k], (double)ec[j + k]);
+                AX_LANES_SIMD for (int k = 0; k < AX_K; k++)
+                    AX_ADD(acc[k], comp[k], (double)ec[j + k]);
             for (; j < cn; j++) AX_ADD(acc[j % AX_K], comp[j % AX_K], (double)ec[j]);
             continue;
         }
@@ -169,7 +170,7 @@ AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned cha
             ptrdiff_t j = 0;
 #define AX_GRAD_TERMS(V)                                                                       \
     for (; j + AX_K <= cn; j += AX_K)                                                          \
-        for (int k = 0; k < AX_K; k++) AX_ADD(acc[k], comp[k], V(j + k));                      \
+        AX_LANES_SIMD for (int k = 0; k < AX_K; k++) AX_ADD(acc[k], comp[k], V(j + k));        \
     for (; j < cn; j++) AX_ADD(acc[j % AX_K], comp[j % AX_K], V(j));
 #define AX_YDY(i) ((double)xc[i] * (double)dc[i])
 #define AX_DY(i) ((double)dc[i])
@@ -196,7 +197,7 @@ AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned cha
         /* AX_CH is a multiple of AX_K, so element c + j goes to lane j % AX_K */
         ptrdiff_t j = 0;
         for (; j + AX_K <= cn; j += AX_K)
-            for (int k = 0; k < AX_K; k++) AX_ADD(acc[k], comp[k], e[j + k]);
+            AX_LANES_SIMD for (int k = 0; k < AX_K; k++) AX_ADD(acc[k], comp[k], e[j + k]);
         for (; j < cn; j++) AX_ADD(acc[j % AX_K], comp[j % AX_K], e[j]);
     }
     double sum = ax_lanes(acc, comp) * (AX_EXP_IN_T(op) ? AX_ESCALE : 1.0); /* exact: 2^k */
