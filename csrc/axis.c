@@ -69,11 +69,7 @@
 /* the 16 lanes' adds of a pass-A chunk as one vector loop: gcc left float64's compensated adds
  * (ax_add2 through pointers) scalar, ~31% of a float64 log_softmax in cache (perf annotate, 64 x
  * 1024); lane-wise the same operations, so the same bits */
-#ifdef AX_NO_LSIMD
-#define AX_LANES_SIMD
-#else
 #define AX_LANES_SIMD _Pragma("omp simd")
-#endif
 
 /* max(v, m) keeping a NaN of either: two selects, no ||, so gcc emits blends, not branches */
 #define AX_MAX(v, m) ((v) != (v) ? (v) : ((v) > (m) ? (v) : (m)))
@@ -117,10 +113,10 @@ static inline double ax_lanes(const double *acc, const double *comp)
  * for the blocks holding the row max, S = C + R with C an exact count and R the rest, and
  * log S = log1p((C - 1) + R) keeps every bit of S - 1: a plain S ~ 1.02 rounded to double
  * would cost log_softmax ~30 ULP of float64 near 0 (measured, tests/test_axis.py).
- * k[b] says what block b's terms were shifted by: NaN for its
- * normalised max (s_b = sum e^(x - m_b)), else an integer K_b for K_b ln2 (s_b = sum
- * e^(x - K_b ln2), ax_exp_k_f); on return k[b] holds the block's factor to the row, e^(shift -
- * M), for pass B (ax_block_scale). */
+ * k[b] says what block b's terms were shifted by: NaN for its normalised max (s_b = sum
+ * e^(x - m_b)), else an integer K_b for K_b ln2 (s_b = sum e^(x - K_b ln2), ax_exp_k_f); on
+ * return k[b] holds the block's factor to the row, e^(shift - M), for pass B
+ * (ax_block_scale). */
 static void ax_combine_strided(int op, const double *m, const double *s, const double *c,
                                double *k, ptrdiff_t nb, ptrdiff_t stride, ax_stats *st)
 {
@@ -178,8 +174,9 @@ static void ax_combine(int op, const double *m, const double *s, const double *c
  * rounded once to float where that is a normal float.  Below (a tiny block factor), returned as
  * 1: y = (e h) l with h = f_b / S and l = AX_ESCALE, so no bits are lost to c as a subnormal
  * (one rounding more, for outputs below 2^-62 only).  (y = fma(e, h, e l), c = h + l split
- * into floats, saves c's rounding, 2.28 -> 1.58 ulp on normal(0, 1) rows of 4096, but cost
- * ~5% at 4096^2 and (64, 262144) on 2 threads against e h: pass B reads y from L2 there.) */
+ * into floats, would save c's rounding: with a K ln2 shift, 2.18 -> 1.58 ulp on normal(0, 1)
+ * rows of 4096; but it cost ~5% at 4096^2 and (64, 262144) on 2 threads against e h, where
+ * pass B reads y from L2.) */
 static inline int ax_block_scale(double f, const ax_stats *st, double escale, double tmin,
                                  float *h, float *l)
 {
