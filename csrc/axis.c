@@ -117,6 +117,43 @@ static inline double ax_lanes(const double *acc, const double *comp)
  * e^(x - m_b)), else an integer K_b for K_b ln2 (s_b = sum e^(x - K_b ln2), ax_exp_k_f); on
  * return k[b] holds the block's factor to the row, e^(shift - M), for pass B
  * (ax_block_scale). */
+/* float32 softmax whose top block (the first holding M) took the K ln2 shift: its outputs are
+ * e_i f_b / S, so any factor common to every block cancels, and relative to the top block's
+ * e^(K ln2) the factors of the other K-shifted blocks are 2^(K_b - K), exact, with no exp
+ * (e^(K ln2 - M) per row was ~20% of a 64 x 128 softmax, one thread).  A block shifted by
+ * its max m_b (outside ax_kshift_ok's range) takes e^(m_b - K ln2), K LN2HI exact.  Softmax
+ * counts no max terms (c_b = 0) and needs no log S.  Returns 0 (the general path) where the
+ * top block has no K: M is -inf, +inf, NaN or outside the range. */
+static int ax_combine_softmax_k(const double *m, const double *s, const double *c, double *k,
+                                ptrdiff_t nb, ptrdiff_t stride, double M, ax_stats *st)
+{
+    double kr = NAN;
+    for (ptrdiff_t b = 0; b < nb; b++)
+        if (m[b * stride] == M) {
+            kr = k[b * stride];
+            break;
+        }
+    if (kr != kr) return 0;
+    double R = 0.0, Rc = 0.0;
+    for (ptrdiff_t b = 0; b < nb; b++) {
+        double v = m[b * stride], kb = k[b * stride], g;
+        if (kb == kb)
+            g = ldexp(1.0, (int)(kb - kr));
+        else
+            g = v == -INFINITY ? 0.0
+                               : act_exp((ax_norm_max(v) - kr * ACT__D_LN2HI) - kr * ACT__D_LN2LO);
+        ax_add2(&R, &Rc, (c[b * stride] + s[b * stride]) * g);
+        k[b * stride] = g;
+    }
+    double S = R + Rc;
+    st->ms = M;
+    st->s = S;
+    st->r = 1.0 / S; /* S >= the top block's max term, e^(M - K ln2) >= 2^-1/2 */
+    st->lg = 0.0;
+    st->lse = 0.0; /* logsumexp's, unused by softmax */
+    return 1;
+}
+
 static void ax_combine_strided(int op, const double *m, const double *s, const double *c,
                                double *k, ptrdiff_t nb, ptrdiff_t stride, ax_stats *st)
 {
@@ -133,6 +170,7 @@ static void ax_combine_strided(int op, const double *m, const double *s, const d
         M = AX_MAX(v, M);
     }
     double Ms = ax_norm_max(M);
+    if (op == ACT_AX_SOFTMAX && ax_combine_softmax_k(m, s, c, k, nb, stride, M, st)) return;
     for (ptrdiff_t b = 0; b < nb; b++) {
         double v = m[b * stride], kb = k[b * stride];
         int top = v == M && M != -INFINITY;
@@ -170,36 +208,52 @@ static void ax_combine(int op, const double *m, const double *s, const double *c
 }
 
 /* float32 softmax pass B, y from e = e^(x - shift_b) / AX_ESCALE (pass A's stored term) and the
- * block's factor c = f_b AX_ESCALE / S, f_b = e^(shift_b - M) (ax_combine): y = e h with h = c
- * rounded once to float where that is a normal float.  Below (a tiny block factor), returned as
- * 1: y = (e h) l with h = f_b / S and l = AX_ESCALE, so no bits are lost to c as a subnormal
- * (one rounding more, for outputs below 2^-62 only).  (y = fma(e, h, e l), c = h + l split
- * into floats, would save c's rounding: with a K ln2 shift, 2.18 -> 1.58 ulp on normal(0, 1)
- * rows of 4096; but it cost ~5% at 4096^2 and (64, 262144) on 2 threads against e h, where
- * pass B reads y from L2.) */
+ * block's factor c = f_b AX_ESCALE / S (ax_combine, ax_combine_softmax_k): c split into floats
+ * h + l and y = fma(e, h, e l), so c's own rounding is not added to e's and the quotient's
+ * (float32 softmax on normal(0, 1) rows of 4096: 2.28 -> 1.58 ulp), and softmax of one
+ * element is exactly 1, a uniform row exactly 1/n, although with the K ln2 shift the max
+ * term is not a power of two (e h alone gave 1 - 2^-24 for one element and missed 1/n in
+ * 14-38% of uniform rows: review, 2026-12-04).  Where c is below the normal floats (a tiny
+ * block factor) the split flag is returned: y = (e h) l with h = f_b / S and l = AX_ESCALE, so
+ * no bits are lost to c as a subnormal (one rounding more, for outputs below 2^-62 only).
+ * Without fma the product e h is carried exactly (act__fmaf_x). */
 static inline int ax_block_scale(double f, const ax_stats *st, double escale, double tmin,
                                  float *h, float *l)
 {
     double c = f * st->r, ce = c * escale;
     int split = ce < tmin && ce != 0.0;
     *h = (float)(split ? c : ce);
-    *l = (float)(split ? escale : 1.0);
+    *l = (float)(split ? escale : ce - (double)*h);
     return split;
 }
-#define AX_SCALED(e, h, l, split) ((split) ? ((e) * (h)) * (l) : (e) * (h))
+/* e (h + l): one fma; without one, e h carried exactly (p + pe) and p added last, so its one
+ * rounding decides the result (act__fmaf_x adds p first, for sums that cancel; here nothing
+ * cancels, and its order missed 1 and 1/n in the exact cases on the baseline build) */
+static inline float ax_scale_hl(float e, float h, float l)
+{
+#if ACT_HAS_FMA
+    return ACT_FMAF(e, h, e * l);
+#else
+    float p, pe;
+    act__two_prodf(e, h, &p, &pe);
+    return p + (pe + e * l);
+#endif
+}
+#define AX_SCALED(e, h, l, split) ((split) ? ((e) * (h)) * (l) : ax_scale_hl(e, h, l))
 
-/* float32 log_softmax shifts a block whose max m_b lies in [-224, 344] (every row of ordinary
- * logits) by K ln2, K = round(m_b / ln2), not by m_b: log S does not depend on the shift, and
- * e^(x - K ln2) 2^64 is exp's own reduction of x (n = round(x / ln2), x - n LN2HI exact while
- * |n| < 2^9, hence the range) with 2^(n - K + 64) for 2^(n + 64): no x - m_b to carry exactly
- * (its 2Sum, the clamp of its low part and the add into r were 8 of the exp loop's ~24 vector
- * operations, perf annotate).  x is clamped at m_b - 120, where a term is below e^-120 of the
- * block's max (nothing a float sum keeps) and the result still normal.  The max terms are
- * counted, not summed, as with the m_b shift, so S - 1 stays exact (ax_combine, which turns K
- * back into the block's factor e^(K ln2 - M)).  softmax keeps the m_b shift: its outputs are
- * the stored terms times one factor per block, and with K ln2 the max term is no longer
- * exactly 2^64, so softmax of one element gave 1 - 2^-24 and a uniform row missed 1/n in
- * 14-38% of cases (review, 2026-12-04; max error 2.37 -> 3.08 ulp on docs/accuracy.md's rows). */
+/* float32 softmax and log_softmax shift a block whose max m_b lies in [-224, 344] (every row of
+ * ordinary logits) by K ln2, K = round(m_b / ln2), not by m_b: e^(x - K ln2) 2^64 is exp's own
+ * reduction of x (n = round(x / ln2), x - n LN2HI exact while |n| < 2^9, hence the range) with
+ * 2^(n - K + 64) for 2^(n + 64), so there is no x - m_b to carry exactly (its 2Sum, the clamp of
+ * its low part and the add into r were 8 of the exp loop's ~24 vector operations, perf
+ * annotate).  x is clamped at m_b - 120, where a term is below e^-120 of the block's max
+ * (nothing a float sum keeps) and the result still normal.  log_softmax counts the max terms,
+ * not sums them, as with the m_b shift, so S - 1 stays exact (ax_combine turns K back into
+ * the block's factor e^(K ln2 - M)); softmax needs only ratios, so its factors are taken
+ * relative to the top block's e^(K ln2) (ax_combine_softmax_k), and pass B's split factor
+ * keeps its exact cases (ax_block_scale).  softmax in cache, one thread, one process: 0.47-0.49
+ * -> 0.39-0.43 ns/element (64 x 1024 and 16 x 4096); at 4096^2 and (64, 262144) on 2 threads,
+ * where memory sets the pace, within run-to-run noise. */
 static inline int ax_kshift_ok(float m) { return m >= -224.0f && m <= 344.0f; }
 static inline int32_t ax_kshift_k(float m) /* round(m / ln2), as act__fexpf_core rounds n */
 {
@@ -295,12 +349,13 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #define T float
 #define SFX f32
 #define AX_ADD(s, c, v) ((s) += (v))
-/* float32 softmax stores e^(x - m_b) in pass A and rescales it in pass B (one exp per element,
- * 2.5 ULP measured on random rows of 7 to 70000 at scales 1-30); float64 recomputes e^(x - M) / S in pass B: the rescaling's extra rounding of
- * e^(m_b - M) measured 4 ULP there, at SPEC's limit */
+/* float32 softmax stores its shifted terms in pass A and rescales them in pass B (one exp per
+ * element; 2.4 ULP measured on random rows of 7 to 70000 at scales 1-100, ax_block_scale);
+ * float64 recomputes e^(x - M) / S in pass B: the rescaling's extra rounding of e^(m_b - M)
+ * measured 4 ULP there, at SPEC's limit */
 #define AX_STORE_E 1
-#define AX_KSHIFT 1 /* the K ln2 shift (ax_exp_k_f) ... */
-#define AX_KSHIFT_OP(op) ((op) == ACT_AX_LOG_SOFTMAX) /* ... for log_softmax */
+#define AX_KSHIFT 1 /* the K ln2 shift (ax_exp_k_f) for both */
+#define AX_KSHIFT_OP(op) ((op) == ACT_AX_LOG_SOFTMAX || (op) == ACT_AX_SOFTMAX)
 #define AX_ESCALE 0x1p-64 /* ax_exp_shift_f returns e^(x - ms) 2^64 */
 #define AX_TMIN 0x1p-126  /* FLT_MIN */
 #define AX_EXP_IN_T(op) ((op) == ACT_AX_SOFTMAX || (op) == ACT_AX_LOG_SOFTMAX)

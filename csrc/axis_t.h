@@ -52,9 +52,9 @@ static inline T F(rowmax)(const T *x, const unsigned char *mk, ptrdiff_t n)
 
 /* ---------------------------------------------------------------- softmax family, pass A
  * One block of n <= AX_B contiguous elements: block max m (rowmax) and s = sum e^(x - shift),
- * the shift ms = m normalised (+0 for -0, 0 for -inf), or for float32 log_softmax K ln2
- * where m allows it (*kout = K, ax_exp_k_f), in double, element i going to lane
- * i % AX_K, lanes added in a fixed order (ax_lanes).  Gradients: m = 0, s = sum of the
+ * the shift ms = m normalised (+0 for -0, 0 for -inf), or for float32 softmax and log_softmax
+ * K ln2 where m allows it (*kout = K, ax_exp_k_f), in double, element i going to lane i % AX_K,
+ * lanes added in a fixed order (ax_lanes).  Gradients: m = 0, s = sum of the
  * terms. */
 AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
                              ptrdiff_t n, double *mout, double *sout, double *cout,
@@ -73,7 +73,7 @@ AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned cha
     }
     *kout = NAN; /* shifted by its max (see ax_combine) unless the K ln2 shift applies */
 #if AX_KSHIFT
-    /* float32 log_softmax: the shift K ln2 where m_b allows it (ax_exp_k_f, AX_KSHIFT_OP) */
+    /* float32 softmax and log_softmax: the shift K ln2 where m_b allows it (ax_exp_k_f) */
     const int kfast = AX_KSHIFT_OP(op) && ax_kshift_ok(mt);
     int32_t K = kfast ? ax_kshift_k(mt) : 0;
     const float klo = mt - 120.0f;
