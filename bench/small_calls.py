@@ -67,9 +67,14 @@ def cases(rng):
         yy, m, i = actcore.batch_norm_train(x, w, b)
         return actcore.batch_norm_grad(dy, x, m, i, w)
 
+    layer = actcore.BatchNorm(C, activation="relu")
+    layer.weight[...], layer.bias[...] = w, b
+    layer.eval()
+
     out = [
         ("batch_norm inference + ReLU (1, 64, 16, 16)",
          lambda: actcore.batch_norm(x, rm, rv, w, b, activation="relu", out=y)),
+        ("BatchNorm layer, eval, ReLU (1, 64, 16, 16)", lambda: layer(x)),
         ("batch_norm training forward + backward (1, 64, 16, 16)", bn_train),
         ("prelu_grad, 1000 elements, one weight", lambda: actcore.prelu_grad(p, p, pw)),
         ("softmax (1, 1000), out=", lambda: actcore.softmax(r, out=ry)),
@@ -77,7 +82,7 @@ def cases(rng):
         ("swiglu (1, 1000) -> (1, 500)", lambda: actcore.swiglu(r)),
     ]
     bn_ort, sm_ort = ort_fns(x, w, b, rm, rv, r)
-    orts = [bn_ort, None, None, sm_ort, None, None]
+    orts = [bn_ort, None, None, None, sm_ort, None, None]
     if torch is None:
         return [(n, f, None, o) for (n, f), o in zip(out, orts, strict=True)]
     tx, tdy = torch.from_numpy(x), torch.from_numpy(dy)
@@ -91,6 +96,16 @@ def cases(rng):
         with torch.no_grad():
             return torch.relu_(F.batch_norm(tx, trm, trv, tw, tb, training=False))
 
+    tlayer = torch.nn.BatchNorm2d(C)
+    with torch.no_grad():
+        tlayer.weight.copy_(tw)
+        tlayer.bias.copy_(tb)
+    tlayer.eval()
+
+    def t_layer():
+        with torch.no_grad():
+            return torch.relu_(tlayer(tx))
+
     def t_train():
         xg = tx.detach().requires_grad_()
         wg, bg = tw.detach().requires_grad_(), tb.detach().requires_grad_()
@@ -102,7 +117,7 @@ def cases(rng):
         F.prelu(xg, wg).backward(tp)
         return xg.grad, wg.grad
 
-    peers = [t_infer, t_train, t_prelu_grad,
+    peers = [t_infer, t_layer, t_train, t_prelu_grad,
              lambda: torch.softmax(tr, -1, out=tsy_out),
              lambda: torch._softmax_backward_data(tr, tsy, -1, torch.float32),
              lambda: F.silu(tr[:, :500]) * tr[:, 500:]]

@@ -706,6 +706,16 @@ def test_layer_train_eval_freeze_and_state_dict():
     dx = bn.backward(dy)
     close(dx, dy * inv[None, :, None, None], np.float32, 4)
     close(bn.dweight, (dy * xhat).sum((0, 2, 3)), np.float32, 100)
+    # backward uses the statistics of its forward call, whatever happens to the buffers (and
+    # eps) in between: the layer keeps copies rather than computing invstd in every forward
+    saved = bn.running_mean.copy(), bn.running_var.copy()
+    bn.running_var *= 4.0
+    bn.running_mean += 1.0
+    bn.eps = 0.5
+    dx2 = bn.backward(dy)
+    assert np.array_equal(dx2, dx)
+    bn.running_mean[...], bn.running_var[...] = saved
+    bn.eps = 1e-5
     bn.unfreeze()  # training again: batch statistics, running ones updated
     bn(x)
     assert not np.array_equal(bn.running_mean, rm) and int(bn.num_batches_tracked) == 2
