@@ -108,15 +108,6 @@ static inline double ax_lanes(const double *acc, const double *comp)
     return s + c;
 }
 
-/* The row's statistics from its blocks, in block order.  Each block gives m_b, the number c_b
- * of its terms equal to its max (e^0 relative to it) and s_b, the sum of the other terms; so
- * for the blocks holding the row max, S = C + R with C an exact count and R the rest, and
- * log S = log1p((C - 1) + R) keeps every bit of S - 1: a plain S ~ 1.02 rounded to double
- * would cost log_softmax ~30 ULP of float64 near 0 (measured, tests/test_axis.py).
- * k[b] says what block b's terms were shifted by: NaN for its normalised max (s_b = sum
- * e^(x - m_b)), else an integer K_b for K_b ln2 (s_b = sum e^(x - K_b ln2), ax_exp_k_f); on
- * return k[b] holds the block's factor to the row, e^(shift - M), for pass B
- * (ax_block_scale). */
 /* float32 softmax whose top block (the first holding M) took the K ln2 shift: its outputs are
  * e_i f_b / S, so any factor common to every block cancels, and relative to the top block's
  * e^(K ln2) the factors of the other K-shifted blocks are 2^(K_b - K), exact, with no exp
@@ -146,7 +137,7 @@ static int ax_combine_softmax_k(const double *m, const double *s, const double *
         k[b * stride] = g;
     }
     double S = R + Rc;
-    st->ms = M;
+    st->ms = ax_norm_max(M);
     st->s = S;
     st->r = 1.0 / S; /* S >= the top block's max term, e^(M - K ln2) >= 2^-1/2 */
     st->lg = 0.0;
@@ -154,6 +145,15 @@ static int ax_combine_softmax_k(const double *m, const double *s, const double *
     return 1;
 }
 
+/* The row's statistics from its blocks, in block order.  Each block gives m_b, the number c_b
+ * of its terms equal to its max (e^0 relative to it) and s_b, the sum of the other terms; so
+ * for the blocks holding the row max, S = C + R with C an exact count and R the rest, and
+ * log S = log1p((C - 1) + R) keeps every bit of S - 1: a plain S ~ 1.02 rounded to double
+ * would cost log_softmax ~30 ULP of float64 near 0 (measured, tests/test_axis.py).
+ * k[b] says what block b's terms were shifted by: NaN for its normalised max (s_b = sum
+ * e^(x - m_b)), else an integer K_b for K_b ln2 (s_b = sum e^(x - K_b ln2), ax_exp_k_f); on
+ * return k[b] holds the block's factor to the row, e^(shift - M), for pass B
+ * (ax_block_scale). */
 static void ax_combine_strided(int op, const double *m, const double *s, const double *c,
                                double *k, ptrdiff_t nb, ptrdiff_t stride, ax_stats *st)
 {
@@ -216,7 +216,7 @@ static void ax_combine(int op, const double *m, const double *s, const double *c
  * 14-38% of uniform rows: review, 2026-12-04).  Where c is below the normal floats (a tiny
  * block factor) the split flag is returned: y = (e h) l with h = f_b / S and l = AX_ESCALE, so
  * no bits are lost to c as a subnormal (one rounding more, for outputs below 2^-62 only).
- * Without fma the product e h is carried exactly (act__fmaf_x). */
+ * Without fma the product e h is carried exactly (ax_scale_hl). */
 static inline int ax_block_scale(double f, const ax_stats *st, double escale, double tmin,
                                  float *h, float *l)
 {
