@@ -200,7 +200,7 @@ AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned cha
             AX_LANES_SIMD for (int k = 0; k < AX_K; k++) AX_ADD(acc[k], comp[k], e[j + k]);
         for (; j < cn; j++) AX_ADD(acc[j % AX_K], comp[j % AX_K], e[j]);
     }
-    double sum = ax_lanes(acc, comp) * (AX_EXP_IN_T(op) ? AX_ESCALE : 1.0); /* exact: 2^k */
+    double sum = AX_LANES(acc, comp) * (AX_EXP_IN_T(op) ? AX_ESCALE : 1.0); /* exact: 2^k */
     /* a NaN sum below m = +inf comes from a NaN in x: the block's max says so (rowmax does
      * not), so the row's M is NaN, as the column kernel's AX_MAX makes it */
     *mout = op <= ACT_AX_LOGSUMEXP && sum != sum && m != INFINITY ? (double)NAN : m;
@@ -332,7 +332,7 @@ AX_FLAT static void F(col_a)(int op, const T *x, const T *x2, const unsigned cha
     for (ptrdiff_t j = 0; j < J; j++) {
         double t[AX_K], tc[AX_K];
         for (int k = 0; k < AX_K; k++) t[k] = acc[k][j], tc[k] = comp[k][j];
-        sout[j] = ax_lanes(t, tc) * (AX_EXP_IN_T(op) ? AX_ESCALE : 1.0);
+        sout[j] = AX_LANES(t, tc) * (AX_EXP_IN_T(op) ? AX_ESCALE : 1.0);
         cout[j] = ones[j];
     }
 }
