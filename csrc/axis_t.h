@@ -475,6 +475,96 @@ static void F(sm_row)(int op, const T *x, const T *x2, const unsigned char *mk, 
         }
 }
 
+#if AX_KSHIFT
+/* float32 softmax and log_softmax of rows of L <= AX_K elements (classifier logits), AX_SG
+ * rows at a time, vectorised across the rows: the general path spent ~75-120 ns per such row
+ * in fixed costs (the row max's reduction, the lanes, the combine, pass B's factor: a
+ * 2^20 x 16 softmax took 4-9x PyTorch's and ONNX Runtime's time, bench/results/axis.md).
+ * Each row gets exactly the general path's arithmetic for a one-block row with the K ln2
+ * shift: the same terms (ax_exp_k_f), lane k holding term k alone, the same pairwise tree
+ * (ax_lanes_tree); softmax: S = s with factor 1 (ax_combine_softmax_k), the same split of 1/S
+ * (ax_block_scale, never split here: S lies in [2^-1/2, 16 * 2^1/2]) and products
+ * (ax_scale_hl); log_softmax: the max terms counted, S = C + s g with g = e^(K ln2 - M) and
+ * log1p((C - 1) + s g) (ax_combine_strided's top block), then ax_lsm_f.  So the same bits,
+ * which tests/test_axis.py checks against the general path.  A row whose max is outside the
+ * K shift's range or whose S is NaN (a NaN or +inf in it) is redone by the general path. */
+enum { AX_SG = 16 };
+static void F(sm_short)(int op, const T *x, T *y, ptrdiff_t L, double *mb, double *sb,
+                        double *cb, double *kb, ax_stats *st)
+{
+    T xt[AX_K][AX_SG], et[AX_K][AX_SG], mt[AX_SG], klo[AX_SG], h[AX_SG], l[AX_SG];
+    uint32_t kadj[AX_SG];
+    int bad[AX_SG], ones[AX_SG];
+    double acc[AX_K][AX_SG], kd[AX_SG];
+    const int lsm = op == ACT_AX_LOG_SOFTMAX;
+    for (int g = 0; g < AX_SG; g++)
+        for (ptrdiff_t j = 0; j < L; j++) xt[j][g] = x[g * L + j];
+    for (int g = 0; g < AX_SG; g++) mt[g] = -INFINITY, ones[g] = 0;
+    for (ptrdiff_t j = 0; j < L; j++)
+#pragma omp simd
+        for (int g = 0; g < AX_SG; g++) mt[g] = xt[j][g] > mt[g] ? xt[j][g] : mt[g];
+#pragma omp simd
+    for (int g = 0; g < AX_SG; g++) {
+        bad[g] = !ax_kshift_ok(mt[g]);
+        int32_t K = bad[g] ? 0 : ax_kshift_k(mt[g]);
+        kd[g] = (double)K;
+        klo[g] = mt[g] - 120.0f;
+        kadj[g] = (uint32_t)(127 + 64 - K) << 23;
+    }
+    for (ptrdiff_t j = 0; j < L; j++)
+#pragma omp simd
+        for (int g = 0; g < AX_SG; g++) {
+            T v = xt[j][g], e = ax_exp_k_f(v, klo[g], kadj[g]);
+            int one = lsm && v == mt[g]; /* blk_a's count (AX_ONE_K), log_softmax only */
+            ones[g] += one;
+            et[j][g] = one ? (T)0 : e;
+            acc[j][g] = (double)et[j][g];
+        }
+    for (ptrdiff_t j = L; j < AX_K; j++)
+        for (int g = 0; g < AX_SG; g++) acc[j][g] = 0.0;
+    /* ax_lanes_tree, lane by lane across the rows */
+    for (int k = 0; k < AX_K / 2; k++)
+#pragma omp simd
+        for (int g = 0; g < AX_SG; g++) acc[k][g] = acc[k][g] + acc[k + AX_K / 2][g];
+    for (int w = AX_K / 4; w >= 1; w /= 2)
+        for (int k = 0; k < w; k++)
+#pragma omp simd
+            for (int g = 0; g < AX_SG; g++) acc[k][g] += acc[k + w][g];
+    if (lsm) {
+#pragma omp simd
+        for (int g = 0; g < AX_SG; g++) {
+            double s = acc[0][g] * AX_ESCALE, Ms = (double)mt[g] + 0.0;
+            double gk = act_exp((kd[g] * ACT__D_LN2HI - Ms) + kd[g] * ACT__D_LN2LO);
+            double C = 0.0 + (double)ones[g], R = s * gk + 0.0, S = C + R;
+            bad[g] |= S != S;
+            h[g] = (T)Ms; /* the shift and log S, as run_b rounds them */
+            l[g] = (T)act_log1p((C - 1.0) + R);
+        }
+        for (ptrdiff_t j = 0; j < L; j++)
+#pragma omp simd
+            for (int g = 0; g < AX_SG; g++) xt[j][g] = ax_lsm_f(xt[j][g], h[g], l[g]);
+    }
+    else {
+#pragma omp simd
+        for (int g = 0; g < AX_SG; g++) {
+            double S = acc[0][g] * AX_ESCALE, ce = (1.0 / S) * AX_ESCALE;
+            bad[g] |= S != S;
+            h[g] = (T)ce;
+            l[g] = (T)(ce - (double)h[g]);
+        }
+        for (ptrdiff_t j = 0; j < L; j++)
+#pragma omp simd
+            for (int g = 0; g < AX_SG; g++) xt[j][g] = ax_scale_hl(et[j][g], h[g], l[g]);
+    }
+    for (int g = 0; g < AX_SG; g++) {
+        if (bad[g])
+            F(sm_row)(op, x + g * L, NULL, NULL, y + g * L, L, 1, 0, mb, sb, cb, kb, st);
+        else
+            for (ptrdiff_t j = 0; j < L; j++) y[g * L + j] = xt[j][g];
+    }
+}
+#endif
+
 /* A task set of AX_J adjacent columns of one outer slab each (inner > 1), vectorised across
  * them; a worksharing loop, run by the team of the enclosing parallel region, or serially when
  * called outside one.  1 when out of memory. */
@@ -521,6 +611,36 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
     const ptrdiff_t nb = (L + AX_B - 1) / AX_B;
     const int reduce_only = op == ACT_AX_LOGSUMEXP;
     int nt = act_threads_for(outer * L * inner * AX_COST_SOFTMAX);
+#if AX_KSHIFT
+    if (inner == 1 && (op == ACT_AX_SOFTMAX || op == ACT_AX_LOG_SOFTMAX) && !mk && L <= AX_K &&
+        outer >= AX_SG) {
+        /* short rows, AX_SG at a time (F(sm_short)); the last outer % AX_SG by sm_row */
+        const ptrdiff_t ng = outer / AX_SG;
+        int nts = ng < nt ? (int)ng : nt;
+        (void)nts;
+#define AX_SHORT_GROUP(q)                                                                      \
+    {                                                                                          \
+        double m4[4];                                                                          \
+        ax_stats s1;                                                                           \
+        F(sm_short)(op, x + (q) * AX_SG * L, y + (q) * AX_SG * L, L, m4, m4 + 1, m4 + 2,       \
+                    m4 + 3, &s1);                                                              \
+    }
+        if (nts > 1) {
+#pragma omp parallel for schedule(static) num_threads(nts)
+            for (ptrdiff_t q = 0; q < ng; q++) AX_SHORT_GROUP(q)
+        }
+        else
+            for (ptrdiff_t q = 0; q < ng; q++) AX_SHORT_GROUP(q)
+#undef AX_SHORT_GROUP
+        for (ptrdiff_t o = ng * AX_SG; o < outer; o++) {
+            double m4[4];
+            ax_stats s1;
+            F(sm_row)(op, x + o * L, NULL, NULL, y + o * L, L, 1, 0, m4, m4 + 1, m4 + 2, m4 + 3,
+                      &s1);
+        }
+        return 0;
+    }
+#endif
     if (inner == 1) {
         /* Few long rows: every (row, block) pair is a task, so one row of 2^22 uses all
          * threads; the per-block results are combined in block order afterwards. */

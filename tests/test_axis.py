@@ -163,6 +163,38 @@ def _exact_cases():
         np.testing.assert_array_equal(actcore.softmax(dom), np.array([[1, 0]] * len(x), dt))
 
 
+def test_short_rows_match_the_general_kernels():
+    # rows of <= 16 elements take a kernel of their own, 16 rows at a time (axis_t.h sm_short),
+    # which must give the general kernels' bits: the column kernel on the transpose is one,
+    # rows of 17 the row kernel; special rows (NaN, +inf, all -inf, a max outside the K ln2
+    # shift's range, ties, -0) fall back inside the group; 1 and 2 threads
+    rng = np.random.default_rng(7)
+    for L in (1, 2, 3, 7, 10, 16, 17):
+        for outer in (15, 16, 33, 1000):
+            x = (rng.standard_normal((outer, L))
+                 * rng.choice([0.1, 1, 10, 100], size=(outer, 1))).astype(np.float32)
+            if outer > 16:
+                x[3, 0] = np.nan
+                x[4, -1] = np.inf
+                x[5] = -np.inf
+                x[6] = 400.0 + np.arange(L)
+                x[7] = -250.0
+                x[8] = 1.5
+                x[9] = -0.0
+                x[10, 0] = -np.inf
+            for name in ("softmax", "log_softmax"):
+                f = getattr(actcore, name)
+                got = f(x, axis=-1)
+                col = f(np.ascontiguousarray(x.T), axis=0).T
+                assert np.array_equal(np.isnan(got), np.isnan(col)), (name, L, outer)
+                fin = ~np.isnan(got)
+                assert np.array_equal(got.view(np.uint32)[fin], col.view(np.uint32)[fin]), \
+                    (name, L, outer)
+                with actcore.num_threads(1):
+                    one = f(x, axis=-1)
+                assert np.array_equal(one.view(np.uint32)[fin], got.view(np.uint32)[fin])
+
+
 def test_special_values_in_different_blocks():
     # rows of 3000 (three blocks of 1024): a +inf in one block and a NaN in another still give
     # NaN (logsumexp's +inf limit only holds without a NaN), in the row and the column kernels
