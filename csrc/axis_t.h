@@ -476,23 +476,24 @@ static void F(sm_row)(int op, const T *x, const T *x2, const unsigned char *mk, 
 }
 
 #if AX_KSHIFT
-/* float32 softmax and log_softmax of rows of L <= AX_K elements (classifier logits), AX_SG
+/* float32 softmax and log_softmax of rows of L <= AX_SL elements (classifier logits), AX_SG
  * rows at a time, vectorised across the rows: the general path spent ~75-120 ns per such row
  * in fixed costs (the row max's reduction, the lanes, the combine, pass B's factor: a
  * 2^20 x 16 softmax took 4-9x PyTorch's and ONNX Runtime's time, bench/results/axis.md).
  * Each row gets exactly the general path's arithmetic for a one-block row with the K ln2
- * shift: the same terms (ax_exp_k_f), lane k holding term k alone, the same pairwise tree
+ * shift: the same terms (ax_exp_k_f), term j added into lane j % AX_K in order of j (0.0 +
+ * the first), the same pairwise tree
  * (ax_lanes_tree); softmax: S = s with factor 1 (ax_combine_softmax_k), the same split of 1/S
- * (ax_block_scale, never split here: S lies in [2^-1/2, 16 * 2^1/2]) and products
+ * (ax_block_scale, never split here: S lies in [2^-1/2, 64 * 2^1/2]) and products
  * (ax_scale_hl); log_softmax: the max terms counted, S = C + s g with g = e^(K ln2 - M) and
  * log1p((C - 1) + s g) (ax_combine_strided's top block), then ax_lsm_f.  So the same bits,
  * which tests/test_axis.py checks against the general path.  A row whose max is outside the
  * K shift's range or whose S is NaN (a NaN or +inf in it) is redone by the general path. */
-enum { AX_SG = 16 };
+enum { AX_SG = 16, AX_SL = 64 };
 static void F(sm_short)(int op, const T *x, T *y, ptrdiff_t L, double *mb, double *sb,
                         double *cb, double *kb, ax_stats *st)
 {
-    T xt[AX_K][AX_SG], et[AX_K][AX_SG], mt[AX_SG], klo[AX_SG], h[AX_SG], l[AX_SG];
+    T xt[AX_SL][AX_SG], et[AX_SL][AX_SG], mt[AX_SG], klo[AX_SG], h[AX_SG], l[AX_SG];
     uint32_t kadj[AX_SG];
     int bad[AX_SG], ones[AX_SG];
     double acc[AX_K][AX_SG], kd[AX_SG];
@@ -518,10 +519,12 @@ static void F(sm_short)(int op, const T *x, T *y, ptrdiff_t L, double *mb, doubl
             int one = lsm && v == mt[g]; /* blk_a's count (AX_ONE_K), log_softmax only */
             ones[g] += one;
             et[j][g] = one ? (T)0 : e;
-            acc[j][g] = (double)et[j][g];
         }
-    for (ptrdiff_t j = L; j < AX_K; j++)
-        for (int g = 0; g < AX_SG; g++) acc[j][g] = 0.0;
+    for (int k = 0; k < AX_K; k++)
+        for (int g = 0; g < AX_SG; g++) acc[k][g] = 0.0;
+    for (ptrdiff_t j = 0; j < L; j++)
+#pragma omp simd
+        for (int g = 0; g < AX_SG; g++) acc[j % AX_K][g] += (double)et[j][g];
     /* ax_lanes_tree, lane by lane across the rows */
     for (int k = 0; k < AX_K / 2; k++)
 #pragma omp simd
@@ -612,7 +615,7 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
     const int reduce_only = op == ACT_AX_LOGSUMEXP;
     int nt = act_threads_for(outer * L * inner * AX_COST_SOFTMAX);
 #if AX_KSHIFT
-    if (inner == 1 && (op == ACT_AX_SOFTMAX || op == ACT_AX_LOG_SOFTMAX) && !mk && L <= AX_K &&
+    if (inner == 1 && (op == ACT_AX_SOFTMAX || op == ACT_AX_LOG_SOFTMAX) && !mk && L <= AX_SL &&
         outer >= AX_SG) {
         /* short rows, AX_SG at a time (F(sm_short)); the last outer % AX_SG by sm_row */
         const ptrdiff_t ng = outer / AX_SG;

@@ -164,12 +164,12 @@ def _exact_cases():
 
 
 def test_short_rows_match_the_general_kernels():
-    # rows of <= 16 elements take a kernel of their own, 16 rows at a time (axis_t.h sm_short),
+    # rows of <= 64 elements take a kernel of their own, 16 rows at a time (axis_t.h sm_short),
     # which must give the general kernels' bits: the column kernel on the transpose is one,
-    # rows of 17 the row kernel; special rows (NaN, +inf, all -inf, a max outside the K ln2
+    # rows of 65 the row kernel; special rows (NaN, +inf, all -inf, a max outside the K ln2
     # shift's range, ties, -0) fall back inside the group; 1 and 2 threads
     rng = np.random.default_rng(7)
-    for L in (1, 2, 3, 7, 10, 16, 17):
+    for L in (1, 2, 3, 7, 10, 16, 17, 33, 64, 65):
         for outer in (15, 16, 33, 1000):
             x = (rng.standard_normal((outer, L))
                  * rng.choice([0.1, 1, 10, 100], size=(outer, 1))).astype(np.float32)
