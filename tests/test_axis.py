@@ -193,6 +193,9 @@ def test_short_rows_match_the_general_kernels():
                 with actcore.num_threads(1):
                     one = f(x, axis=-1)
                 assert np.array_equal(one.view(np.uint32)[fin], got.view(np.uint32)[fin])
+                inplace = x.copy()  # the rows are read before any is written
+                f(inplace, axis=-1, out=inplace)
+                assert np.array_equal(inplace.view(np.uint32)[fin], got.view(np.uint32)[fin])
 
 
 def test_special_values_in_different_blocks():
