@@ -24,36 +24,28 @@ static inline T F(rowmax)(const T *x, const unsigned char *mk, ptrdiff_t n)
     for (int k = 0; k < AX_RM; k++) mv[k] = -INFINITY;
     ptrdiff_t i = 0;
 #define AX_V(i) (mk ? (mk[i] ? x[i] : (T)-INFINITY) : x[i])
-    if (mk) {
-        for (; i + AX_RM <= n; i += AX_RM)
-#pragma omp simd
-            for (int k = 0; k < AX_RM; k++) {
-                T v = mk[i + k] ? x[i + k] : (T)-INFINITY;
-                mv[k] = v > mv[k] ? v : mv[k];
-            }
+    /* runs of W elements into the first W partials, a vector loop per case (with a mask,
+     * without) so neither carries the other's select */
+#define AX_RM_RUNS(W)                                                                          \
+    if (mk) {                                                                                  \
+        for (; i + (W) <= n; i += (W))                                                         \
+            _Pragma("omp simd") for (int k = 0; k < (W); k++)                                  \
+            {                                                                                  \
+                T v = mk[i + k] ? x[i + k] : (T)-INFINITY;                                     \
+                mv[k] = v > mv[k] ? v : mv[k];                                                 \
+            }                                                                                  \
+    }                                                                                          \
+    else {                                                                                     \
+        for (; i + (W) <= n; i += (W))                                                         \
+            _Pragma("omp simd") for (int k = 0; k < (W); k++) mv[k] =                          \
+                x[i + k] > mv[k] ? x[i + k] : mv[k];                                           \
     }
-    else {
-        for (; i + AX_RM <= n; i += AX_RM)
-#pragma omp simd
-            for (int k = 0; k < AX_RM; k++) mv[k] = x[i + k] > mv[k] ? x[i + k] : mv[k];
-    }
-    /* the rest one vector (64 bytes) at a time into the first partials, then the last few
-     * scalar: a scalar max is a chain of dependent compares, and a row of 100 left 36 of them
-     * (~20% of blk_a in perf; 1024 x 100 softmax 124 -> 114 us, one thread, one process) */
-    enum { RV = 64 / (int)sizeof(T) };
-    if (mk) {
-        for (; i + RV <= n; i += RV)
-#pragma omp simd
-            for (int k = 0; k < RV; k++) {
-                T v = mk[i + k] ? x[i + k] : (T)-INFINITY;
-                mv[k] = v > mv[k] ? v : mv[k];
-            }
-    }
-    else {
-        for (; i + RV <= n; i += RV)
-#pragma omp simd
-            for (int k = 0; k < RV; k++) mv[k] = x[i + k] > mv[k] ? x[i + k] : mv[k];
-    }
+    AX_RM_RUNS(AX_RM)
+    /* the rest one vector (64 bytes) at a time, then the last few scalar: a scalar max is a
+     * chain of dependent compares, and a row of 100 left 36 of them (~20% of blk_a in perf;
+     * 1024 x 100 softmax 124 -> 114 us, one thread, one process) */
+    AX_RM_RUNS(64 / (int)sizeof(T))
+#undef AX_RM_RUNS
     for (; i < n; i++) m = AX_V(i) > m ? AX_V(i) : m;
     /* the partials, as a vector reduction (a scalar loop over them was ~0.2 cycles/element
      * of a 1024-element block) */
