@@ -51,6 +51,45 @@ def ort_fns(x, w, b, rm, rv, r):
     return bn_call, sm_call
 
 
+def ort_axis(op, r):
+    """ONNX Runtime's softmax or log_softmax over the last axis of r, or None without it."""
+    from actcore import _bench_peers
+
+    bufs = dict(x=r, out=np.empty_like(r))  # kept alive by the closure (raw pointers)
+    try:
+        sess = _bench_peers._onnx_make(op, "fwd", bufs, {}, 1)
+    except (ImportError, _bench_peers.Skip):
+        return None
+
+    def call():
+        sess()
+        return bufs["out"]
+
+    return call
+
+
+# rows of classifier logits: short rows take the 16-rows-at-a-time kernel (<= 64 elements),
+# rows of 100 the general one, whose fixed cost per row dominates there
+ROW_SHAPES = [(1024, 10), (1024, 100)]
+
+
+def row_cases(rng):
+    out = []
+    for shape in ROW_SHAPES:
+        r = rng.standard_normal(shape, dtype=np.float32)
+        y = np.empty_like(r)
+        tr, ty = (torch.from_numpy(r), torch.from_numpy(y)) if torch is not None else (None,) * 2
+        for op in ("softmax", "log_softmax"):
+            f = getattr(actcore, op)
+            g = None
+            if torch is not None:
+                tf = getattr(torch, op)
+                g = lambda tf=tf, tr=tr, ty=ty: tf(tr, -1, out=ty)  # noqa: E731
+            out.append((f"{op} {shape}, out=", lambda f=f, r=r, y=y: f(r, out=y), g,
+                        ort_axis(op, r)))
+    return out
+
+
 def cases(rng):
     """(name, actcore callable, torch callable or None, ONNX Runtime callable or None)"""
     x = rng.standard_normal((1, 64, 16, 16), dtype=np.float32)
@@ -128,7 +167,8 @@ def main():
     actcore.set_num_threads(1)
     if torch is not None:
         torch.set_num_threads(1)
-    rows = cases(np.random.default_rng(0))
+    rng = np.random.default_rng(0)
+    rows = cases(rng) + row_cases(rng)
     fns = {}
     for k, (_, f, g, o) in enumerate(rows):
         fns[f"a{k}"] = f
@@ -153,7 +193,8 @@ def main():
             p = 1e3 * t[key] if key in t else None
             cols += ["-", "-"] if p is None else [f"{p:.2f}", f"{p / a:.2f}"]
         print(f"| {name} | " + " | ".join(cols) + " |")
-    print("\nONNX Runtime runs the batch-norm (BatchNormalization + Relu) and softmax rows only: "
+    print("\nONNX Runtime runs the batch-norm (BatchNormalization + Relu), softmax and "
+          "log_softmax rows only: "
           "it has no training or gradient calls, and its sessions bind preallocated buffers.")
 
 
