@@ -24,6 +24,7 @@
 #include "act.h"
 #include "axis.h"
 #include "formulas.h"
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #ifdef _OPENMP
@@ -44,6 +45,7 @@
 #define AX_B 1024 /* block: 4 KB of float32 read twice by pass A from L1 */
 #define AX_CH 256 /* exp buffer of pass A (a multiple of AX_K) */
 #define AX_J 64   /* columns per task when the axis is not the last one */
+#define AX_RG 8   /* one-block rows per task (F(sm_rows1)): 8 double lanes of AVX-512 */
 
 /* Pass A alternates a memory phase (the block max streams x in) with a compute phase (the
  * exponentials, from L1), and the hardware prefetcher stays idle in the second: measured 15.5
@@ -91,8 +93,9 @@ static inline void ax_add2(double *s, double *c, double v)
 }
 
 /* -inf (an empty, fully masked or all -inf block/row) shifts by 0 so -inf - M is not NaN; +0 for
- * -0 so which zero a max kept cannot change a later sign */
-static inline double ax_norm_max(double m) { return m == -INFINITY ? 0.0 : m + 0.0; }
+ * -0 so which zero a max kept cannot change a later sign.  -inf is tested as m < -DBL_MAX: gcc
+ * 12 did not vectorise a loop holding `m == -INFINITY ? 0.0 : m` (F(sm_rows1)'s combine) */
+ACT_INLINE double ax_norm_max(double m) { return m < -DBL_MAX ? 0.0 : m + 0.0; }
 
 /* the lanes' sum, in a fixed order (lane 0 first) with every rounding error kept (2Sum) and
  * the lanes' own compensations added in: a plain pairwise tree of the 16 partial sums rounded
@@ -165,6 +168,45 @@ static int ax_combine_softmax_k(const double *m, const double *s, const double *
     return 1;
 }
 
+/* A row of one block (the usual row, L <= AX_B): ax_combine_strided's arithmetic (below) and
+ * ax_combine_softmax_k's for that case, with no branch, so that a loop over rows vectorises it
+ * (F(sm_rows1): its act_exp and act_log1p per row in double were a third of a 1024 x 100
+ * log_softmax, perf).  ax_combine_strided calls it for every one-block row, so one row takes
+ * the same bits on either path.  M = m; the block holds the max unless m is NaN or -inf; with
+ * the K ln2 shift softmax's factor is 2^0 (ax_pow2) and C is 0.  Both sides of every select
+ * are computed: an exp of a NaN or -inf shift, thrown away, raises no flag NumPy reads (the
+ * axis calls are not ufunc loops). */
+ACT_INLINE void ax_combine1(int op, double m, double s, double c, double *k, double *ms,
+                            double *sum, double *r, double *lg, double *lse)
+{
+    double kb = *k, Ms = ax_norm_max(m);
+    int top = m >= -DBL_MAX; /* not NaN, not -inf (see ax_norm_max) */
+    int sk = op == ACT_AX_SOFTMAX && kb == kb && m == m; /* ax_combine_softmax_k's case */
+    /* e^(m_b - M) is 1 for the block holding the max, 0 for an all -inf block, NaN for a NaN
+     * (m itself); the exp unconditionally, then selects (a call inside a select was not
+     * if-converted) */
+    double eg = act_exp((kb * ACT__D_LN2HI - Ms) + kb * ACT__D_LN2LO);
+    double f = top ? 1.0 : (m < -DBL_MAX ? 0.0 : m);
+    double g = sk ? 1.0 : (kb == kb ? eg : f);
+    double w = sk ? (c + s) * g
+                  : (top ? s * g : (kb == kb ? c * f + s * g : (c + s) * f));
+    /* ax_add2 into R = Rc = 0, by value: an address taken in an omp simd body makes gcc
+     * keep the variable in memory per lane */
+    double R = 0.0 + w, bb = R - 0.0;
+    double Rc = 0.0 + ((0.0 - (R - bb)) + (w - bb));
+    R += Rc;
+    double C = top && !sk ? 0.0 + c : 0.0, S = C + R;
+    double l1 = act_log1p((C - 1.0) + R);
+    *ms = Ms;
+    *sum = S;
+    *r = S == 0.0 ? 0.0 : 1.0 / S; /* S NaN (NaN or +inf in the row): r NaN */
+    /* softmax needs no log S */
+    *lg = S == 0.0 || op == ACT_AX_SOFTMAX ? 0.0 : l1;
+    /* +inf in the row: the limit of logsumexp is +inf, where S is NaN (e^(inf - inf)) */
+    *lse = m > DBL_MAX ? INFINITY : (S == 0.0 ? -INFINITY : Ms + *lg);
+    *k = g;
+}
+
 /* The row's statistics from its blocks, in block order.  Each block gives m_b, the number c_b
  * of its terms equal to its max (e^0 relative to it) and s_b, the sum of the other terms; so
  * for the blocks holding the row max, S = C + R with C an exact count and R the rest, and
@@ -178,6 +220,10 @@ static void ax_combine_strided(int op, const double *m, const double *s, const d
                                double *k, ptrdiff_t nb, ptrdiff_t stride, ax_stats *st)
 {
     double R = 0.0, Rc = 0.0, C = 0.0;
+    if (nb == 1 && op < ACT_AX_SOFTMAX_GRAD) {
+        ax_combine1(op, m[0], s[0], c[0], k, &st->ms, &st->s, &st->r, &st->lg, &st->lse);
+        return;
+    }
     if (op >= ACT_AX_SOFTMAX_GRAD) {
         for (ptrdiff_t b = 0; b < nb; b++) ax_add2(&R, &Rc, s[b * stride]);
         st->s = R + Rc;

@@ -341,6 +341,7 @@ AX_FLAT static void F(col_a)(int op, const T *x, const T *x2, const unsigned cha
     for (ptrdiff_t j = 0; j < J; j++) {
         double t[AX_K], tc[AX_K];
         for (int k = 0; k < AX_K; k++) t[k] = acc[k][j], tc[k] = comp[k][j];
+        (void)tc; /* unread where AX_LANES is the tree (float32) */
         sout[j] = AX_LANES(t, tc) * (AX_EXP_IN_T(op) ? AX_ESCALE : 1.0);
         cout[j] = ones[j];
     }
@@ -484,6 +485,37 @@ static void F(sm_row)(int op, const T *x, const T *x2, const unsigned char *mk, 
         }
 }
 
+/* Rows of one block (L <= AX_B, inner == 1; softmax, log_softmax, logsumexp), AX_RG at a
+ * time: each row's pass A, then the rows' combines in one loop that vectorises across them
+ * (ax_combine1, which sm_row's ax_combine runs for a one-block row as well: the same bits),
+ * then each row's pass B.  Row by row, log_softmax's combine (an act_exp and an act_log1p in
+ * double, scalar) was a third of a 1024 x 100 call (perf). */
+static void F(sm_rows1)(int op, const T *x, const unsigned char *mk, T *y, ptrdiff_t L,
+                        ptrdiff_t o0, ax_stats *st)
+{
+    double m[AX_RG], s[AX_RG], c[AX_RG], k[AX_RG];
+    double ms[AX_RG], sum[AX_RG], r[AX_RG], lg[AX_RG], lse[AX_RG];
+    const int reduce_only = op == ACT_AX_LOGSUMEXP;
+    for (int g = 0; g < AX_RG; g++) {
+        ptrdiff_t off = (o0 + g) * L;
+        F(blk_a)(op, x + off, NULL, mk ? mk + off : NULL, reduce_only ? NULL : y + off, L, &m[g],
+                 &s[g], &c[g], &k[g]);
+    }
+#pragma omp simd
+    for (int g = 0; g < AX_RG; g++) {
+        double kg = k[g], o1, o2, o3, o4, o5;
+        ax_combine1(op, m[g], s[g], c[g], &kg, &o1, &o2, &o3, &o4, &o5);
+        k[g] = kg, ms[g] = o1, sum[g] = o2, r[g] = o3, lg[g] = o4, lse[g] = o5;
+    }
+    for (int g = 0; g < AX_RG; g++) {
+        ptrdiff_t off = (o0 + g) * L;
+        ax_stats *o = &st[o0 + g];
+        o->ms = ms[g], o->s = sum[g], o->r = r[g], o->lg = lg[g], o->lse = lse[g];
+        if (!reduce_only)
+            F(run_b)(op, x + off, NULL, mk ? mk + off : NULL, y + off, L, o, k[g]);
+    }
+}
+
 #if AX_KSHIFT
 /* float32 softmax and log_softmax of rows of L <= AX_SL elements (classifier logits), AX_SG
  * rows at a time, vectorised across the rows: the general path spent ~75-120 ns per such row
@@ -491,11 +523,10 @@ static void F(sm_row)(int op, const T *x, const T *x2, const unsigned char *mk, 
  * 2^20 x 16 softmax took 4-9x PyTorch's and ONNX Runtime's time, bench/results/axis.md).
  * Each row gets exactly the general path's arithmetic for a one-block row with the K ln2
  * shift: the same terms (ax_exp_k_f), term j added into lane j % AX_K in order of j (0.0 +
- * the first), the same pairwise tree
- * (ax_lanes_tree); softmax: S = s with factor 1 (ax_combine_softmax_k), the same split of 1/S
- * (ax_block_scale, never split here: S lies in [2^-1/2, 64 * 2^1/2]) and products
- * (ax_scale_hl); log_softmax: the max terms counted, S = C + s g with g = e^(K ln2 - M) and
- * log1p((C - 1) + s g) (ax_combine_strided's top block), then ax_lsm_f.  So the same bits,
+ * the first), the same pairwise tree (ax_lanes_tree); softmax: S = s with factor 1
+ * (ax_combine1 with the K shift), the same split of 1/S (ax_block_scale, never split here: S
+ * lies in [2^-1/2, 64 * 2^1/2]) and products (ax_scale_hl); log_softmax: the max terms counted, S = C + s g with g = e^(K ln2 - M) and
+ * log1p((C - 1) + s g) (ax_combine1 for a top block), then ax_lsm_f.  So the same bits,
  * which tests/test_axis.py checks against the general path.  A row whose max is outside the
  * K shift's range or whose S is NaN (a NaN or +inf in it) is redone by the general path. */
 enum { AX_SG = 16, AX_SL = 64 };
@@ -699,14 +730,26 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
                 }
             }
         }
-        else if (nt > 1) {
+        else {
+            /* one-block forward rows AX_RG at a time (sm_rows1), the rest one by one: task q
+             * < ng is rows [q AX_RG, (q + 1) AX_RG), the others one row each */
+            const ptrdiff_t ng = nb == 1 && op <= ACT_AX_LOGSUMEXP ? outer / AX_RG : 0;
+            const ptrdiff_t ntask = ng + (outer - ng * AX_RG);
+#define AX_ROW_TASK(q)                                                                         \
+    {                                                                                          \
+        if ((q) < ng)                                                                          \
+            F(sm_rows1)(op, x, mk, y, L, (q) * AX_RG, st);                                     \
+        else                                                                                   \
+            F(sm_row)(op, x, x2, mk, y, L, nb, ng * AX_RG + (q) - ng, mb, sb, cb, kb, st);     \
+    }
+            if (nt > 1) {
 #pragma omp parallel for schedule(static) num_threads(nt)
-            for (ptrdiff_t o = 0; o < outer; o++)
-                F(sm_row)(op, x, x2, mk, y, L, nb, o, mb, sb, cb, kb, st);
+                for (ptrdiff_t q = 0; q < ntask; q++) AX_ROW_TASK(q)
+            }
+            else
+                for (ptrdiff_t q = 0; q < ntask; q++) AX_ROW_TASK(q)
+#undef AX_ROW_TASK
         }
-        else
-            for (ptrdiff_t o = 0; o < outer; o++)
-                F(sm_row)(op, x, x2, mk, y, L, nb, o, mb, sb, cb, kb, st);
         if (reduce_only)
             for (ptrdiff_t o = 0; o < outer; o++) y[o] = (T)st[o].lse;
         if (!small) free(mb), free(st);

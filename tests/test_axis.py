@@ -163,17 +163,24 @@ def _exact_cases():
         np.testing.assert_array_equal(actcore.softmax(dom), np.array([[1, 0]] * len(x), dt))
 
 
-def test_short_rows_match_the_general_kernels():
-    # rows of <= 64 elements take a kernel of their own, 16 rows at a time (axis_t.h sm_short),
-    # which must give the general kernels' bits: the column kernel on the transpose is one,
-    # rows of 65 the row kernel; special rows (NaN, +inf, all -inf, a max outside the K ln2
-    # shift's range, ties, -0) fall back inside the group; 1 and 2 threads
+def test_row_kernels_match_the_column_kernel():
+    # A contiguous row takes one of three row kernels: rows of <= 64 elements 16 at a time
+    # (axis_t.h sm_short, float32 softmax / log_softmax), rows of one block 8 at a time with
+    # their combines vectorised across the rows (sm_rows1), longer rows one by one (sm_row).
+    # Each must give the bits of the column kernel on the transpose, with the groups' leftover
+    # rows and special rows (NaN, +inf, all -inf, a max outside the K ln2 shift's range, ties,
+    # -0), 1 and 2 threads, in place, and softmax's where= mask
     rng = np.random.default_rng(7)
-    for L in (1, 2, 3, 7, 10, 16, 17, 33, 64, 65):
-        for outer in (15, 16, 33, 1000):
+    cases = [(L, outer) for L in (1, 2, 3, 7, 10, 16, 17, 33, 64, 65, 100)
+             for outer in (7, 8, 9, 15, 16, 33, 1000)]
+    cases += [(L, outer) for L in (1024, 1025) for outer in (7, 17)]
+    for dt in (np.float32, np.float64):
+        for L, outer in cases:
+            if dt == np.float64 and outer == 1000:
+                continue
             x = (rng.standard_normal((outer, L))
-                 * rng.choice([0.1, 1, 10, 100], size=(outer, 1))).astype(np.float32)
-            if outer > 16:
+                 * rng.choice([0.1, 1, 10, 100], size=(outer, 1))).astype(dt)
+            if outer > 10:
                 x[3, 0] = np.nan
                 x[4, -1] = np.inf
                 x[5] = -np.inf
@@ -182,20 +189,27 @@ def test_short_rows_match_the_general_kernels():
                 x[8] = 1.5
                 x[9] = -0.0
                 x[10, 0] = -np.inf
-            for name in ("softmax", "log_softmax"):
+            mask = rng.random(x.shape) < 0.7
+            calls = [(name, {}) for name in ("softmax", "log_softmax", "logsumexp")]
+            calls.append(("softmax", {"where": mask}))
+            for name, kw in calls:
                 f = getattr(actcore, name)
-                got = f(x, axis=-1)
-                col = f(np.ascontiguousarray(x.T), axis=0).T
-                assert np.array_equal(np.isnan(got), np.isnan(col)), (name, L, outer)
+                got = f(x, axis=-1, **kw)
+                kwt = {"where": mask.T} if kw else {}
+                col = f(np.ascontiguousarray(x.T), axis=0, **kwt)
+                col = col if name == "logsumexp" else col.T
+                where = (name, dt.__name__, L, outer, bool(kw))
+                assert np.array_equal(np.isnan(got), np.isnan(col)), where
                 fin = ~np.isnan(got)
-                assert np.array_equal(got.view(np.uint32)[fin], col.view(np.uint32)[fin]), \
-                    (name, L, outer)
+                bits = got.view(np.uint32 if dt == np.float32 else np.uint64)
+                assert np.array_equal(bits[fin], col.view(bits.dtype)[fin]), where
                 with actcore.num_threads(1):
-                    one = f(x, axis=-1)
-                assert np.array_equal(one.view(np.uint32)[fin], got.view(np.uint32)[fin])
-                inplace = x.copy()  # the rows are read before any is written
-                f(inplace, axis=-1, out=inplace)
-                assert np.array_equal(inplace.view(np.uint32)[fin], got.view(np.uint32)[fin])
+                    one = f(x, axis=-1, **kw)
+                assert np.array_equal(one.view(bits.dtype)[fin], bits[fin]), where
+                if name != "logsumexp" and not kw:
+                    inplace = x.copy()  # the rows are read before any is written
+                    f(inplace, axis=-1, out=inplace)
+                    assert np.array_equal(inplace.view(bits.dtype)[fin], bits[fin]), where
 
 
 def test_special_values_in_different_blocks():
