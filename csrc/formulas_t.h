@@ -535,7 +535,14 @@ GRAD(hardswish)
      * x = -1.5 where x/3 + 0.5 cancels */
     return NZ(x, x < -3 ? K(0) : (x <= 3 ? dy * ((x + K(1.5)) / K(3)) : dy));
 }
-FWD(hardtanh) { return x < a ? a : (x > b ? b : x); }
+/* the upper clamp, then the lower: one minps and one maxps, where the nested form compiled to
+ * seven vector instructions (gcc 12, AVX-512); the same value as x < a ? a : (x > b ? b : x)
+ * whenever a <= b, which the Python layer checks */
+FWD(hardtanh)
+{
+    W t = x > b ? b : x;
+    return t < a ? a : t;
+}
 GRAD(hardtanh) { return NZ(x, (x <= a || x >= b) ? K(0) : dy); }
 GOUT(hardtanh) { return NZ(y, (y <= a || y >= b) ? K(0) : dy); }
 
