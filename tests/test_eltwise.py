@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import GOUT_KERNELS, KERNELS, call, sample, ufunc
+from conftest import EXAMPLE_PARAMS, GOUT_KERNELS, KERNELS, call, sample, ufunc
 
 import actcore
 from actcore import _core, reference
@@ -318,6 +318,54 @@ def test_wrappers_pass_ufunc_keywords_through():
     r = actcore.softplus(x, dtype=np.float32)
     assert r.dtype == np.float32
     assert actcore.gelu(x, "tanh", out=np.empty(10)).shape == (10,)
+
+
+def test_python_float_parameters_take_cached_0d_arrays_with_the_same_results():
+    """The wrappers hand Python-float parameters of plain float32/float64 arrays to the ufunc
+    as cached 0-d arrays of that dtype (activations._pfill, a call-overhead saving): the
+    result must be the ufunc's with the floats, bits and dtype, on the first call (a miss) and
+    the next (a hit), with out=; float16, NumPy-scalar parameters, -0.0 and NaN go as given."""
+    from actcore import activations
+    from actcore._registry import OPS, REQUIRED
+    activations._pcache.clear()
+    wrapped = [op for op in OPS.values() if op.kind != "axis" and op.kernel is not None
+               and op.params and op.name != "gelu"
+               and getattr(actcore, op.name).__module__ == "actcore"
+               and hasattr(getattr(actcore, op.name), "ufunc")]
+    assert len(wrapped) >= 8
+    for op in wrapped:
+        base = tuple(EXAMPLE_PARAMS.get(op.kernel) or (
+            d for _, d in op.params if d is not REQUIRED))
+        sets = [base, tuple(0.75 * v for v in base)]
+        if op.name == "leaky_relu":
+            sets += [(-0.0,), (0.0,), (float("nan"),), (np.float64(0.25),)]
+        kinds = [("", 1), ("_grad", 2)]
+        if hasattr(actcore, op.name + "_grad_from_output"):
+            kinds.append(("_grad_from_output", 2))
+        for dt in (np.float16, np.float32, np.float64):
+            x = sample(300, dt)
+            for suffix, narg in kinds:
+                fn = getattr(actcore, op.name + suffix)
+                args = (x,) if narg == 1 else (sample(300, dt, seed=2), x)
+                if suffix == "_grad_from_output":
+                    args = (args[0], getattr(actcore, op.name)(x, *base))
+                # (the output-based gradient refuses a NaN or negative slope: see its test)
+                for ps in sets if suffix != "_grad_from_output" else sets[:2]:
+                    with np.errstate(all="ignore"):
+                        want = fn.ufunc(*args, *ps)
+                        for _ in range(2):
+                            got = fn(*args, *ps)
+                            assert got.dtype == want.dtype, (op.name, suffix, ps, dt)
+                            np.testing.assert_array_equal(got.view(np.uint8),
+                                                          want.view(np.uint8))
+                            out = np.empty_like(want)
+                            assert fn(*args, *ps, out=out) is out
+                            np.testing.assert_array_equal(out.view(np.uint8),
+                                                          want.view(np.uint8))
+    keys = set(activations._pcache)
+    assert ("f", 0.2) in keys and ("d", 0.2) in keys  # leaky_relu's slope took the cache
+    assert not any(k[0] == "e" for k in keys)
+    assert not any(v == 0 or v != v for k in keys for v in k[1:])
 
 
 class _Duck:
