@@ -249,11 +249,14 @@ def prelu(x, weight, axis=1, *, out=None, **kwargs):
 
     x if x > 0 else weight[c]*x, with weight of shape () or (C,) along the channel `axis`
     (PyTorch: dim 1).  Calls ``actcore.ufuncs.leaky_relu`` with the broadcast weight."""
+    if type(weight) is float:  # one slope: leaky_relu's wrapper and its cached 0-d slope
+        return _LEAKY(x, weight, out=out, **kwargs)
     w, _ = _channel_weight("prelu", x, weight, axis)
     return ufuncs.leaky_relu(x, w, out=out, **kwargs)
 
 
 _PRELU_FAST = (np.float16, np.float32, np.float64)
+_LEAKY, _LEAKY_GRAD = globals()["leaky_relu"], globals()["leaky_relu_grad"]
 
 
 def prelu_grad(dy, x, weight, axis=1, *, out=None):
@@ -324,6 +327,8 @@ _export("prelu_grad", prelu_grad)
 
 # ---- rrelu: randomized leaky relu ----
 def _rrelu_bounds(fname, lower, upper):
+    if type(lower) is float and type(upper) is float and -math.inf < lower <= upper < math.inf:
+        return lower, upper  # the common call, without _scalar's ABC checks (~0.4 us)
     lo, hi = _scalar(lower), _scalar(upper)
     if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
         raise ValueError(f"{fname}: expected finite numbers lower <= upper, got "
@@ -340,7 +345,7 @@ def rrelu(x, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, *, rng=None,
     return_noise=True returns (y, noise), noise being the slopes to pass to rrelu_grad."""
     lo, hi = _rrelu_bounds("rrelu", lower, upper)
     if not training:
-        y = ufuncs.leaky_relu(x, (lo + hi) / 2.0, out=out, **kwargs)
+        y = _LEAKY(x, (lo + hi) / 2.0, out=out, **kwargs)  # (its cached 0-d slope)
         return (y, None) if return_noise else y
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     dt = getattr(x, "dtype", None)
@@ -363,7 +368,7 @@ def rrelu_grad(dy, x, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, *, noise
             raise ValueError("rrelu_grad: training=True needs noise=, the slopes returned by "
                              "rrelu(..., training=True, return_noise=True)")
         return ufuncs.leaky_relu_grad(dy, x, noise, out=out, **kwargs)
-    return ufuncs.leaky_relu_grad(dy, x, (lo + hi) / 2.0, out=out, **kwargs)
+    return _LEAKY_GRAD(dy, x, (lo + hi) / 2.0, out=out, **kwargs)
 
 
 _export("rrelu", rrelu)
