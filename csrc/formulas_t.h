@@ -522,11 +522,15 @@ GRAD(hardsigmoid) { UNUSED_AB; return NZ(x, (x > -3 && x < 3) ? dy * K(1.0 / 6.0
 FWD(hardswish)
 {
     UNUSED_AB;
-    W t = x + K(3);
-    t = t < 0 ? K(0) : (t > 6 ? K(6) : t);
-    /* x*6/6 is x exactly for x >= 3 except that x*6 overflows above 5.7e37 (float); and
-     * below -3 the value is 0 (PyTorch's -inf*0 would be NaN) */
-    return x <= -3 ? K(0) : (x >= 3 ? x : x * t / K(6));
+    /* x (x + 3) / 6 between the kinks, with no division: q = p/6 as p c, c = 1/6 rounded,
+     * then fma(r, c, q) with the residual r = p - 6q (exact by fma), which rounds p/6
+     * correctly (Markstein's theorem, normal range).  The division, one per vector, was
+     * the loop's bound: 0.216 ns/element in cache against PyTorch's 0.146.  Outside: x for
+     * x >= 3 (x*6/6 would overflow above 5.7e37), 0 below -3 (PyTorch's -inf*0 is NaN). */
+    W p = x * (x + K(3));
+    W q = p * K(1.0 / 6.0);
+    W mid = FMA(FMA(-q, K(6), p), K(1.0 / 6.0), q);
+    return x <= -3 ? K(0) : (x >= 3 ? x : mid);
 }
 GRAD(hardswish)
 {
