@@ -555,10 +555,12 @@ FWD(threshold) { return x <= a ? b : x; }
 GRAD(threshold) { (void)b; return NZ(x, x <= a ? K(0) : dy); }
 
 /* ---- shrinks ---- */
-FWD(hardshrink) { (void)b; return (x >= -a && x <= a) ? K(0) : x; }
-GRAD(hardshrink) { (void)b; return NZ(x, (x >= -a && x <= a) ? K(0) : dy); }
-FWD(softshrink) { (void)b; return (x >= -a && x <= a) ? K(0) : (x > a ? x - a : x + a); }
-GRAD(softshrink) { (void)b; return NZ(x, (x >= -a && x <= a) ? K(0) : dy); }
+/* |x| <= a, one compare on the cleared sign bit, for -a <= x && x <= a (two compares and an
+ * and): the same for a >= 0, which the Python layer checks, and a NaN x still falls through */
+FWD(hardshrink) { (void)b; return ABS(x) <= a ? K(0) : x; }
+GRAD(hardshrink) { (void)b; return NZ(x, ABS(x) <= a ? K(0) : dy); }
+FWD(softshrink) { (void)b; return ABS(x) <= a ? K(0) : (x > a ? x - a : x + a); }
+GRAD(softshrink) { (void)b; return NZ(x, ABS(x) <= a ? K(0) : dy); }
 
 /* ---- tanhshrink = x - tanh x.  Near 0 this cancels (x - tanh x ~ x^3/3), so for |x| < 2 use
  * g(h) for h = x/8 from its Taylor series (|h| < 1/4: 10 terms reach 1e-17), then three times
