@@ -528,8 +528,13 @@ FWD(hardswish)
      * the loop's bound: 0.216 ns/element in cache against PyTorch's 0.146.  Outside: x for
      * x >= 3 (x*6/6 would overflow above 5.7e37), 0 below -3 (PyTorch's -inf*0 is NaN). */
     W p = x * (x + K(3));
+#if FAST
     W q = p * K(1.0 / 6.0);
     W mid = FMA(FMA(-q, K(6), p), K(1.0 / 6.0), q);
+#else
+    W mid = p / K(6); /* float64: no fma here (formulas.h), and the correction without one
+                       * reached 1.86 ulp against the quotient's 1.45 (docs/accuracy.md) */
+#endif
     return x <= -3 ? K(0) : (x >= 3 ? x : mid);
 }
 GRAD(hardswish)
