@@ -338,7 +338,10 @@ def test_python_float_parameters_take_cached_0d_arrays_with_the_same_results():
             d for _, d in op.params if d is not REQUIRED))
         sets = [base, tuple(0.75 * v for v in base)]
         if op.name == "leaky_relu":
-            sets += [(-0.0,), (0.0,), (float("nan"),), (np.float64(0.25),)]
+            # +0.0 and -0.0 are one dict key: a cached +0.0 must not serve a -0.0 call
+            sets += [(0.0,), (-0.0,), (0.0,), (float("nan"),), (np.float64(0.25),)]
+        if op.name == "threshold":
+            sets += [(0.1, 0.0), (0.1, -0.0), (-0.0, 0.0)]
         kinds = [("", 1), ("_grad", 2)]
         if hasattr(actcore, op.name + "_grad_from_output"):
             kinds.append(("_grad_from_output", 2))
@@ -364,8 +367,11 @@ def test_python_float_parameters_take_cached_0d_arrays_with_the_same_results():
                                                           want.view(np.uint8))
     keys = set(activations._pcache)
     assert ("f", 0.2) in keys and ("d", 0.2) in keys  # leaky_relu's slope took the cache
+    assert ("f", 0.1, 0.0) in keys  # threshold's usual value 0.0 as well
     assert not any(k[0] == "e" for k in keys)
-    assert not any(v == 0 or v != v for k in keys for v in k[1:])
+    assert not any(v != v for k in keys for v in k[1:])
+    assert not any(a == 0 and np.signbit(a) for e in activations._pcache.values()
+                   for a in e[:-1])  # only +0.0 is stored
 
 
 class _Duck:
