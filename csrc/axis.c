@@ -174,8 +174,8 @@ static int ax_combine_softmax_k(const double *m, const double *s, const double *
  * log_softmax, perf).  ax_combine_strided calls it for every one-block row, so one row takes
  * the same bits on either path.  M = m; the block holds the max unless m is NaN or -inf; with
  * the K ln2 shift softmax's factor is 2^0 (ax_pow2) and C is 0.  Both sides of every select
- * are computed: an exp of a NaN or -inf shift, thrown away, raises no flag NumPy reads (the
- * axis calls are not ufunc loops). */
+ * are computed: the exp of a NaN shift (a block without K), thrown away, raises no flag NumPy
+ * reads (the axis calls are not ufunc loops). */
 ACT_INLINE void ax_combine1(int op, double m, double s, double c, double *k, double *ms,
                             double *sum, double *r, double *lg, double *lse)
 {

@@ -525,9 +525,10 @@ static void F(sm_rows1)(int op, const T *x, const unsigned char *mk, T *y, ptrdi
  * shift: the same terms (ax_exp_k_f), term j added into lane j % AX_K in order of j (0.0 +
  * the first), the same pairwise tree (ax_lanes_tree); softmax: S = s with factor 1
  * (ax_combine1 with the K shift), the same split of 1/S (ax_block_scale, never split here: S
- * lies in [2^-1/2, 64 * 2^1/2]) and products (ax_scale_hl); log_softmax: the max terms counted, S = C + s g with g = e^(K ln2 - M) and
- * log1p((C - 1) + s g) (ax_combine1 for a top block), then ax_lsm_f.  So the same bits,
- * which tests/test_axis.py checks against the general path.  A row whose max is outside the
+ * lies in [2^-1/2, 64 * 2^1/2]) and products (ax_scale_hl); log_softmax: the max terms
+ * counted, S = C + s g with g = e^(K ln2 - M) and log1p((C - 1) + s g) (ax_combine1 for a
+ * top block), then ax_lsm_f.  So the same bits, which tests/test_axis.py checks against the
+ * general path (test_row_kernels_match_the_column_kernel).  A row whose max is outside the
  * K shift's range or whose S is NaN (a NaN or +inf in it) is redone by the general path. */
 enum { AX_SG = 16, AX_SL = 64 };
 static void F(sm_short)(int op, const T *x, T *y, ptrdiff_t L, double *mb, double *sb,
