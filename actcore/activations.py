@@ -351,6 +351,16 @@ def rrelu(x, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, *, rng=None,
     Training: each negative element gets its own slope ~ U(lower, upper) drawn from `rng`
     (a ``numpy.random.Generator`` or a seed); otherwise the slope is (lower+upper)/2.  With
     return_noise=True returns (y, noise), noise being the slopes to pass to rrelu_grad."""
+    if (not training and not return_noise and not kwargs and type(x) is np.ndarray
+            and type(lower) is float and type(upper) is float
+            and -math.inf < lower <= upper < math.inf):
+        # eval with float bounds, the common call: leaky_relu's cached slope straight to the
+        # ufunc, one Python layer fewer (1000 float32: 1.32 -> 0.95 us; np.maximum 1.16)
+        slope = (lower + upper) / 2.0
+        p = _pcache.get((x.dtype.char, slope))
+        if p is not None and slope != 0:
+            return ufuncs.leaky_relu(x, p[0], out=out)
+        return _LEAKY(x, slope, out=out)
     lo, hi = _rrelu_bounds("rrelu", lower, upper)
     if not training:
         y = _LEAKY(x, (lo + hi) / 2.0, out=out, **kwargs)  # (its cached 0-d slope)

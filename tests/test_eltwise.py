@@ -590,6 +590,18 @@ def test_prelu_grad_one_pass_matches_ufunc(dtype, layout):
 def test_rrelu_eval_and_training():
     x = sample(10000, np.float32)
     np.testing.assert_array_equal(actcore.rrelu(x), actcore.leaky_relu(x, (1 / 8 + 1 / 3) / 2))
+    # eval with float bounds takes a shortcut to the cached slope (activations.rrelu): the
+    # ufunc's bits, dtype and out=, twice (a miss, then a hit), a -0.0 slope kept apart
+    for xx in (x, x.astype(np.float64), x.astype(np.float16)):
+        for lo, hi in ((0.125, 1 / 3), (0.0, 0.0), (-0.0, -0.0), (0.0, 0.0), (0.2, 0.2)):
+            want = actcore.ufuncs.leaky_relu(xx, (lo + hi) / 2.0)
+            for _ in range(2):
+                got = actcore.rrelu(xx, lo, hi)
+                assert got.dtype == want.dtype
+                np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+            out = np.empty_like(want)
+            assert actcore.rrelu(xx, lo, hi, out=out) is out
+            np.testing.assert_array_equal(out.view(np.uint8), want.view(np.uint8))
     y, noise = actcore.rrelu(x, 0.1, 0.3, training=True, rng=0, return_noise=True)
     neg = x < 0
     slopes = y[neg] / x[neg]
