@@ -40,6 +40,20 @@
 #define AX_FLAT
 #endif
 
+/* for (q = 0; q < n; q++) TASK(q): on nthreads threads when that is over 1, statically
+ * scheduled (a task's result never depends on which thread ran it), else serially */
+#define AX_FOR_TASKS(nthreads, n, TASK)                                                        \
+    do {                                                                                       \
+        const int ax_nt_ = (nthreads);                                                         \
+        const ptrdiff_t ax_n_ = (n);                                                           \
+        if (ax_nt_ > 1) {                                                                      \
+            _Pragma("omp parallel for schedule(static) num_threads(ax_nt_)")                  \
+            for (ptrdiff_t ax_q_ = 0; ax_q_ < ax_n_; ax_q_++) TASK(ax_q_)                     \
+        }                                                                                      \
+        else                                                                                   \
+            for (ptrdiff_t ax_q_ = 0; ax_q_ < ax_n_; ax_q_++) TASK(ax_q_)                     \
+    } while (0)
+
 /* Shared once per translation unit (each isa_*.c includes this file once). */
 #define AX_K 16  /* accumulation lanes: 4 AVX2 / 2 AVX-512 double vectors, short add chains */
 #define AX_B 1024 /* block: 4 KB of float32 read twice by pass A from L1 */

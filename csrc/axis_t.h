@@ -661,7 +661,6 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
         /* short rows, AX_SG at a time (F(sm_short)); the last outer % AX_SG by sm_row */
         const ptrdiff_t ng = outer / AX_SG;
         int nts = ng < nt ? (int)ng : nt;
-        (void)nts;
 #define AX_SHORT_GROUP(q)                                                                      \
     {                                                                                          \
         double m4[4];                                                                          \
@@ -669,12 +668,7 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
         F(sm_short)(op, x + (q) * AX_SG * L, y + (q) * AX_SG * L, L, m4, m4 + 1, m4 + 2,       \
                     m4 + 3, &s1);                                                              \
     }
-        if (nts > 1) {
-#pragma omp parallel for schedule(static) num_threads(nts)
-            for (ptrdiff_t q = 0; q < ng; q++) AX_SHORT_GROUP(q)
-        }
-        else
-            for (ptrdiff_t q = 0; q < ng; q++) AX_SHORT_GROUP(q)
+        AX_FOR_TASKS(nts, ng, AX_SHORT_GROUP);
 #undef AX_SHORT_GROUP
         for (ptrdiff_t o = ng * AX_SG; o < outer; o++) {
             double m4[4];
@@ -743,12 +737,7 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
         else                                                                                   \
             F(sm_row)(op, x, x2, mk, y, L, nb, ng * AX_RG + (q) - ng, mb, sb, cb, kb, st);     \
     }
-            if (nt > 1) {
-#pragma omp parallel for schedule(static) num_threads(nt)
-                for (ptrdiff_t q = 0; q < ntask; q++) AX_ROW_TASK(q)
-            }
-            else
-                for (ptrdiff_t q = 0; q < ntask; q++) AX_ROW_TASK(q)
+            AX_FOR_TASKS(nt, ntask, AX_ROW_TASK);
 #undef AX_ROW_TASK
         }
         if (reduce_only)
