@@ -34,10 +34,17 @@
 
 #define BLK ACT_BN_BLK
 /* a pass's time per element relative to relu's (csrc/ops.def `cost`), for the serial threshold
- * of act_threads_for: apply runs at about relu's speed, the statistics at ~3x in cache
- * (NHWC 32x56x56x64 float32, 1 thread: 1.9 ms against 0.8 for a read of x); 2 keeps the
- * threshold near the 16K elements it had before ops.def's costs were re-measured */
+ * of act_threads_for: apply runs at about relu's speed, the statistics at ~2x in cache
+ * (NHWC 32x56x56x64 float32, 1 thread: 1.1 ms against 0.75 for a read of x; 1.9 before the
+ * one-pass form); 2 keeps the threshold near the 16K elements it had before ops.def's costs
+ * were re-measured */
 #define BN_COST 2
+/* Channels-last apply and grad_apply take four rows per pass over the channels when a row has
+ * at most this many bytes.  Four rows of 64 float32 channels interleave 16 cache lines of x
+ * (and of dy, and of the output), and from memory that ran slower than row by row: NHWC
+ * 32x56x56x64 grad_apply, 1 thread, 2.7 against 2.1 ms (C=128: 4.8 against 2.2); rows of 16
+ * and 32 channels were faster four at a time (2.27 against 2.42 ms, 2.10 against 2.21). */
+#define BN_ROWS4_MAX 128
 /* When short INNER lines are taken one by one (bn_line): lines of BN_LINE_ANY elements or more
  * always; lines of BN_LINE_MIN or more when x has BN_LINE_BIG elements or more (16 MB of
  * float32, out of most caches; this VM's L3 is 32 MB, shared).  Each line costs a set-up and two lane trees; in cache, where the
@@ -249,12 +256,15 @@ static inline char *bn_seg(const act_bn_args *a, const act_bn_view *v, const bn_
 }
 
 /* The byte stride from one row of a block to the next when it is the same for every row (always
- * for INNER; for CHAN when the outer stride is inner x the inner one, e.g. any C-contiguous
- * channels-last array), else 0.  Saves bn_seg's division per row: on 64-channel rows that
- * division cost about as much as the row's arithmetic. */
+ * for INNER; for CHAN when there is no inner axis, as in the (N*H*W, C, 1) view the Python
+ * layer gives a channels-last array, or when the outer stride is inner x the inner one), else
+ * 0.  Saves bn_seg's division per row: on 64-channel rows that division cost more than the
+ * row's arithmetic (NHWC 32x56x56x64 float32, grad_apply in cache, 1 thread: 58 us against
+ * 27 for a two-read-one-write loop, ~40 cycles per row in idiv), and a row stride of 0 also
+ * kept grad_apply and pre_act off their four-rows-at-a-time loops. */
 static inline ptrdiff_t bn_row_stride(const act_bn_args *a, const act_bn_view *v)
 {
-    if (a->layout == ACT_BN_INNER) return v->so;
+    if (a->layout == ACT_BN_INNER || a->inner == 1) return v->so;
     return v->so == a->inner * v->si ? v->si : 0;
 }
 /* row `row` of the block, given row 0 and the uniform stride (0: compute it) */

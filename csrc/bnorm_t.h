@@ -64,6 +64,7 @@ static const BN_T *BN_F(src)(const act_bn_args *a, const act_bn_view *v, const b
  * is not read and written a second time.
  * x and r are read in the same loop, so d may be x's or r's own memory (out=x, out=residual). */
 #define BN_RELU(relu, v) ((relu) && (v) <= 0 ? (BN_T)0 : (v))
+#define BN_ROWS4(len) ((len) * (ptrdiff_t)sizeof(BN_S) <= BN_ROWS4_MAX)
 static void BN_F(pre_act)(const act_bn_args *a, const bn_blk *k, BN_T *buf, int relu)
 {
     const BN_T *mh = (const BN_T *)a->mh + k->c0, *ml = (const BN_T *)a->ml + k->c0;
@@ -94,11 +95,10 @@ static void BN_F(pre_act)(const act_bn_args *a, const bn_blk *k, BN_T *buf, int 
                     BN_T v = (((BN_LD(xs[j]) - mh[j]) - ml[j]) * sc[j] + sh[j]) + BN_LD(rs[j]);
                     d[j] = BN_RELU(relu, v);
                 }
-            else if (xst && row + 4 <= k->rows) {
+            else if (xst && BN_ROWS4(len) && row + 4 <= k->rows) {
                 /* four rows per pass over the channels: each parameter load serves four
-                 * elements, and the loop's set-up is paid once per four rows of cw (C harness,
-                 * 32x56x56x64 float32, 1 thread: 2.94 -> 2.47 ms; 2 threads, memory-bound:
-                 * within the noise) */
+                 * elements, and the loop's set-up is paid once per four rows of cw (rows of
+                 * up to BN_ROWS4_MAX bytes: see bnorm.c) */
                 const BN_S *x1 = (const BN_S *)((const char *)xs + xst);
                 const BN_S *x2 = (const BN_S *)((const char *)xs + 2 * xst);
                 const BN_S *x3 = (const BN_S *)((const char *)xs + 3 * xst);
@@ -271,6 +271,15 @@ static const BN_T *BN_F(dz)(const act_bn_args *a, const bn_blk *k, BN_T *dzb, BN
  * code (measured 3x slower), so the backward's two sums are two loops over the L1 block (or
  * the two halves of one array, zsums_m). */
 #define BN_LANES 16
+/* channels per register block of col_shift and col_sums: 64 (16 zmm of sums, 8 of K) where
+ * there are 32 vector registers, else 16.  Reading a row's 64 channels in one go also keeps the
+ * first touch of a block sequential: chunks of 16, which read 64 bytes of every 256, made the
+ * statistics of NHWC 32x56x56x64 float32 from memory 10-15% slower than the old row-major loop. */
+#if defined(__AVX512F__)
+#define BN_CS_MAX (4 * BN_LANES)
+#else
+#define BN_CS_MAX BN_LANES
+#endif
 #define BN_TREE(s)                                                                              \
     ((((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))) +                    \
      (((s[8] + s[9]) + (s[10] + s[11])) + ((s[12] + s[13]) + (s[14] + s[15]))))
@@ -312,6 +321,74 @@ static inline double BN_F(dot16)(const BN_T *dz, const BN_T *x, ptrdiff_t m, dou
         for (int l = 0; l < BN_LANES; l++) s[l] += (double)dz[j + l] * ((double)x[j + l] - mu);
     for (int l = 0; j + l < m; l++) s[l] += (double)dz[j + l] * ((double)x[j + l] - mu);
     return BN_TREE(s);
+}
+
+/* channels-last block of `rows` rows of cw channels: acc[c] = the sum over rows, in row order
+ * from 0, of v[row][c] (sq = 0) or of (v[row][c] - mu[c])^2 (sq = 1).  w channels at a time
+ * with their sums in registers down the rows: with the sums in acc[] every row paid a load and
+ * a store per eight of them.  Same order per channel, so the same bits. */
+ACT_INLINE void BN_F(col_sums)(const BN_T *v, ptrdiff_t rows, ptrdiff_t cw, const double *mu,
+                               int sq, int w, double *acc)
+{
+    ptrdiff_t c = 0;
+    for (; c + w <= cw; c += w) {
+        double s[BN_CS_MAX] = {0}, m[BN_CS_MAX];
+        for (int l = 0; l < w; l++) m[l] = sq ? mu[c + l] : 0.0;
+        for (ptrdiff_t row = 0; row < rows; row++) {
+            const BN_T *r = v + row * cw + c;
+            for (int l = 0; l < w; l++) {
+                double d = (double)r[l] - m[l];
+                s[l] += sq ? d * d : d;
+            }
+        }
+        for (int l = 0; l < w; l++) acc[c + l] = s[l];
+    }
+    for (ptrdiff_t j = c; j < cw; j++) acc[j] = 0.0;
+    for (ptrdiff_t row = 0; row < rows; row++)
+        for (ptrdiff_t j = c; j < cw; j++) {
+            double d = (double)v[row * cw + j] - (sq ? mu[j] : 0.0);
+            acc[j] += sq ? d * d : d;
+        }
+}
+
+/* Channels-last statistics of a block in one pass, for float compute types (float32, and the
+ * 16-bit types through their float buffers): per channel, with K = its row-0 value (0 if that
+ * is not finite) and d = x - K in double (exact: a difference of two floats whose exponents
+ * differ by less than 29), s1 = sum d and s2 = sum d^2 in row order, then mean = K + s1/n and
+ * M2 = s2 - s1 (s1/n).  As K is one of the block's values, n (mean - K)^2 <= n M2 and
+ * s2 <= (n + 1) M2: the subtraction loses at most log2(n + 1) bits of float64's 53 (n, the
+ * block's rows, is at most BLK = 2048: 11 bits), ~2^-40 relative, far below float's 2^-24.  The two-pass form read the
+ * block twice and converted each value to double twice: the conversions are the cost
+ * (vcvtps2pd on Zen 4; microbenchmark of a 32x64 block in L1: two passes 0.76 cycles per
+ * element, this pass 0.54).  float64 keeps two passes: there d = x - K rounds.
+ * Channels [c, cw) in chunks of w with the sums in registers down the rows; returns where it
+ * stopped.  mean[j] and m2[j] per channel j of the block. */
+ACT_INLINE ptrdiff_t BN_F(col_shift)(const BN_T *v, ptrdiff_t rows, ptrdiff_t cw, ptrdiff_t c,
+                                     int w, double *mean, double *m2)
+{
+    const double n = (double)rows;
+    for (; c + w <= cw; c += w) {
+        double s[2 * BN_CS_MAX], k[BN_CS_MAX];
+        for (int l = 0; l < w; l++) {
+            double x0 = (double)v[c + l];
+            k[l] = x0 - x0 == 0.0 ? x0 : 0.0; /* finite */
+            s[l] = s[w + l] = 0.0;
+        }
+        for (ptrdiff_t row = 0; row < rows; row++) {
+            const BN_T *r = v + row * cw + c;
+            for (int l = 0; l < w; l++) {
+                double d = (double)r[l] - k[l];
+                s[l] += d;
+                s[w + l] += d * d;
+            }
+        }
+        for (int l = 0; l < w; l++) {
+            double t = s[l] / n, q = s[w + l] - s[l] * t;
+            mean[c + l] = k[l] + t;
+            m2[c + l] = q < 0.0 ? 0.0 : q; /* rounding; NaN stays */
+        }
+    }
+    return c;
 }
 
 /* channels-last: per channel of the block, acc1 += dz and acc2 += dz (x - mu), rows in order;
@@ -448,18 +525,16 @@ static int BN_F(stats)(const act_bn_args *a, double *mean, double *m2)
                 /* per channel over the block's rows: the inner loop runs over channels and
                  * vectorises; each channel's sum has one fixed order (row order) */
                 ptrdiff_t cw = k.cw;
-                for (ptrdiff_t c = 0; c < cw; c++) acc[c] = 0.0;
-                for (ptrdiff_t row = 0; row < k.rows; row++)
-                    for (ptrdiff_t c = 0; c < cw; c++) acc[c] += (double)buf[row * cw + c];
-                for (ptrdiff_t c = 0; c < cw; c++) {
-                    mu[c] = acc[c] / (double)k.rows;
-                    acc[c] = 0.0;
+                if (sizeof(BN_T) == sizeof(float)) {
+                    ptrdiff_t c = BN_F(col_shift)(buf, k.rows, cw, 0, BN_CS_MAX, mu, acc);
+                    c = BN_F(col_shift)(buf, k.rows, cw, c, BN_LANES, mu, acc);
+                    BN_F(col_shift)(buf, k.rows, cw, c, 1, mu, acc);
                 }
-                for (ptrdiff_t row = 0; row < k.rows; row++)
-                    for (ptrdiff_t c = 0; c < cw; c++) {
-                        double d = (double)buf[row * cw + c] - mu[c];
-                        acc[c] += d * d;
-                    }
+                else {
+                    BN_F(col_sums)(buf, k.rows, cw, NULL, 0, BN_CS_MAX, acc);
+                    for (ptrdiff_t c = 0; c < cw; c++) mu[c] = acc[c] / (double)k.rows;
+                    BN_F(col_sums)(buf, k.rows, cw, mu, 1, BN_CS_MAX, acc);
+                }
                 double *sm = pm + sb * a->C + k.c0, *sq = pq + sb * a->C + k.c0;
                 if (rb == rb0)
                     for (ptrdiff_t c = 0; c < cw; c++) {
@@ -681,7 +756,7 @@ ACT_INLINE void BN_F(grad_apply_blk)(const act_bn_args *a, const bn_blk *k, int 
                 o[j] = (g1 * z - ((xv - h) - l) * g2) - g3;
             }
         }
-        else if (xst && row + 4 <= k->rows) { /* four rows at a time, as in pre_act */
+        else if (xst && BN_ROWS4(len) && row + 4 <= k->rows) { /* as in pre_act */
             const BN_S *x1 = (const BN_S *)((const char *)xs + xst);
             const BN_S *x2 = (const BN_S *)((const char *)xs + 2 * xst);
             const BN_S *x3 = (const BN_S *)((const char *)xs + 3 * xst);
@@ -739,6 +814,8 @@ static void BN_F(grad_apply)(const act_bn_args *a)
 #undef BN_F
 #undef BN_VROW
 #undef BN_LANES
+#undef BN_ROWS4
+#undef BN_CS_MAX
 #undef BN_TREE
 #undef BN_C3
 #undef BN_C3_

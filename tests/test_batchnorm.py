@@ -206,6 +206,41 @@ def test_constant_channel_far_from_zero(offset, dtype):
     assert rv[1] == dtype(0.9)  # unbiased variance 0 -> 0.9 * 1 + 0.1 * 0
 
 
+@pytest.mark.parametrize("rows,C", [(500, 85), (3000, 3)])
+def test_channels_last_one_pass_statistics(rows, C):
+    """float32 channels-last blocks take their statistics in one pass, shifted by each block's
+    first row (bnorm_t.h, col_shift): within a float ulp of the float64 two-pass statistics on
+    data built to cancel (offsets 1e6, outliers 1e5 sigma away, a block's first row among them).
+    85 channels: register chunks of 64 and 16 and single channels; 3 channels: blocks of 682
+    rows, where sums of unshifted squares round.  inf and NaN give NaN, as the NCHW path."""
+    kind = np.arange(C) % 3
+    x = RNG.standard_normal((rows, C)) + np.where(kind == 0, 1e6, 0.0)  # offset
+    x[(RNG.random((rows, C)) < 0.02) & (kind == 1)] += 1e5  # outliers
+    x[0, kind == 2] += 1e5  # the first row of the first block: K far from the block's mean
+    x = x.astype(np.float32)
+    _, mean, invstd = batch_norm_train(x, axis=-1)
+    xd = x.astype(np.float64)
+    rmu = xd.mean(axis=0)
+    rinv = 1.0 / np.sqrt(((xd - rmu) ** 2).mean(axis=0) + 1e-5)
+    for got, ref in ((mean, rmu), (invstd, rinv)):
+        assert np.all(np.abs(got - ref) <= np.spacing(np.float32(np.abs(ref)))), \
+            np.abs(got - ref).max()
+    # a non-finite first value (K = 0 then), an inf further down, a NaN, both infinities:
+    # those channels' invstd and y are NaN (as in the NCHW path) and no other channel changes
+    if C < 6:
+        return
+    bad = [1, 2, 4, 5]
+    x[0, 1], x[7, 2], x[9, 4] = np.inf, -np.inf, np.nan
+    x[3, 5], x[4, 5] = np.inf, -np.inf
+    y2, m2, i2 = batch_norm_train(x, axis=-1)
+    _, _, i_first = batch_norm_train(np.ascontiguousarray(x.T[None]), axis=1)
+    assert np.isnan(i2[bad]).all() and np.isnan(i_first[bad]).all()
+    assert not np.isfinite(m2[bad]).any() and np.isnan(y2[:, bad]).all()
+    good = np.setdiff1d(np.arange(C), bad)
+    assert m2[good].tobytes() == mean[good].tobytes()
+    assert i2[good].tobytes() == invstd[good].tobytes()
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_large_offset_accuracy(dtype):
     """x = 1e4 + N(0, 1): x - mean is formed with the mean split in two parts."""
@@ -933,7 +968,10 @@ def test_torch_state_dict_loads():
     assert int(bn.num_batches_tracked) == 3
 
 
-def test_bit_identical_across_isas():
+# channels-last with 85 channels: the statistics' register chunks are 64 channels wide on
+# AVX-512 and 16 elsewhere (bnorm_t.h, BN_CS_MAX); the bits must not depend on it
+@pytest.mark.parametrize("shape,axis", [((4, 6, 33, 31), 1), ((3, 9, 9, 85), -1)])
+def test_bit_identical_across_isas(shape, axis):
     """16 fixed lanes, -ffp-contract=off: every table gives the same bits, except that the fused
     activation's float32 formula uses fma where the target has one (csrc/vmathf.h): targets with
     FMA agree bit for bit, baseline within a few ulp."""
@@ -941,15 +979,18 @@ def test_bit_identical_across_isas():
     isas = core.isa_info()["supported"]
     fma = core.isa_info()["fma"]
     current = core.isa_info()["current"]
-    x = (RNG.standard_normal((4, 6, 33, 31)) * 3 + 2).astype(np.float32)
+    x = (RNG.standard_normal(shape) * 3 + 2).astype(np.float32)
     dy = RNG.standard_normal(x.shape).astype(np.float32)
     res = []
     try:
         for isa in isas:
             core.set_isa(isa)
             assert core.bn_isa() == isa
-            y, m, i = batch_norm_train(x, activation="silu")
-            res.append((y, m, i) + batch_norm_grad(dy, x, m, i, None, activation="silu")[:1])
+            y, m, i = batch_norm_train(x, activation="silu", axis=axis)
+            res.append((y, m, i) + batch_norm_grad(dy, x, m, i, None, activation="silu",
+                                                   axis=axis)[:1])
+            if isa != isas[0]:  # the statistics have no fma: the same bits everywhere
+                assert (m.tobytes(), i.tobytes()) == (res[0][1].tobytes(), res[0][2].tobytes())
     finally:
         core.set_isa(current)
     groups = [[r for isa, r in zip(isas, res, strict=True) if (isa in fma) == f] for f in (0, 1)]
