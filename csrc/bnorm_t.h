@@ -402,18 +402,48 @@ ACT_INLINE void BN_F(chan_sums)(const act_bn_args *a, const bn_blk *k, int mode,
     const BN_T *sh = fused ? (const BN_T *)a->shift + k->c0 : mh;
     bn_rows xr = bn_rows_of(a, &a->x, k), dr = bn_rows_of(a, &a->dy, k);
     bn_rows yr = bn_rows_of(a, &a->yin, k);
-    ptrdiff_t cw = k->cw;
+    ptrdiff_t cw = k->cw, c0 = 0;
+/* x's, dz's (or dy's) and y's row `row` of the block */
+#define BN_XROW(row) (fused ? BN_VROW(&a->x, &xr, (row)) : xb + (row) * cw)
+#define BN_DROW(row) (fused ? BN_VROW(&a->dy, &dr, (row)) : dz + (row) * cw)
+#define BN_YROW(row) (mode == BN_DZ_Y ? BN_VROW(&a->yin, &yr, (row)) : NULL)
+    /* BN_CS_MAX channels at a time with both sums in registers down the rows, as in col_shift
+     * (one array: with two, gcc 12 does not vectorise) */
+    for (; BN_CS_MAX >= 64 && c0 + BN_CS_MAX <= cw; c0 += BN_CS_MAX) {
+        double s[2 * BN_CS_MAX], m[BN_CS_MAX];
+        for (int l = 0; l < BN_CS_MAX; l++) {
+            s[l] = acc1[c0 + l];
+            s[BN_CS_MAX + l] = acc2[c0 + l];
+            m[l] = mu[c0 + l];
+        }
+        for (ptrdiff_t row = 0; row < k->rows; row++) {
+            const BN_T *xs = BN_XROW(row) + c0, *d = BN_DROW(row) + c0;
+            const BN_T *yv = mode == BN_DZ_Y ? BN_YROW(row) + c0 : NULL;
+            for (int l = 0; l < BN_CS_MAX; l++) {
+                BN_T xv = xs[l];
+                double z = (double)BN_F(dz1)(mode, d, yv, l, xv, mh[c0 + l], ml[c0 + l],
+                                             sc[c0 + l], sh[c0 + l]);
+                s[l] += z;
+                s[BN_CS_MAX + l] += z * ((double)xv - m[l]);
+            }
+        }
+        for (int l = 0; l < BN_CS_MAX; l++) {
+            acc1[c0 + l] = s[l];
+            acc2[c0 + l] = s[BN_CS_MAX + l];
+        }
+    }
     for (ptrdiff_t row = 0; row < k->rows; row++) {
-        const BN_T *xs = fused ? BN_VROW(&a->x, &xr, row) : xb + row * cw;
-        const BN_T *d = fused ? BN_VROW(&a->dy, &dr, row) : dz + row * cw;
-        const BN_T *yv = mode == BN_DZ_Y ? BN_VROW(&a->yin, &yr, row) : NULL;
-        for (ptrdiff_t c = 0; c < cw; c++) {
+        const BN_T *xs = BN_XROW(row), *d = BN_DROW(row), *yv = BN_YROW(row);
+        for (ptrdiff_t c = c0; c < cw; c++) {
             BN_T xv = xs[c];
             double z = (double)BN_F(dz1)(mode, d, yv, c, xv, mh[c], ml[c], sc[c], sh[c]);
             acc1[c] += z;
             acc2[c] += z * ((double)xv - mu[c]);
         }
     }
+#undef BN_XROW
+#undef BN_DROW
+#undef BN_YROW
 }
 
 /* sum16(dz) and dot16(dz, x, mu) of a one-row INNER block in one loop, dz computed from dy
