@@ -356,11 +356,11 @@ ACT_INLINE void BN_F(col_sums)(const BN_T *v, ptrdiff_t rows, ptrdiff_t cw, cons
  * is not finite) and d = x - K in double (exact: a difference of two floats whose exponents
  * differ by less than 29), s1 = sum d and s2 = sum d^2 in row order, then mean = K + s1/n and
  * M2 = s2 - s1 (s1/n).  As K is one of the block's values, n (mean - K)^2 <= n M2 and
- * s2 <= (n + 1) M2: the subtraction loses at most log2(n + 1) bits of float64's 53 (n, the
- * block's rows, is at most BLK = 2048: 11 bits), ~2^-40 relative, far below float's 2^-24.  The two-pass form read the
- * block twice and converted each value to double twice: the conversions are the cost
- * (vcvtps2pd on Zen 4; microbenchmark of a 32x64 block in L1: two passes 0.76 cycles per
- * element, this pass 0.54).  float64 keeps two passes: there d = x - K rounds.
+ * s2 <= (n + 1) M2: the subtraction loses at most log2(n + 1) bits of float64's 53 (11 for
+ * n = BLK = 2048 rows), far below float's 24.  The two-pass form read the block twice and
+ * converted each value to double twice: the conversions are the cost (vcvtps2pd on Zen 4;
+ * microbenchmark of a 32x64 block in L1: two passes 0.76 cycles per element, this pass
+ * 0.54).  float64 keeps two passes: there d = x - K rounds.
  * Channels [c, cw) in chunks of w with the sums in registers down the rows; returns where it
  * stopped.  mean[j] and m2[j] per channel j of the block. */
 ACT_INLINE ptrdiff_t BN_F(col_shift)(const BN_T *v, ptrdiff_t rows, ptrdiff_t cw, ptrdiff_t c,
@@ -408,7 +408,8 @@ ACT_INLINE void BN_F(chan_sums)(const act_bn_args *a, const bn_blk *k, int mode,
 #define BN_DROW(row) (fused ? BN_VROW(&a->dy, &dr, (row)) : dz + (row) * cw)
 #define BN_YROW(row) (mode == BN_DZ_Y ? BN_VROW(&a->yin, &yr, (row)) : NULL)
     /* BN_CS_MAX channels at a time with both sums in registers down the rows, as in col_shift
-     * (one array: with two, gcc 12 does not vectorise) */
+     * (one array: with two, gcc 12 does not vectorise); AVX-512 only: chunks of 16 or 32
+     * channels read each row in pieces and measured slower from memory than this loop */
     for (; BN_CS_MAX >= 64 && c0 + BN_CS_MAX <= cw; c0 += BN_CS_MAX) {
         double s[2 * BN_CS_MAX], m[BN_CS_MAX];
         for (int l = 0; l < BN_CS_MAX; l++) {
@@ -552,8 +553,8 @@ static int BN_F(stats)(const act_bn_args *a, double *mean, double *m2)
             for (ptrdiff_t rb = rb0; rb < rb1; rb++) {
                 bn_blk k = bn_block(a, &p, rb * p.per + cc);
                 const BN_T *buf = BN_F(src)(a, &a->x, &k, tb);
-                /* per channel over the block's rows: the inner loop runs over channels and
-                 * vectorises; each channel's sum has one fixed order (row order) */
+                /* per channel over the block's rows, in registers (col_shift, col_sums):
+                 * each channel's sums have one fixed order (row order) */
                 ptrdiff_t cw = k.cw;
                 if (sizeof(BN_T) == sizeof(float)) {
                     ptrdiff_t c = BN_F(col_shift)(buf, k.rows, cw, 0, BN_CS_MAX, mu, acc);

@@ -474,6 +474,65 @@ def test_inference_direct_path_gives_the_planners_bits(dtype, shape, axis):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,axis", [((3, 5, 4, 7), 1), ((6, 4), 1), ((2, 3, 8), -1),
+                                        ((5, 3, 3, 85), -1), ((4, 1, 6), 1)])
+def test_training_fast_paths(dtype, shape, axis):
+    """batch_norm_train's and batch_norm_grad's common calls run in C (_core.bn_train_fast,
+    bn_grad_fast): the full path's bits for y, the statistics, the running buffers (float32
+    and float64 ones) and the gradients (the full path forced by an eps or a training flag of a
+    NumPy type, which the fast paths decline); NotImplemented, so the full path, for an out
+    that overlaps an input."""
+    from actcore import _core
+
+    x = (RNG.standard_normal(shape) * 3 + 1).astype(dtype)
+    dy = RNG.standard_normal(shape).astype(dtype)
+    C = shape[axis]
+    other = np.float64 if dtype == np.float32 else np.float32
+    w, b = RNG.standard_normal(C).astype(other), RNG.standard_normal(C).astype(dtype)
+    for act in (None, "relu", "gelu"):
+        batch_norm_train(x, axis=axis, activation=act)  # parsed once: later calls are fast
+        for ww, bb, mom, track in ((w, b, 0.1, True), (None, None, 1.0, True),
+                                   (w, None, 0.0, False)):
+            runs = []
+            for eps in (1e-5, np.float64(1e-5)):
+                rm = np.linspace(-1, 1, C).astype(dtype) if track else None
+                rv = np.linspace(0.5, 2, C).astype(other) if track else None
+                y, m, i = batch_norm_train(x, ww, bb, axis=axis, activation=act, eps=eps,
+                                           running_mean=rm, running_var=rv, momentum=mom)
+                runs.append([y, m, i] + ([rm, rv] if track else []))
+            for a, c in zip(*runs, strict=True):
+                assert a.dtype == c.dtype and a.tobytes() == c.tobytes()
+            fast = _core.bn_train_fast(x, ww, bb, None, None, mom, 1e-5, axis,
+                                       -1 if act is None else actcore.batchnorm._ACT_BY_NAME[
+                                           act].op, None, None)
+            assert fast is not NotImplemented and fast[0].tobytes() == runs[0][0].tobytes()
+            out = np.empty_like(x)
+            assert batch_norm_train(x, ww, bb, axis=axis, activation=act, out=out)[0] is out
+            assert out.tobytes() == runs[0][0].tobytes()
+    _, m, i = batch_norm_train(x, w, b, axis=axis)
+    for ww, bb in ((w, b), (None, None)):
+        for tr in (True, False):
+            full = batch_norm_grad(dy, x, m, i, ww, bias=bb, axis=axis, training=np.bool_(tr))
+            fast = _core.bn_grad_fast(dy, x, m, i, ww, bb, axis, tr, None)
+            assert fast is not NotImplemented
+            for got in (fast, batch_norm_grad(dy, x, m, i, ww, bias=bb, axis=axis, training=tr)):
+                for a, c in zip(got, full, strict=True):
+                    assert (a is None and c is None) or (a.dtype == c.dtype
+                                                         and a.tobytes() == c.tobytes())
+            out = np.empty_like(x)
+            assert batch_norm_grad(dy, x, m, i, ww, bias=bb, axis=axis, training=tr,
+                                   out=out)[0] is out
+            assert out.tobytes() == full[0].tobytes()
+            # dx into dy's own memory: declined by the fast path, done by the full one
+            assert _core.bn_grad_fast(dy, x, m, i, ww, bb, axis, tr, dy.copy()) is not \
+                NotImplemented
+            d2 = dy.copy()
+            assert _core.bn_grad_fast(d2, x, m, i, ww, bb, axis, tr, d2) is NotImplemented
+            assert batch_norm_grad(d2, x, m, i, ww, bias=bb, axis=axis, training=tr,
+                                   out=d2)[0].tobytes() == full[0].tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape,axis", [((3, 5, 4, 7), 1), ((6, 4), 1), ((6, 4), 0),
                                         ((2, 3, 8), -1), ((9,), 0), ((4, 1, 6), 1)])
 def test_inference_fast_path(dtype, shape, axis):
