@@ -585,6 +585,12 @@ def test_prelu_grad_one_pass_matches_ufunc(dtype, layout):
         assert np.shape(s1) == np.shape(wt) and s1.dtype == dtype
         np.testing.assert_allclose(np.asarray(s1).ravel()[0], want_dw.sum(),
                                    rtol=1e-5 if dtype == np.float32 else 1e-12)
+    # a Python number into a new dx skips the planner (activations._prelu_grad_one): the
+    # bits of the planned path that out= takes (finite data: the sums above are NaN)
+    xf, dyf = (rng.standard_normal(x.shape).astype(dtype) for _ in range(2))
+    d5, s5 = actcore.prelu_grad(dyf, xf, 0.25)
+    d6, s6 = actcore.prelu_grad(dyf, xf, 0.25, out=np.empty_like(xf))
+    assert np.isfinite(s5) and s5.tobytes() == s6.tobytes() and d5.tobytes() == d6.tobytes()
 
 
 def test_rrelu_eval_and_training():
