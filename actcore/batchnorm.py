@@ -11,9 +11,9 @@ float64 input; ``mean`` and
 ``invstd`` returned by :func:`batch_norm_train` follow that rule, as PyTorch's saved statistics
 do.  Running buffers may be float32 or float64 and keep their dtype.
 
-Statistics are exact-shifted per cache-sized block (two passes; channels-last float32 blocks
-one pass of sums of x - K, K one of the block's values), merged with Chan's formula in a fixed
-order: never E[x^2] - E[x]^2, and bit-identical for any thread count.
+Statistics are exact-shifted per cache-sized block (float32: one pass of sums of x - K, K one
+of the block's values; float64: two passes), merged with Chan's formula in a fixed order: never
+E[x^2] - E[x]^2, and bit-identical for any thread count.
 
 Activations.  ``activation=`` takes any elementwise activation by name ("relu", "gelu", ...),
 with parameters either as ``activation_params=dict(...)`` or as a tuple

@@ -7,8 +7,8 @@
  *
  * Numerics.  Statistics are blocked two-pass: each block (<= ACT_BN_BLK elements, in L1) is
  * summed for its mean, then read again for the sum of squared deviations from that mean
- * (channels-last blocks of float compute type: one pass of sums of d = x - K and d^2, K one of
- * the block's values, exact in double; bnorm_t.h col_shift); block partials (count, mean, M2)
+ * (blocks of float compute type: one pass of sums of d = x - K and d^2, K one of the block's
+ * values, exact in double; bnorm_t.h col_shift and shift16); block partials (count, mean, M2)
  * are merged with Chan's formula in block order.  Never E[x^2]-E[x]^2: a constant channel at
  * 1e7 gives M2 = 0 exactly.  Sums use 16 fixed lanes, combined in a fixed
  * tree, so gcc vectorises them without -ffast-math and every ISA gives the same bits

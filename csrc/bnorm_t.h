@@ -312,6 +312,35 @@ static inline double BN_F(ssd16)(const BN_T *v, ptrdiff_t m, double mu)
     return BN_TREE(s);
 }
 
+/* mean and M2 of a contiguous run of m values in one pass, as col_shift does for a channel
+ * (see there for why it is exact enough): K = v[0] (0 if not finite), s1 = sum (v - K) and
+ * s2 = sum (v - K)^2 in double over 16 lanes, then mean = K + s1/m, M2 = s2 - s1 (s1/m).  For
+ * float compute types only.  The lane loop is vectorised as an inner loop (omp simd): written
+ * like sum16, with two sums, gcc 12 left it scalar ("no vectype"), 2.5x slower than sum16 +
+ * ssd16.  NCHW 32x64x56x56 float32 statistics, 1 thread: 1.43 -> 0.97 ms (a read of x 0.71);
+ * in cache (1x64x56x56) 46 -> 32 us. */
+static inline void BN_F(shift16)(const BN_T *v, ptrdiff_t m, double *mean, double *m2)
+{
+    double s[BN_LANES] = {0}, r[BN_LANES] = {0}, x0 = (double)v[0];
+    const double K = x0 - x0 == 0.0 ? x0 : 0.0, n = (double)m;
+    ptrdiff_t j = 0;
+    for (; j + BN_LANES <= m; j += BN_LANES)
+        _Pragma("omp simd") for (int l = 0; l < BN_LANES; l++)
+        {
+            double d = (double)v[j + l] - K;
+            s[l] += d;
+            r[l] += d * d;
+        }
+    for (int l = 0; j + l < m; l++) {
+        double d = (double)v[j + l] - K;
+        s[l] += d;
+        r[l] += d * d;
+    }
+    double s1 = BN_TREE(s), s2 = BN_TREE(r), t = s1 / n, q = s2 - s1 * t;
+    *mean = K + t;
+    *m2 = q < 0.0 ? 0.0 : q; /* rounding; NaN stays */
+}
+
 /* sum of dz * (x - mu) */
 static inline double BN_F(dot16)(const BN_T *dz, const BN_T *x, ptrdiff_t m, double mu)
 {
@@ -513,8 +542,13 @@ static int BN_F(stats)(const act_bn_args *a, double *mean, double *m2)
                 for (ptrdiff_t c = c0; c < c1; c++) {
                     bn_blk k = bn_line(a, o, c);
                     const BN_T *buf = BN_F(src)(a, &a->x, &k, tb);
-                    double mu = BN_F(sum16)(buf, k.len) / (double)k.len;
-                    double q = BN_F(ssd16)(buf, k.len, mu);
+                    double mu, q;
+                    if (sizeof(BN_T) == sizeof(float))
+                        BN_F(shift16)(buf, k.len, &mu, &q);
+                    else {
+                        mu = BN_F(sum16)(buf, k.len) / (double)k.len;
+                        q = BN_F(ssd16)(buf, k.len, mu);
+                    }
                     ptrdiff_t sl = c * p.per + rb;
                     if (o == o0) {
                         pm[sl] = mu;
@@ -536,9 +570,13 @@ static int BN_F(stats)(const act_bn_args *a, double *mean, double *m2)
             bn_blk k = bn_block(a, &p, b);
             const BN_T *buf = BN_F(src)(a, &a->x, &k, tb);
             ptrdiff_t m = k.rows * k.len;
-            double mu = BN_F(sum16)(buf, m) / (double)m;
-            pm[k.slot] = mu;
-            pq[k.slot] = BN_F(ssd16)(buf, m, mu);
+            if (sizeof(BN_T) == sizeof(float))
+                BN_F(shift16)(buf, m, &pm[k.slot], &pq[k.slot]);
+            else {
+                double mu = BN_F(sum16)(buf, m) / (double)m;
+                pm[k.slot] = mu;
+                pq[k.slot] = BN_F(ssd16)(buf, m, mu);
+            }
         }
     }
     else {

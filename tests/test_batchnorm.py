@@ -207,18 +207,34 @@ def test_constant_channel_far_from_zero(offset, dtype):
 
 
 @pytest.mark.parametrize("rows,C", [(500, 85), (3000, 3)])
-def test_channels_last_one_pass_statistics(rows, C):
-    """float32 channels-last blocks take their statistics in one pass, shifted by each block's
-    first row (bnorm_t.h, col_shift): within a float ulp of the float64 two-pass statistics on
-    data built to cancel (offsets 1e6, outliers 1e5 sigma away, a block's first row among them).
-    85 channels: register chunks of 64 and 16 and single channels; 3 channels: blocks of 682
-    rows, where sums of unshifted squares round.  inf and NaN give NaN, as the NCHW path."""
+@pytest.mark.parametrize("layout", ["channels_last", "channels_first"])
+def test_one_pass_statistics(rows, C, layout):
+    """float32 blocks take their statistics in one pass, shifted by one of the block's values
+    (bnorm_t.h: col_shift channels-last, shift16 for channel-first runs): within a float ulp of
+    the float64 two-pass statistics on data built to cancel (offsets 1e6, outliers 1e5 sigma
+    away, a block's first value among them).  Channels-last 85 channels: register chunks of 64
+    and 16 and single channels; 3 channels: blocks of 682 rows, where sums of unshifted squares
+    round.  Channel-first (the transpose, axis 1): lines of 500 taken one by one, and channels
+    of 3000 cut into blocks.  inf and NaN give NaN, as the other layout."""
     kind = np.arange(C) % 3
     x = RNG.standard_normal((rows, C)) + np.where(kind == 0, 1e6, 0.0)  # offset
     x[(RNG.random((rows, C)) < 0.02) & (kind == 1)] += 1e5  # outliers
     x[0, kind == 2] += 1e5  # the first row of the first block: K far from the block's mean
     x = x.astype(np.float32)
-    _, mean, invstd = batch_norm_train(x, axis=-1)
+    if layout == "channels_last":
+        def stats(v):
+            return batch_norm_train(v, axis=-1)
+
+        def other(v):
+            return batch_norm_train(np.ascontiguousarray(v.T[None]), axis=1)
+    else:
+        def stats(v):
+            y, m, i = batch_norm_train(np.ascontiguousarray(v.T[None]), axis=1)
+            return y[0].T, m, i
+
+        def other(v):
+            return batch_norm_train(v, axis=-1)
+    _, mean, invstd = stats(x)
     xd = x.astype(np.float64)
     rmu = xd.mean(axis=0)
     rinv = 1.0 / np.sqrt(((xd - rmu) ** 2).mean(axis=0) + 1e-5)
@@ -232,9 +248,9 @@ def test_channels_last_one_pass_statistics(rows, C):
     bad = [1, 2, 4, 5]
     x[0, 1], x[7, 2], x[9, 4] = np.inf, -np.inf, np.nan
     x[3, 5], x[4, 5] = np.inf, -np.inf
-    y2, m2, i2 = batch_norm_train(x, axis=-1)
-    _, _, i_first = batch_norm_train(np.ascontiguousarray(x.T[None]), axis=1)
-    assert np.isnan(i2[bad]).all() and np.isnan(i_first[bad]).all()
+    y2, m2, i2 = stats(x)
+    _, _, i_other = other(x)
+    assert np.isnan(i2[bad]).all() and np.isnan(i_other[bad]).all()
     assert not np.isfinite(m2[bad]).any() and np.isnan(y2[:, bad]).all()
     good = np.setdiff1d(np.arange(C), bad)
     assert m2[good].tobytes() == mean[good].tobytes()
