@@ -267,9 +267,10 @@ static const BN_T *BN_F(dz)(const act_bn_args *a, const bn_blk *k, BN_T *dzb, BN
 /* Reductions over a block in 16 fixed float64 lanes, combined in a fixed tree: gcc vectorises
  * them without reassociating (4 ymm accumulators on AVX2, enough to hide the add latency; 8
  * lanes measured 1.5x slower), and the lanes do not depend on the vector width, so every ISA
- * gives the same bits.  One accumulator array per loop: with two, gcc 12 fell back to scalar
- * code (measured 3x slower), so the backward's two sums are two loops over the L1 block (or
- * the two halves of one array, zsums_m). */
+ * gives the same bits.  Loops with two sums: written as sum16 is (the 16 lanes unrolled into
+ * the block loop), gcc 12 leaves them scalar (measured 2.5-3x slower); with the lane loop as an
+ * omp simd inner loop (shift16, zdot16) or the sums as halves of one array (zsums_m) it
+ * vectorises them. */
 #define BN_LANES 16
 /* channels per register block of col_shift and col_sums: 64 (16 zmm of sums, 8 of K) where
  * there are 32 vector registers, else 16.  Reading a row's 64 channels in one go also keeps the
@@ -341,19 +342,9 @@ static inline void BN_F(shift16)(const BN_T *v, ptrdiff_t m, double *mean, doubl
     *m2 = q < 0.0 ? 0.0 : q; /* rounding; NaN stays */
 }
 
-/* sum of dz * (x - mu) */
-static inline double BN_F(dot16)(const BN_T *dz, const BN_T *x, ptrdiff_t m, double mu)
-{
-    double s[BN_LANES] = {0};
-    ptrdiff_t j = 0;
-    for (; j + BN_LANES <= m; j += BN_LANES)
-        for (int l = 0; l < BN_LANES; l++) s[l] += (double)dz[j + l] * ((double)x[j + l] - mu);
-    for (int l = 0; j + l < m; l++) s[l] += (double)dz[j + l] * ((double)x[j + l] - mu);
-    return BN_TREE(s);
-}
-
-/* sum16(dz) and dot16(dz, x, mu) in one pass (the same lanes and order, so the same bits):
- * dz is read and converted once; the lane loop vectorised as an inner loop (see shift16).
+/* sum16(dz) and the sum of dz (x - mu) in one pass (the lanes and order of sum16, and of the
+ * dot16 it replaces, so the same bits): dz is read and converted once; the lane loop
+ * vectorised as an inner loop (see shift16).
  * NCHW 32x64x56x56 float32 grad_reduce, 1 thread: see CHANGELOG. */
 static inline void BN_F(zdot16)(const BN_T *dz, const BN_T *x, ptrdiff_t m, double mu,
                                 double *s1, double *s2)
@@ -500,7 +491,7 @@ ACT_INLINE void BN_F(chan_sums)(const act_bn_args *a, const bn_blk *k, int mode,
 #undef BN_YROW
 }
 
-/* sum16(dz) and dot16(dz, x, mu) of a one-row INNER block in one loop, dz computed from dy
+/* zdot16's two sums of a one-row INNER block in one loop, dz computed from dy
  * and y or the recomputed pre-activation (fused ReLU), with their lanes and their arithmetic,
  * so the same bits: dy, y and x are then read in the same loop (NCHW 32x64x56x56 float32,
  * backward with ReLU: see CHANGELOG).  The two sums are halves of one accumulator array:
