@@ -578,20 +578,24 @@ done:
     return res;
 }
 
-/* bn_grad_fast(dy, x, mean, invstd, weight, bias, axis, training, out) -> (dx, dweight,
- * dbias): batch_norm_grad's common call without an activation or residual in C, or
+/* bn_grad_fast(dy, x, mean, invstd, weight, bias, axis, training, out, act_op, act_params,
+ * y) -> (dx, dweight, dbias): batch_norm_grad's common call without a residual in C, or
  * NotImplemented (x as bn_infer_fast; dy a fast_operand of x's shape and dtype; mean, invstd,
- * weight, bias fast_vec (mean and invstd required); out sharing no memory with x or dy).  The
+ * weight, bias fast_vec (mean and invstd required); out sharing no memory with x, dy or y).
+ * act_op -1: no activation (y ignored); else an activation whose gradient comes from its
+ * output y (the caller checks that it has one for these parameters), y as dy.  The
  * arithmetic of batch_norm_grad operation for operation (a = weight invstd, ge = a s1 / n,
  * gd = a invstd invstd s2 / n, rounded once to the kernels' dtype), the same kernels: the same
  * bits. */
 static PyObject *bn_grad_fast(PyObject *self, PyObject *args)
 {
-    PyObject *dyo, *xo, *meano, *invo, *wo, *bo, *axo, *out;
-    int training, nd;
-    if (!PyArg_ParseTuple(args, "OOOOOOOpO", &dyo, &xo, &meano, &invo, &wo, &bo, &axo,
-                          &training, &out))
+    PyObject *dyo, *xo, *meano, *invo, *wo, *bo, *axo, *out, *po = Py_None, *yo = Py_None;
+    int training, nd, act_op = -1;
+    if (!PyArg_ParseTuple(args, "OOOOOOOpO|iOO", &dyo, &xo, &meano, &invo, &wo, &bo, &axo,
+                          &training, &out, &act_op, &po, &yo))
         return NULL;
+    if (act_op < -1 || act_op >= ACT_NOPS || (act_op >= 0 && !act_ops[act_op].has_gout))
+        Py_RETURN_NOTIMPLEMENTED;
     act_bn_args a;
     memset(&a, 0, sizeof a);
     int ok = fast_x(xo, axo, &a, &nd);
@@ -601,11 +605,16 @@ static PyObject *bn_grad_fast(PyObject *self, PyObject *args)
     int type = PyArray_TYPE(x), dbl = type == NPY_DOUBLE;
     if (!ok || !fast_operand(dyo, type) ||
         !PyArray_SAMESHAPE((PyArrayObject *)dyo, x) || !fast_vec(meano, C, 0) ||
-        !fast_vec(invo, C, 0) || !fast_vec(wo, C, 1) || !fast_vec(bo, C, 1))
+        !fast_vec(invo, C, 0) || !fast_vec(wo, C, 1) || !fast_vec(bo, C, 1) ||
+        (act_op >= 0 && (!fast_operand(yo, type) || !PyArray_SAMESHAPE((PyArrayObject *)yo, x))))
         Py_RETURN_NOTIMPLEMENTED;
-    a.act_op = -1;
-    PyArrayObject *ins[2] = {x, (PyArrayObject *)dyo};
-    PyArrayObject *dx = fast_out(out, nd, PyArray_SHAPE(x), type, ins, 2, 0);
+    if (act_op >= 0 && po != Py_None &&
+        !PyArg_ParseTuple(po, "|dd", &a.act_params[0], &a.act_params[1]))
+        return NULL;
+    a.act_op = act_op;
+    a.act_grad_kind = act_op >= 0 ? ACT_GOUT : ACT_GRAD;
+    PyArrayObject *ins[3] = {x, (PyArrayObject *)dyo, (PyArrayObject *)yo};
+    PyArrayObject *dx = fast_out(out, nd, PyArray_SHAPE(x), type, ins, act_op >= 0 ? 3 : 2, 0);
     if (!dx) {
         if (PyErr_Occurred()) return NULL;
         Py_RETURN_NOTIMPLEMENTED;
@@ -628,6 +637,7 @@ static PyObject *bn_grad_fast(PyObject *self, PyObject *args)
     double *s1 = PyArray_DATA((PyArrayObject *)s1o), *s2 = PyArray_DATA((PyArrayObject *)s2o);
     const double *inv = PyArray_DATA(id), *w = wd ? PyArray_DATA(wd) : NULL;
     a.dy = fast_view(&a, (PyArrayObject *)dyo);
+    if (act_op >= 0) a.yin = fast_view(&a, (PyArrayObject *)yo);
     a.mean = PyArray_DATA(md);
     fast_params(&a, pr);
     const act_bn_table *t = bn_table();

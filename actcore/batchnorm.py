@@ -735,12 +735,17 @@ def batch_norm_grad(dy, x, mean, invstd, weight, *, axis=1, activation=None, y=N
     out: an array of x's shape and dtype for dx (saves allocating, and faulting in, a new one).
     """
     fname = "batch_norm_grad"
-    if (activation is None and y is None and residual is None and activation_params is None
-            and type(training) is bool):
-        # the common call in C (_bnorm.c bn_grad_fast, as bn_train_fast); NotImplemented: below
-        r = _core.bn_grad_fast(dy, x, mean, invstd, weight, bias, axis, training, out)
-        if r is not NotImplemented:
-            return r
+    if residual is None and activation_params is None and type(training) is bool:
+        # the common call in C (_bnorm.c bn_grad_fast, as bn_train_fast): no activation, or
+        # one whose gradient comes from the output y; NotImplemented: below
+        act = _NO_ACT if activation is None else (
+            _ACT_BY_NAME.get(activation) if type(activation) is str else None)
+        if act is not None and ((act.op < 0 and y is None) or (act.op >= 0 and act.gout
+                                                                 and y is not None)):
+            r = _core.bn_grad_fast(dy, x, mean, invstd, weight, bias, axis, training, out,
+                                   act.op, act.params, y)
+            if r is not NotImplemented:
+                return r
     x = _as_x(fname, x)
     dy = _as_x(fname, dy, "dy")
     if dy.shape != x.shape:

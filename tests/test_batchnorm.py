@@ -546,6 +546,17 @@ def test_training_fast_paths(dtype, shape, axis):
             assert _core.bn_grad_fast(d2, x, m, i, ww, bb, axis, tr, d2) is NotImplemented
             assert batch_norm_grad(d2, x, m, i, ww, bias=bb, axis=axis, training=tr,
                                    out=d2)[0].tobytes() == full[0].tobytes()
+            # an activation with a gradient from its output y, y given: also in C
+            for act in ("relu", "sigmoid", "leaky_relu"):
+                ya, ma, ia = batch_norm_train(x, ww, bb, axis=axis, activation=act)
+                kw = dict(bias=bb, axis=axis, activation=act, y=ya)
+                fa = batch_norm_grad(dy, x, ma, ia, ww, training=np.bool_(tr), **kw)
+                pa = actcore.batchnorm._ACT_BY_NAME[act]
+                assert _core.bn_grad_fast(dy, x, ma, ia, ww, bb, axis, tr, None, pa.op,
+                                          pa.params, ya) is not NotImplemented
+                for got, want in zip(batch_norm_grad(dy, x, ma, ia, ww, training=tr, **kw), fa,
+                                     strict=True):
+                    assert (got is None and want is None) or got.tobytes() == want.tobytes()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
