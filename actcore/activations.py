@@ -287,7 +287,7 @@ def prelu_grad(dy, x, weight, axis=1, *, out=None):
         from .batchnorm import _negative_part_dot  # batchnorm imports this module
 
         if ax is None and out is None:
-            return _prelu_grad_one(dy, x, w, np.shape(weight))
+            return _prelu_grad_one(dya, xa, w, np.shape(weight))
         if ax is None:  # one weight: all of x is one channel (contiguous: views, no copies)
             o = None if out is None else out.reshape(1, xa.size)
             dx, s = _negative_part_dot(xa.reshape(1, xa.size), dya.reshape(1, xa.size), 0,

@@ -651,7 +651,7 @@ def batch_norm_train(x, weight=None, bias=None, *, eps=1e-5, axis=1, activation=
     if (residual is None and activation_params is None and num_batches_tracked is None
             and type(eps) is float and type(momentum) is float):
         # the common call in C (_bnorm.c bn_train_fast: the same arithmetic and kernels, so the
-        # same bits; ~15 us of Python handling less); NotImplemented: the full path
+        # same bits; ~20 us of Python handling less); NotImplemented: the full path
         act = _NO_ACT if activation is None else (
             _ACT_BY_NAME.get(activation) if type(activation) is str else None)
         if act is not None:

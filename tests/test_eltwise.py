@@ -585,6 +585,10 @@ def test_prelu_grad_one_pass_matches_ufunc(dtype, layout):
         assert np.shape(s1) == np.shape(wt) and s1.dtype == dtype
         np.testing.assert_allclose(np.asarray(s1).ravel()[0], want_dw.sum(),
                                    rtol=1e-5 if dtype == np.float32 else 1e-12)
+    # lists and a 0-d weight: converted first, then the same shortcut
+    dl, sl = actcore.prelu_grad([1.0, -2.0, 3.0], [-1.0, 2.0, -3.0], np.array(0.25))
+    np.testing.assert_array_equal(dl, [0.25, -2.0, 0.75])
+    assert sl.shape == () and sl == -1.0 * 1.0 + 3.0 * -3.0
     # a Python number into a new dx skips the planner (activations._prelu_grad_one): the
     # bits of the planned path that out= takes (finite data: the sums above are NaN)
     xf, dyf = (rng.standard_normal(x.shape).astype(dtype) for _ in range(2))
