@@ -106,6 +106,17 @@ def cases(rng):
         yy, m, i = actcore.batch_norm_train(x, w, b)
         return actcore.batch_norm_grad(dy, x, m, i, w)
 
+    def bn_train_relu():  # the ReLU's gradient from its output y
+        yy, m, i = actcore.batch_norm_train(x, w, b, activation="relu")
+        return actcore.batch_norm_grad(dy, x, m, i, w, activation="relu", y=yy, bias=b)
+
+    xl, dyl = np.ascontiguousarray(x.transpose(0, 2, 3, 1)), np.ascontiguousarray(
+        dy.transpose(0, 2, 3, 1))
+
+    def bn_train_cl():
+        yy, m, i = actcore.batch_norm_train(xl, w, b, axis=-1)
+        return actcore.batch_norm_grad(dyl, xl, m, i, w, axis=-1)
+
     layer = actcore.BatchNorm(C, activation="relu")
     layer.weight[...], layer.bias[...] = w, b
     layer.eval()
@@ -115,13 +126,15 @@ def cases(rng):
          lambda: actcore.batch_norm(x, rm, rv, w, b, activation="relu", out=y)),
         ("BatchNorm layer, eval, ReLU (1, 64, 16, 16)", lambda: layer(x)),
         ("batch_norm training forward + backward (1, 64, 16, 16)", bn_train),
+        ("batch_norm training + ReLU forward + backward (1, 64, 16, 16)", bn_train_relu),
+        ("batch_norm training forward + backward, channels-last (1, 16, 16, 64)", bn_train_cl),
         ("prelu_grad, 1000 elements, one weight", lambda: actcore.prelu_grad(p, p, pw)),
         ("softmax (1, 1000), out=", lambda: actcore.softmax(r, out=ry)),
         ("softmax_grad (1, 1000)", lambda: actcore.softmax_grad(r, ry)),
         ("swiglu (1, 1000) -> (1, 500)", lambda: actcore.swiglu(r)),
     ]
     bn_ort, sm_ort = ort_fns(x, w, b, rm, rv, r)
-    orts = [bn_ort, None, None, None, sm_ort, None, None]
+    orts = [bn_ort, None, None, None, None, None, sm_ort, None, None]
     if torch is None:
         return [(n, f, None, o) for (n, f), o in zip(out, orts, strict=True)]
     tx, tdy = torch.from_numpy(x), torch.from_numpy(dy)
@@ -151,12 +164,27 @@ def cases(rng):
         F.batch_norm(xg, None, None, wg, bg, training=True).backward(tdy)
         return xg.grad
 
+    def t_train_relu():
+        xg = tx.detach().requires_grad_()
+        wg, bg = tw.detach().requires_grad_(), tb.detach().requires_grad_()
+        torch.relu(F.batch_norm(xg, None, None, wg, bg, training=True)).backward(tdy)
+        return xg.grad
+
+    txl = tx.contiguous(memory_format=torch.channels_last)
+    tdyl = tdy.contiguous(memory_format=torch.channels_last)
+
+    def t_train_cl():
+        xg = txl.detach().requires_grad_()
+        wg, bg = tw.detach().requires_grad_(), tb.detach().requires_grad_()
+        F.batch_norm(xg, None, None, wg, bg, training=True).backward(tdyl)
+        return xg.grad
+
     def t_prelu_grad():
         xg, wg = tp.detach().requires_grad_(), tpw.detach().requires_grad_()
         F.prelu(xg, wg).backward(tp)
         return xg.grad, wg.grad
 
-    peers = [t_infer, t_layer, t_train, t_prelu_grad,
+    peers = [t_infer, t_layer, t_train, t_train_relu, t_train_cl, t_prelu_grad,
              lambda: torch.softmax(tr, -1, out=tsy_out),
              lambda: torch._softmax_backward_data(tr, tsy, -1, torch.float32),
              lambda: F.silu(tr[:, :500]) * tr[:, 500:]]
