@@ -367,13 +367,15 @@ static inline void BN_F(zdot16)(const BN_T *dz, const BN_T *x, ptrdiff_t m, doub
     *s2 = BN_TREE(r);
 }
 
-/* channels-last block of `rows` rows of cw channels: acc[c] = the sum over rows, in row order
- * from 0, of v[row][c] (sq = 0) or of (v[row][c] - mu[c])^2 (sq = 1).  w channels at a time
- * with their sums in registers down the rows: with the sums in acc[] every row paid a load and
- * a store per eight of them.  Same order per channel, so the same bits. */
+/* channels-last block of `rows` rows of cw channels (the float64 statistics' two passes):
+ * acc[c] = the sum over rows, in row order from 0, of v[row][c] (sq = 0) or of
+ * (v[row][c] - mu[c])^2 (sq = 1).  BN_CS_MAX channels at a time with their sums in registers
+ * down the rows: with the sums in acc[] every row paid a load and a store per eight of them.
+ * Same order per channel, so the same bits. */
 ACT_INLINE void BN_F(col_sums)(const BN_T *v, ptrdiff_t rows, ptrdiff_t cw, const double *mu,
-                               int sq, int w, double *acc)
+                               int sq, double *acc)
 {
+    const int w = BN_CS_MAX;
     ptrdiff_t c = 0;
     for (; c + w <= cw; c += w) {
         double s[BN_CS_MAX] = {0}, m[BN_CS_MAX];
@@ -615,9 +617,9 @@ static int BN_F(stats)(const act_bn_args *a, double *mean, double *m2)
                     BN_F(col_shift)(buf, k.rows, cw, c, 1, mu, acc);
                 }
                 else {
-                    BN_F(col_sums)(buf, k.rows, cw, NULL, 0, BN_CS_MAX, acc);
+                    BN_F(col_sums)(buf, k.rows, cw, NULL, 0, acc);
                     for (ptrdiff_t c = 0; c < cw; c++) mu[c] = acc[c] / (double)k.rows;
-                    BN_F(col_sums)(buf, k.rows, cw, mu, 1, BN_CS_MAX, acc);
+                    BN_F(col_sums)(buf, k.rows, cw, mu, 1, acc);
                 }
                 double *sm = pm + sb * a->C + k.c0, *sq = pq + sb * a->C + k.c0;
                 if (rb == rb0)
