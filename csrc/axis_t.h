@@ -113,62 +113,84 @@ AX_FLAT static void F(blk_a)(int op, const T *x, const T *x2, const unsigned cha
                 for (ptrdiff_t j = 0; j < cn; j += PF) AX_PREFETCH(xc + j);
             }
             /* EXPV(v): the term of v; ONE(v, e): whether it is one of the block's max terms.
-             * ec is y, which may be x itself (in place) at the same index: no loop-carried
-             * dependence (ACT_IVDEP), where gcc had versioned every loop for aliasing. */
-#define AX_EXP_LOOPS(EXPV, ONE)                                                                \
-    if (!count && !mk) {                                                                       \
+             * Each term goes into its lane (element c + j to lane j % AX_K) in the exp loop
+             * itself, the lanes an omp simd inner loop so they stay in registers: as a second
+             * loop over the stored terms they were reloaded and added in a chain of 16
+             * dependent adds per chunk (~20% of pass A, perf annotate).  The rest of a chunk
+             * (fewer than AX_K terms) is exponentiated as one vector loop and then added one by
+             * one into its lanes.  Same lanes, same order, so the same bits.  ec is y, which
+             * may be x itself (in place) at the same index: no loop-carried dependence
+             * (ACT_IVDEP), where gcc had versioned every loop for aliasing. */
+            ptrdiff_t j = 0;
+            /* only float32 softmax's pass B reads the terms (y); the others keep only the
+             * chunk's rest, in et, for its lanes */
+            const int keep = op == ACT_AX_SOFTMAX && AX_STORE_E;
+            int n1v[AX_K];
+            for (int k = 0; k < AX_K; k++) n1v[k] = 0;
+#define AX_EXP_LOOPS(V, EXPV, ONE)                                                             \
+    if (!count) {                                                                              \
+        for (; j + AX_K <= cn; j += AX_K)                                                      \
+            AX_LANES_SIMD for (int k = 0; k < AX_K; k++)                                       \
+            {                                                                                  \
+                T e = EXPV(V(j + k));                                                          \
+                if (keep) ec[j + k] = e;                                                       \
+                AX_ADD(acc[k], comp[k], (double)e);                                            \
+            }                                                                                  \
+        const ptrdiff_t j0 = j;                                                                \
         ACT_IVDEP                                                                              \
-        for (ptrdiff_t j = 0; j < cn; j++) ec[j] = EXPV(xc[j]);                                \
-    }                                                                                          \
-    else if (!count) {                                                                         \
-        ACT_IVDEP                                                                              \
-        for (ptrdiff_t j = 0; j < cn; j++) {                                                   \
-            T v = mc[j] ? xc[j] : (T)-INFINITY;                                                \
-            ec[j] = EXPV(v);                                                                   \
-        }                                                                                      \
+        for (ptrdiff_t i = j0; i < cn; i++) ec[i] = EXPV(V(i));                                \
     }                                                                                          \
     else {                                                                                     \
-        int n1 = 0;                                                                            \
-        if (mk)                                                                                \
-            AX_COUNT_LOOP(mc[j] ? xc[j] : (T)-INFINITY, EXPV, ONE)                             \
-        else                                                                                   \
-            AX_COUNT_LOOP(xc[j], EXPV, ONE)                                                    \
-        ones += n1;                                                                            \
+        for (; j + AX_K <= cn; j += AX_K)                                                      \
+            AX_LANES_SIMD for (int k = 0; k < AX_K; k++)                                       \
+            {                                                                                  \
+                T v = V(j + k), e = EXPV(v);                                                   \
+                int one = ONE(v, e);                                                           \
+                n1v[k] += one;                                                                 \
+                e = one ? (T)0 : e;                                                            \
+                AX_ADD(acc[k], comp[k], (double)e);                                            \
+            }                                                                                  \
+        const ptrdiff_t j0 = j;                                                                \
+        ACT_IVDEP                                                                              \
+        for (ptrdiff_t i = j0; i < cn; i++) {                                                  \
+            T v = V(i), e = EXPV(v);                                                           \
+            int one = ONE(v, e);                                                               \
+            n1v[i - j0] += one;                                                                \
+            ec[i] = one ? (T)0 : e;                                                            \
+        }                                                                                      \
     }
-#define AX_COUNT_LOOP(V, EXPV, ONE)                                                            \
-    _Pragma("omp simd reduction(+ : n1)") for (ptrdiff_t j = 0; j < cn; j++)                   \
-    {                                                                                          \
-        T v = V, e = EXPV(v);                                                                  \
-        int one = ONE(v, e);                                                                   \
-        n1 += one;                                                                             \
-        ec[j] = one ? (T)0 : e;                                                                \
-    }
+#define AX_XV(i) (xc[i])
+#define AX_XM(i) (mc[i] ? xc[i] : (T)-INFINITY)
 #define AX_EXP_M(v) EXP_SHIFTED(v, mst)
 #define AX_ONE_M(v, e) ((e) == (T)(1.0 / AX_ESCALE))
 #if AX_KSHIFT
 #define AX_EXP_K(v) ax_exp_k_f(v, klo, kadj)
 #define AX_ONE_K(v, e) ((v) == mt)
-            if (kfast) {
-                AX_EXP_LOOPS(AX_EXP_K, AX_ONE_K)
+            if (kfast && !mk) {
+                AX_EXP_LOOPS(AX_XV, AX_EXP_K, AX_ONE_K)
+            }
+            else if (kfast) {
+                AX_EXP_LOOPS(AX_XM, AX_EXP_K, AX_ONE_K)
             }
             else
 #undef AX_ONE_K
 #undef AX_EXP_K
 #endif
-            {
-                AX_EXP_LOOPS(AX_EXP_M, AX_ONE_M)
+                if (!mk) {
+                AX_EXP_LOOPS(AX_XV, AX_EXP_M, AX_ONE_M)
+            }
+            else {
+                AX_EXP_LOOPS(AX_XM, AX_EXP_M, AX_ONE_M)
             }
 #undef AX_EXP_M
 #undef AX_ONE_M
-#undef AX_COUNT_LOOP
+#undef AX_XV
+#undef AX_XM
 #undef AX_EXP_LOOPS
-            /* straight from the T terms into the double lanes: no double buffer in between
-             * (the buffer's extra loops were ~40% of pass A in cache, perf annotate) */
-            ptrdiff_t j = 0;
-            for (; j + AX_K <= cn; j += AX_K)
-                AX_LANES_SIMD for (int k = 0; k < AX_K; k++)
-                    AX_ADD(acc[k], comp[k], (double)ec[j + k]);
+            /* the rest of the chunk into its lanes, in order */
             for (; j < cn; j++) AX_ADD(acc[j % AX_K], comp[j % AX_K], (double)ec[j]);
+            if (count)
+                for (int k = 0; k < AX_K; k++) ones += n1v[k];
             continue;
         }
         if (op != ACT_AX_LOGSUMEXP) {
