@@ -370,12 +370,9 @@ AX_FLAT static void F(col_a)(int op, const T *x, const T *x2, const unsigned cha
 }
 
 /* ---------------------------------------------------------------- pass B: the outputs
- * One contiguous run of n elements sharing the row statistics st (see ax_stats).  (Streaming
- * stores for large outputs, with e^(x - m_b) kept in a per-thread scratch row, were measured
- * and dropped: 4096x4096 float32 at 2 threads, interleaved in one process, softmax 14.1 ->
- * 16.3 ms and log_softmax 16.9 -> 19.5 ms with them.) */
-AX_FLAT static void F(run_b)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
-                             ptrdiff_t n, const ax_stats *st, double fb)
+ * One contiguous run of n elements sharing the row statistics st (see ax_stats). */
+AX_FLAT static void F(run_b1)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
+                              ptrdiff_t n, const ax_stats *st, double fb)
 {
     if (op == ACT_AX_SOFTMAX && AX_STORE_E) { /* y holds e^(x - shift) / AX_ESCALE from pass A */
         float h, l;
@@ -411,6 +408,30 @@ AX_FLAT static void F(run_b)(int op, const T *x, const T *x2, const unsigned cha
             for (ptrdiff_t i = 0; i < n; i++) y[i] = LSM_GRAD(x2[i], x[i], s);
         else
             for (ptrdiff_t i = 0; i < n; i++) y[i] = LSM_GRAD_WIDE(x2[i], x[i], s);
+    }
+}
+/* pass B over a run.  nts: y goes out through streaming stores (AX_NT_BYTES in axis.c),
+ * AX_CH outputs at a time from an L1 buffer, the same arithmetic.  Not for float32 softmax,
+ * which reads its terms from y. */
+static void F(run_b)(int op, const T *x, const T *x2, const unsigned char *mk, T *y, ptrdiff_t n,
+                     const ax_stats *st, double fb, int nts)
+{
+    if (!nts) {
+        F(run_b1)(op, x, x2, mk, y, n, st, fb);
+        return;
+    }
+    /* plain stores up to y's first vector-aligned element, so that every chunk after it
+     * starts a cache line: chunks straddling lines left one line in 16 to plain stores and
+     * its read for ownership, and cost two copies per chunk (4096^2 log_softmax, 2 threads:
+     * 5.9 ms, against 5.0 aligned) */
+    ptrdiff_t c = (ptrdiff_t)((-(uintptr_t)y & (AX_NTW - 1)) / sizeof(T));
+    if (c > n) c = n;
+    if (c) F(run_b1)(op, x, x2, mk, y, c, st, fb);
+    T buf[AX_CH];
+    for (; c < n; c += AX_CH) {
+        ptrdiff_t cn = n - c < AX_CH ? n - c : AX_CH;
+        F(run_b1)(op, x + c, x2 ? x2 + c : NULL, mk ? mk + c : NULL, buf, cn, st, fb);
+        ax_stream(y + c, buf, (size_t)cn * sizeof(T));
     }
 }
 
@@ -484,10 +505,11 @@ AX_FLAT static void F(col_b)(int op, const T *x, const T *x2, const unsigned cha
 
 /* ---------------------------------------------------------------- softmax-family driver */
 /* One row o of a contiguous-axis call: pass A over its blocks, their combination, pass B right
- * after (a row under ~256 KB is read from memory once and re-read from cache). */
+ * after (a row under ~256 KB is read from memory once and re-read from cache).  nts: pass B's
+ * streaming stores (F(run_b)). */
 static void F(sm_row)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
                       ptrdiff_t L, ptrdiff_t nb, ptrdiff_t o, double *mb, double *sb, double *cb,
-                      double *kb, ax_stats *st)
+                      double *kb, ax_stats *st, int nts)
 {
     const int reduce_only = op == ACT_AX_LOGSUMEXP;
     const T *xr = x + o * L, *x2r = x2 ? x2 + o * L : NULL;
@@ -503,7 +525,7 @@ static void F(sm_row)(int op, const T *x, const T *x2, const unsigned char *mk, 
         for (ptrdiff_t b = 0; b < nb; b++) {
             ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
             F(run_b)(op, xr + lo, x2r ? x2r + lo : NULL, mr ? mr + lo : NULL, y + o * L + lo,
-                     n, &st[o], kb[o * nb + b]);
+                     n, &st[o], kb[o * nb + b], nts);
         }
 }
 
@@ -513,15 +535,15 @@ static void F(sm_row)(int op, const T *x, const T *x2, const unsigned char *mk, 
  * then each row's pass B.  Row by row, log_softmax's combine (an act_exp and an act_log1p in
  * double, scalar) was a third of a 1024 x 100 call (perf). */
 static void F(sm_rows1)(int op, const T *x, const unsigned char *mk, T *y, ptrdiff_t L,
-                        ptrdiff_t o0, ax_stats *st)
+                        ptrdiff_t o0, ax_stats *st, int nts)
 {
     double m[AX_RG], s[AX_RG], c[AX_RG], k[AX_RG];
     double ms[AX_RG], sum[AX_RG], r[AX_RG], lg[AX_RG], lse[AX_RG];
     const int reduce_only = op == ACT_AX_LOGSUMEXP;
     for (int g = 0; g < AX_RG; g++) {
         ptrdiff_t off = (o0 + g) * L;
-        F(blk_a)(op, x + off, NULL, mk ? mk + off : NULL, reduce_only ? NULL : y + off, L, &m[g],
-                 &s[g], &c[g], &k[g]);
+        F(blk_a)(op, x + off, NULL, mk ? mk + off : NULL, reduce_only ? NULL : y + off, L,
+                 &m[g], &s[g], &c[g], &k[g]);
     }
 #pragma omp simd
     for (int g = 0; g < AX_RG; g++) {
@@ -534,7 +556,7 @@ static void F(sm_rows1)(int op, const T *x, const unsigned char *mk, T *y, ptrdi
         ax_stats *o = &st[o0 + g];
         o->ms = ms[g], o->s = sum[g], o->r = r[g], o->lg = lg[g], o->lse = lse[g];
         if (!reduce_only)
-            F(run_b)(op, x + off, NULL, mk ? mk + off : NULL, y + off, L, o, k[g]);
+            F(run_b)(op, x + off, NULL, mk ? mk + off : NULL, y + off, L, o, k[g], nts);
     }
 }
 
@@ -624,7 +646,7 @@ static void F(sm_short)(int op, const T *x, T *y, ptrdiff_t L, double *mb, doubl
     }
     for (int g = 0; g < AX_SG; g++) {
         if (bad[g])
-            F(sm_row)(op, x + g * L, NULL, NULL, y + g * L, L, 1, 0, mb, sb, cb, kb, st);
+            F(sm_row)(op, x + g * L, NULL, NULL, y + g * L, L, 1, 0, mb, sb, cb, kb, st, 0);
         else
             for (ptrdiff_t j = 0; j < L; j++) y[g * L + j] = xt[j][g];
     }
@@ -696,7 +718,7 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
             double m4[4];
             ax_stats s1;
             F(sm_row)(op, x + o * L, NULL, NULL, y + o * L, L, 1, 0, m4, m4 + 1, m4 + 2, m4 + 3,
-                      &s1);
+                      &s1, 0);
         }
         return 0;
     }
@@ -719,6 +741,13 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
             return -1;
         }
         double *sb = mb + outer * nb, *cb = sb + outer * nb, *kb = cb + outer * nb;
+        /* outputs far beyond the caches go out through streaming stores (AX_NT_BYTES), except
+         * float32 softmax's, whose pass B rescales pass A's terms in y: kept in a per-thread
+         * scratch row instead, they streamed faster for rows of 1024 and 4096 (4.73 -> 4.59
+         * and 4.60 -> 4.38 ms, 2^24 elements on 2 threads, one process) but slower for
+         * longer ones (16384: 4.65 -> 4.83, 65536: 4.17 -> 4.85, 262144: 3.96 -> 4.23) */
+        const int nts = !reduce_only && !(op == ACT_AX_SOFTMAX && AX_STORE_E) &&
+                        (size_t)(outer * L) * sizeof(T) >= AX_NT_BYTES;
         if (split) {
             ptrdiff_t ntask = outer * nb;
 #pragma omp parallel num_threads(nt)
@@ -742,8 +771,9 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
                         ptrdiff_t n = L - lo < AX_B ? L - lo : AX_B;
                         ptrdiff_t off = o * L + lo;
                         F(run_b)(op, x + off, x2 ? x2 + off : NULL, mk ? mk + off : NULL,
-                                 y + off, n, &st[o], kb[t]);
+                                 y + off, n, &st[o], kb[t], nts);
                     }
+                    if (nts) ax_sfence();
                 }
             }
         }
@@ -755,12 +785,16 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
 #define AX_ROW_TASK(q)                                                                         \
     {                                                                                          \
         if ((q) < ng)                                                                          \
-            F(sm_rows1)(op, x, mk, y, L, (q) * AX_RG, st);                                     \
+            F(sm_rows1)(op, x, mk, y, L, (q) * AX_RG, st, nts);                                \
         else                                                                                   \
-            F(sm_row)(op, x, x2, mk, y, L, nb, ng * AX_RG + (q) - ng, mb, sb, cb, kb, st);     \
+            F(sm_row)(op, x, x2, mk, y, L, nb, ng * AX_RG + (q) - ng, mb, sb, cb, kb, st,      \
+                      nts);                                                                    \
     }
-            AX_FOR_TASKS(nt, ntask, AX_ROW_TASK);
+#define AX_ROW_END                                                                             \
+    if (nts) ax_sfence();
+            AX_FOR_TASKS_IN(nt, ntask, , AX_ROW_TASK, AX_ROW_END);
 #undef AX_ROW_TASK
+#undef AX_ROW_END
         }
         if (reduce_only)
             for (ptrdiff_t o = 0; o < outer; o++) y[o] = (T)st[o].lse;

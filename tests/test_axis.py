@@ -289,6 +289,35 @@ def test_bits_independent_of_threads(force_threads, shape, axis):
         np.testing.assert_array_equal(a.view(np.int32), b.view(np.int32))
 
 
+@pytest.mark.parametrize("dtype,shape", [(np.float32, (1024, 4096)), (np.float64, (700, 3000)),
+                                         (np.float32, (2, 1 << 21)), (np.float32, (4608, 1000))])
+def test_streamed_outputs_same_bits(dtype, shape):
+    """Outputs of 16 MiB and more go out through streaming stores (AX_NT_BYTES, csrc/axis.c),
+    from row tasks, one-block row groups (1000) and the few-long-rows split (2 rows); the halves
+    of the same rows, under the threshold, take plain stores.  Both must give the same bits, into
+    a fresh array, a y whose rows start off the vector alignment (out= one element into a
+    buffer), and in place."""
+    x = data(shape, dtype)
+    dy = data(shape, dtype)
+    h = shape[0] // 2
+    ly = actcore.log_softmax(x)
+    sy = actcore.softmax(x)
+    calls = [(actcore.log_softmax, (x,)), (actcore.softmax, (x,)),
+             (actcore.softmax_grad, (dy, sy)), (actcore.log_softmax_grad, (dy, ly))]
+    with actcore.num_threads(2):
+        for f, args in calls:
+            ref = np.concatenate([f(*(a[:h] for a in args)), f(*(a[h:] for a in args))])
+            np.testing.assert_array_equal(f(*args), ref)
+            raw = np.empty(x.size + 1, dtype)
+            out = raw[1:].reshape(shape)
+            assert out.flags.c_contiguous and out.ctypes.data % 64 != 0
+            f(*args, out=out)
+            np.testing.assert_array_equal(out, ref)
+            inp = args[0].copy()
+            f(inp, *args[1:], out=inp)
+            np.testing.assert_array_equal(inp, ref)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_bits_independent_of_layout(dtype):
     x = data((37, 2100), dtype)
