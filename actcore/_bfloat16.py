@@ -80,7 +80,14 @@ class _Finder:
     """Finds nothing itself: for ``ml_dtypes`` it asks the other finders for the module's spec
     and wraps that spec's loader's exec_module, so that the loops are registered once the
     module has run; then it removes itself from sys.meta_path.  (A spec that is only looked at,
-    as by ``importlib.util.find_spec``, is never executed and changes nothing.)"""
+    as by ``importlib.util.find_spec``, is never executed and changes nothing.)
+
+    It skips every finder of its kind, not only itself: a second one (this module reloaded, or a
+    second copy of actcore in the process) would otherwise ask the first, which asks the second,
+    until RecursionError, raised from the user's ``import ml_dtypes`` (found 2026-12-05 with two
+    builds imported side by side)."""
+
+    _actcore_bfloat16 = True  # the mark its kind is skipped by
 
     def find_spec(self, name, path=None, target=None):
         if name != _NAME:
@@ -88,7 +95,7 @@ class _Finder:
         spec = None
         for finder in list(sys.meta_path):
             find = getattr(finder, "find_spec", None)
-            if finder is self or find is None:
+            if getattr(finder, "_actcore_bfloat16", False) or find is None:
                 continue
             spec = find(name, path, target)
             if spec is not None:
@@ -118,10 +125,8 @@ def _install_finder():
 
 
 def _remove_finder():
-    try:
-        sys.meta_path.remove(_FINDER)
-    except ValueError:
-        pass
+    """Every finder of this kind: the stale one of a reloaded module goes too."""
+    sys.meta_path[:] = [f for f in sys.meta_path if not getattr(f, "_actcore_bfloat16", False)]
 
 
 def setup():

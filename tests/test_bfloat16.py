@@ -432,3 +432,27 @@ assert b._FINDER not in sys.meta_path
 print("ok")
 """)
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stdout + r.stderr
+
+
+def test_two_finders_do_not_recurse():
+    """Two of actcore's import hooks (the module reloaded, or two copies of actcore) used to ask
+    each other for ml_dtypes' spec until RecursionError; now the first registers the loops and
+    both leave sys.meta_path."""
+    r = _run("""
+import sys, importlib
+import actcore
+import actcore._bfloat16 as b
+assert 'ml_dtypes' not in sys.modules
+sys.meta_path.insert(0, type(b._FINDER)())
+importlib.reload(b)
+b.setup()
+ours = lambda: [f for f in sys.meta_path if type(f).__module__ == 'actcore._bfloat16']
+assert len(ours()) >= 2
+import ml_dtypes
+import numpy as np
+x = np.linspace(-3, 3, 100).astype(ml_dtypes.bfloat16)
+assert actcore.gelu(x).dtype == ml_dtypes.bfloat16
+assert not ours()
+print("ok")
+""")
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stdout + r.stderr
