@@ -127,9 +127,99 @@ static inline void ax_sfence(void) {}
  * further ahead (4 or 16 blocks) or into L2 only was no better.  A prefetch never faults, so
  * running past the array is harmless. */
 #if defined(__GNUC__)
-#define AX_PREFETCH(xp) __builtin_prefetch((xp) + AX_B, 0)
+#define AX_PREFETCH_AT(p) __builtin_prefetch((p), 0)
 #else
-#define AX_PREFETCH(xp) ((void)0)
+#define AX_PREFETCH_AT(p) ((void)0)
+#endif
+#define AX_PREFETCH(xp) AX_PREFETCH_AT((xp) + AX_B)
+
+/* The short-row kernel's transposes (F(sm_short)): 16 rows of n <= 64 floats, row stride ld,
+ * to and from column-major d[j][g].  As scalar copies they were ~50-60% of a 65536 x 16 or x
+ * 40 float32 softmax (perf, one thread); on AVX-512 they go through registers, 16 x 16 tiles
+ * (unpacks within 128-bit lanes, then lane shuffles).  Data movement only: the same values on
+ * every target.  ax_tr_out stores row g only where keep[g]. */
+#if defined(__AVX512F__)
+static inline void ax_tr16(__m512 r[16])
+{
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+#define AX_PD(v) _mm512_castps_pd(v)
+#define AX_PS(v) _mm512_castpd_ps(v)
+    for (int i = 0; i < 4; i++) { /* r[4i + c], lane l: column 4l + c of rows 4i..4i+3 */
+        r[4 * i] = AX_PS(_mm512_unpacklo_pd(AX_PD(t[4 * i]), AX_PD(t[4 * i + 2])));
+        r[4 * i + 1] = AX_PS(_mm512_unpackhi_pd(AX_PD(t[4 * i]), AX_PD(t[4 * i + 2])));
+        r[4 * i + 2] = AX_PS(_mm512_unpacklo_pd(AX_PD(t[4 * i + 1]), AX_PD(t[4 * i + 3])));
+        r[4 * i + 3] = AX_PS(_mm512_unpackhi_pd(AX_PD(t[4 * i + 1]), AX_PD(t[4 * i + 3])));
+    }
+#undef AX_PD
+#undef AX_PS
+    for (int c = 0; c < 4; c++) {
+        t[c] = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x44);       /* lanes 0, 1: rows 0-7 */
+        t[4 + c] = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xee);   /* lanes 2, 3 */
+        t[8 + c] = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x44); /* rows 8-15 */
+        t[12 + c] = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xee);
+    }
+    for (int c = 0; c < 4; c++) { /* column 4l + c */
+        r[c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0x88);
+        r[4 + c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0xdd);
+        r[8 + c] = _mm512_shuffle_f32x4(t[4 + c], t[12 + c], 0x88);
+        r[12 + c] = _mm512_shuffle_f32x4(t[4 + c], t[12 + c], 0xdd);
+    }
+}
+static inline void ax_tr_in(const float *s, ptrdiff_t ld, float (*d)[16], ptrdiff_t n)
+{
+    for (ptrdiff_t j0 = 0; j0 < n; j0 += 16) {
+        const ptrdiff_t w = n - j0 < 16 ? n - j0 : 16;
+        const __mmask16 m = (__mmask16)((1u << w) - 1u);
+        __m512 r[16];
+        /* full pieces with a constant store count: a variable one became a memcpy of the
+         * spilled tile (rep movsq, perf) */
+        if (w == 16) {
+            for (int g = 0; g < 16; g++) r[g] = _mm512_loadu_ps(s + g * ld + j0);
+            ax_tr16(r);
+            for (int c = 0; c < 16; c++) _mm512_storeu_ps(d[j0 + c], r[c]);
+            continue;
+        }
+        for (int g = 0; g < 16; g++) r[g] = _mm512_maskz_loadu_ps(m, s + g * ld + j0);
+        ax_tr16(r);
+        for (ptrdiff_t c = 0; c < w; c++) _mm512_storeu_ps(d[j0 + c], r[c]);
+    }
+}
+static inline void ax_tr_out(float (*d)[16], float *s, ptrdiff_t ld, ptrdiff_t n,
+                             const int *keep)
+{
+    for (ptrdiff_t j0 = 0; j0 < n; j0 += 16) {
+        const ptrdiff_t w = n - j0 < 16 ? n - j0 : 16;
+        const __mmask16 m = (__mmask16)((1u << w) - 1u);
+        __m512 r[16];
+        for (ptrdiff_t c = 0; c < 16; c++)
+            r[c] = c < w ? _mm512_loadu_ps(d[j0 + c]) : _mm512_setzero_ps();
+        ax_tr16(r);
+        if (w == 16) {
+            for (int g = 0; g < 16; g++)
+                if (keep[g]) _mm512_storeu_ps(s + g * ld + j0, r[g]);
+        }
+        else
+            for (int g = 0; g < 16; g++)
+                if (keep[g]) _mm512_mask_storeu_ps(s + g * ld + j0, m, r[g]);
+    }
+}
+#else
+static inline void ax_tr_in(const float *s, ptrdiff_t ld, float (*d)[16], ptrdiff_t n)
+{
+    for (int g = 0; g < 16; g++)
+        for (ptrdiff_t j = 0; j < n; j++) d[j][g] = s[g * ld + j];
+}
+static inline void ax_tr_out(float (*d)[16], float *s, ptrdiff_t ld, ptrdiff_t n,
+                             const int *keep)
+{
+    for (int g = 0; g < 16; g++)
+        if (keep[g])
+            for (ptrdiff_t j = 0; j < n; j++) s[g * ld + j] = d[j][g];
+}
 #endif
 
 /* time per element relative to relu's (csrc/ops.def `cost`, for the serial threshold of

@@ -583,8 +583,11 @@ static void F(sm_short)(int op, const T *x, T *y, ptrdiff_t L, double *mb, doubl
     int bad[AX_SG], ones[AX_SG];
     double acc[AX_K][AX_SG], kd[AX_SG];
     const int lsm = op == ACT_AX_LOG_SOFTMAX;
-    for (int g = 0; g < AX_SG; g++)
-        for (ptrdiff_t j = 0; j < L; j++) xt[j][g] = x[g * L + j];
+    /* the next group's rows, one line per 64 bytes: the transpose reads 16 rows a vector
+     * at a time, a pattern the hardware prefetcher did not follow */
+    for (ptrdiff_t i = 0; i < AX_SG * L; i += 64 / (ptrdiff_t)sizeof(T))
+        AX_PREFETCH_AT(x + AX_SG * L + i);
+    ax_tr_in(x, L, xt, L);
     for (int g = 0; g < AX_SG; g++) mt[g] = -INFINITY, ones[g] = 0;
     for (ptrdiff_t j = 0; j < L; j++)
 #pragma omp simd
@@ -644,12 +647,15 @@ static void F(sm_short)(int op, const T *x, T *y, ptrdiff_t L, double *mb, doubl
 #pragma omp simd
             for (int g = 0; g < AX_SG; g++) xt[j][g] = ax_scale_hl(et[j][g], h[g], l[g]);
     }
+    /* the rows the general path redoes first: in place (y = x) the good rows' stores would
+     * overwrite their x */
+    int good[AX_SG];
     for (int g = 0; g < AX_SG; g++) {
+        good[g] = !bad[g];
         if (bad[g])
             F(sm_row)(op, x + g * L, NULL, NULL, y + g * L, L, 1, 0, mb, sb, cb, kb, st, 0);
-        else
-            for (ptrdiff_t j = 0; j < L; j++) y[g * L + j] = xt[j][g];
     }
+    ax_tr_out(xt, y, L, L, good);
 }
 #endif
 

@@ -171,7 +171,7 @@ def test_row_kernels_match_the_column_kernel():
     # rows and special rows (NaN, +inf, all -inf, a max outside the K ln2 shift's range, ties,
     # -0), 1 and 2 threads, in place, and softmax's where= mask
     rng = np.random.default_rng(7)
-    cases = [(L, outer) for L in (1, 2, 3, 7, 10, 16, 17, 33, 64, 65, 100)
+    cases = [(L, outer) for L in (1, 2, 3, 7, 10, 16, 17, 33, 40, 48, 64, 65, 100)
              for outer in (7, 8, 9, 15, 16, 33, 1000)]
     cases += [(L, outer) for L in (1024, 1025) for outer in (7, 17)]
     for dt in (np.float32, np.float64):
