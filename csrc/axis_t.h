@@ -574,7 +574,7 @@ static void F(sm_rows1)(int op, const T *x, const unsigned char *mk, T *y, ptrdi
  * top block), then ax_lsm_f.  So the same bits, which tests/test_axis.py checks against the
  * general path (test_row_kernels_match_the_column_kernel).  A row whose max is outside the
  * K shift's range or whose S is NaN (a NaN or +inf in it) is redone by the general path. */
-enum { AX_SG = 16, AX_SL = 64 };
+enum { AX_SG = 16 };
 static void F(sm_short)(int op, const T *x, T *y, ptrdiff_t L, double *mb, double *sb,
                         double *cb, double *kb, ax_stats *st, int nts)
 {
@@ -587,7 +587,7 @@ static void F(sm_short)(int op, const T *x, T *y, ptrdiff_t L, double *mb, doubl
      * at a time, a pattern the hardware prefetcher did not follow */
     for (ptrdiff_t i = 0; i < AX_SG * L; i += 64 / (ptrdiff_t)sizeof(T))
         AX_PREFETCH_AT(x + AX_SG * L + i);
-    ax_tr_in(x, L, xt, L);
+    ax_tr_in(x, L, xt, L, nts);
     for (int g = 0; g < AX_SG; g++) mt[g] = -INFINITY, ones[g] = 0;
     for (ptrdiff_t j = 0; j < L; j++)
 #pragma omp simd
