@@ -133,7 +133,13 @@ static inline void ax_sfence(void) {}
 #endif
 #define AX_PREFETCH(xp) AX_PREFETCH_AT((xp) + AX_B)
 
-#define AX_SL 64 /* the short-row kernel's longest row (F(sm_short)) */
+/* the short-row kernel's longest row (F(sm_short)), and its longest where the call's output
+ * is beyond the caches (AX_NT_BYTES).  Up to 128 it beat the one-block rows' kernel (sm_rows1)
+ * in cache (2 threads, one process: 8192 x 100 softmax 0.37 -> 0.27 ms, log_softmax 0.40 ->
+ * 0.27; 8192 x 80 0.28 -> 0.21), but from memory rows of 100 took 7.0-7.9 ms against its
+ * 5.9 (131072 x 100), so there it stops at 64. */
+#define AX_SL 128
+#define AX_SL_BIG 64
 /* The short-row kernel's transposes (F(sm_short)): 16 rows of n <= AX_SL floats, row stride ld,
  * to and from column-major d[j][g].  As scalar copies they were ~50-60% of a 65536 x 16 or x
  * 40 float32 softmax (perf, one thread); on AVX-512 they go through registers, 16 x 16 tiles

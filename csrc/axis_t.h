@@ -707,7 +707,8 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
     int nt = act_threads_for(outer * L * inner * AX_COST_SOFTMAX);
 #if AX_KSHIFT
     if (inner == 1 && (op == ACT_AX_SOFTMAX || op == ACT_AX_LOG_SOFTMAX) && !mk && L <= AX_SL &&
-        outer >= AX_SG) {
+        outer >= AX_SG &&
+        (L <= AX_SL_BIG || (size_t)(outer * L) * sizeof(T) < AX_NT_BYTES)) {
         /* short rows, AX_SG at a time (F(sm_short)); the last outer % AX_SG by sm_row */
         const ptrdiff_t ng = outer / AX_SG;
         const int ntg = ng < nt ? (int)ng : nt;

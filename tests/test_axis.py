@@ -164,14 +164,14 @@ def _exact_cases():
 
 
 def test_row_kernels_match_the_column_kernel():
-    # A contiguous row takes one of three row kernels: rows of <= 64 elements 16 at a time
+    # A contiguous row takes one of three row kernels: rows of <= 128 elements 16 at a time
     # (axis_t.h sm_short, float32 softmax / log_softmax), rows of one block 8 at a time with
     # their combines vectorised across the rows (sm_rows1), longer rows one by one (sm_row).
     # Each must give the bits of the column kernel on the transpose, with the groups' leftover
     # rows and special rows (NaN, +inf, all -inf, a max outside the K ln2 shift's range, ties,
     # -0), 1 and 2 threads, in place, and softmax's where= mask
     rng = np.random.default_rng(7)
-    cases = [(L, outer) for L in (1, 2, 3, 7, 10, 16, 17, 33, 40, 48, 64, 65, 100)
+    cases = [(L, outer) for L in (1, 2, 3, 7, 10, 16, 17, 33, 40, 48, 64, 65, 100, 128, 129)
              for outer in (7, 8, 9, 15, 16, 33, 1000)]
     cases += [(L, outer) for L in (1024, 1025) for outer in (7, 17)]
     for dt in (np.float32, np.float64):
