@@ -69,9 +69,10 @@
  * in, y read and written back); streamed, two.  16 MiB of output: half this machine's L3 (32
  * MB), past which y cannot stay cached for its consumer anyway.  Measured on a float32 copy at
  * 2^24 elements, 2 threads: 2.08 -> 1.58 ms (min of 30, C harness); on 4096x4096 log_softmax,
- * interleaved in one process, 5.55 -> 4.62 ms (ONNX Runtime 5.16).  An earlier try (2026-12-02,
- * SSE stores and a fence per block) lost 15%: the fence per 4 KB waited out the
- * write-combining buffers every block; here each thread fences once, after its last task.
+ * interleaved in one process, 5.48 -> 4.66 ms (ONNX Runtime 5.14).  An earlier try
+ * (2026-12-02, SSE stores, softmax's terms in a scratch row) measured 15% slower; a fence
+ * after every 1024-element block, tried here, cancelled the gain (5.82 against 5.74 ms
+ * without streaming), so each thread fences once, after its last task.
  * ax_stream copies n bytes of an L1 buffer to d (d element-aligned): plain stores up to the
  * vector alignment and for the rest, streaming stores between; where the target has none
  * (aarch64, or no SSE2) all plain, the same values either way. */
