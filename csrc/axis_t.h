@@ -758,10 +758,11 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
         }
         double *sb = mb + outer * nb, *cb = sb + outer * nb, *kb = cb + outer * nb;
         /* outputs far beyond the caches go out through streaming stores (AX_NT_BYTES), except
-         * float32 softmax's, whose pass B rescales pass A's terms in y: kept in a per-thread
-         * scratch row instead, they streamed faster for rows of 1024 and 4096 (4.73 -> 4.59
-         * and 4.60 -> 4.38 ms, 2^24 elements on 2 threads, one process) but slower for
-         * longer ones (16384: 4.65 -> 4.83, 65536: 4.17 -> 4.85, 262144: 3.96 -> 4.23) */
+         * float32 softmax's, whose pass B rescales pass A's terms in y.  With the terms kept
+         * in a per-thread scratch row instead, 2^24 elements on 2 threads, one process: rows
+         * of 4096 1-5% faster (4.60 -> 4.38, 4.76 -> 4.60 ms), rows of 1024 3% faster in one
+         * run and 10-13% slower in two, longer rows slower (16384: 4.65 -> 4.83, 65536: 4.17
+         * -> 4.85, 262144: 3.96 -> 4.23) */
         const int nts = !reduce_only && !(op == ACT_AX_SOFTMAX && AX_STORE_E) &&
                         (size_t)(outer * L) * sizeof(T) >= AX_NT_BYTES;
         if (split) {
