@@ -763,7 +763,14 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
          * of 4096 1-5% faster (4.60 -> 4.38, 4.76 -> 4.60 ms), rows of 1024 3% faster in one
          * run and 10-13% slower in two, longer rows slower (16384: 4.65 -> 4.83, 65536: 4.17
          * -> 4.85, 262144: 3.96 -> 4.23) */
+        /* and only for rows of whole blocks or of one block of 128 or more: log_softmax on 2
+         * threads, one process, against plain stores, streaming was 9-25% faster for rows of
+         * 200, 512, 1000, 1024, 2048, 4096 and 8192, even at 128 and 262144, but slower for
+         * rows of 100 (6.8 -> 8.8 ms at 131072 x 100: the per-row cost of the chunked copy) and
+         * for rows of several blocks ending in a partial one (2000: 5.1 -> 5.5, 3000: 5.3 ->
+         * 5.6; not understood) */
         const int nts = !reduce_only && !(op == ACT_AX_SOFTMAX && AX_STORE_E) &&
+                        (L % AX_B == 0 || (L <= AX_B && L >= 128)) &&
                         (size_t)(outer * L) * sizeof(T) >= AX_NT_BYTES;
         if (split) {
             ptrdiff_t ntask = outer * nb;
