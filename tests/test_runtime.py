@@ -149,7 +149,8 @@ def test_threadpoolctl_sees_and_limits_the_pool():
 
 
 def test_serial_build_without_openmp(tmp_path):
-    """ACTCORE_DISABLE_OPENMP=1 builds a working serial extension with a loud warning."""
+    """ACTCORE_DISABLE_OPENMP=1 builds a working serial extension with a loud warning, and
+    (gcc, clang) with -fopenmp-simd: the kernels' `omp simd` loops are not left ignored."""
     if os.environ.get("ACTCORE_SKIP_BUILD_TESTS"):
         pytest.skip("ACTCORE_SKIP_BUILD_TESTS set")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -159,6 +160,8 @@ def test_serial_build_without_openmp(tmp_path):
                        cwd=root, capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "WITHOUT OpenMP" in r.stderr
+    assert "ignoring '#pragma omp simd'" not in r.stderr.replace("\u2018", "'").replace(
+        "\u2019", "'"), "omp simd pragmas ignored: built without -fopenmp-simd"
     so = [p for p in (tmp_path / "lib" / "actcore").iterdir() if p.name.startswith("_core")]
     assert so
     # import the serial build in a fresh process, with the package's Python files beside it
