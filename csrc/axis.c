@@ -62,7 +62,6 @@
             END                                                                                \
         }                                                                                      \
     } while (0)
-#define AX_FOR_TASKS(nthreads, n, TASK) AX_FOR_TASKS_IN(nthreads, n, , TASK, )
 
 /* Streaming (non-temporal) stores for outputs far beyond the caches: a plain store first reads
  * every output line it misses (read for ownership), so a row softmax moved three streams (x
