@@ -232,6 +232,13 @@ static PyObject *bn_kernel(PyObject *self, PyObject *args, PyObject *kw)
                         "bn_kernel: pw is for grad_reduce with dy and out, no activation, no dres");
         return NULL;
     }
+    /* prelu_grad's dweight is sum dy x over x < 0: the kernel's one-row blocks (bn_prelu_dot)
+     * form dy x without a mean */
+    for (npy_intp c = 0; a.pw && c < C; c++)
+        if (a.mean[c] != 0.0) {
+            PyErr_SetString(PyExc_ValueError, "bn_kernel: with pw, mean must be 0");
+            return NULL;
+        }
     if ((w == 1 || w == 3) && !a.out.p) {
         PyErr_SetString(PyExc_ValueError, "bn_kernel: out is required");
         return NULL;

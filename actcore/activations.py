@@ -275,19 +275,19 @@ def prelu_grad(dy, x, weight, axis=1, *, out=None):
 
     dweight has weight's shape: the sum of dy*x where x <= 0 over every axis but `axis`,
     accumulated in float64 and rounded once to dx's dtype.  ``out``: where dx goes."""
-    if (type(weight) is float and out is None and type(x) is np.ndarray
+    if (type(weight) is float and type(x) is np.ndarray
             and type(dy) is np.ndarray and x.dtype in _PRELU_ONE and dy.dtype == x.dtype
             and dy.shape == x.shape and x.size and x.ndim and x.flags.c_contiguous
-            and dy.flags.c_contiguous):
-        return _prelu_grad_one(dy, x, weight, ())  # the common call, without the checks below
+            and dy.flags.c_contiguous and (out is None or _prelu_out_ok(out, x, dy))):
+        return _prelu_grad_one(dy, x, weight, (), out)  # the common call, without the checks
     w, ax = _channel_weight("prelu_grad", x, weight, axis)
     xa = np.asarray(x)
     dya = np.asarray(dy)
     if _prelu_one_pass(xa, dya, w, ax, out):
         from .batchnorm import _negative_part_dot  # batchnorm imports this module
 
-        if ax is None and out is None:
-            return _prelu_grad_one(dya, xa, w, np.shape(weight))
+        if ax is None and (out is None or _prelu_out_ok(out, xa, dya)):
+            return _prelu_grad_one(dya, xa, w, np.shape(weight), out)
         if ax is None:  # one weight: all of x is one channel (contiguous: views, no copies)
             o = None if out is None else out.reshape(1, xa.size)
             dx, s = _negative_part_dot(xa.reshape(1, xa.size), dya.reshape(1, xa.size), 0,
@@ -318,18 +318,30 @@ def prelu_grad(dy, x, weight, axis=1, *, out=None):
     return dx, dw.reshape(np.shape(weight)) if ax is None else dw
 
 
-def _prelu_grad_one(dy, x, w, wshape):
-    """prelu_grad with one weight w into a new dx, for C-contiguous float32/float64 x and dy
-    of one shape: the kernel call _negative_part_dot's planner makes for it (one channel, an
-    inner run of x.size: layout 0), without the planner and the checks, whose Python was ~10
-    of a 2^14 float32 call's 21 us (PyTorch's backward 19); the same bits."""
+def _prelu_grad_one(dy, x, w, wshape, out=None):
+    """prelu_grad with one weight w into out or a new dx, for C-contiguous float32/float64 x
+    and dy of one shape (out: _prelu_out_ok): the kernel call _negative_part_dot's planner
+    makes for it (one channel, an inner run of x.size: layout 0), without the planner and the
+    checks, whose Python was ~10 of a 2^14 float32 call's 21 us (PyTorch's backward 19); the
+    same bits."""
     T = x.dtype
     n = x.size
-    dx = np.empty_like(x)
+    dx = np.empty_like(x) if out is None else out
     _, s = _core.bn_kernel("grad_reduce", x=x.reshape(1, 1, n), layout=0,
                            dy=dy.reshape(1, 1, n), out=dx.reshape(1, 1, n),
                            pw=np.array((w,), T), mean=_ZERO1)
     return dx, s.astype(T).reshape(wshape)
+
+
+def _prelu_out_ok(out, x, dy):
+    """Whether out can take _prelu_grad_one's dx as it is: x's dtype, shape and layout, and not
+    x's memory (the kernel reads each element of x before it writes dx there, but a shifted
+    overlap would read dx for x) nor dy's other than dy itself (in place on dy is per element
+    too).  Anything else goes through the general path, which checks and copies."""
+    return (type(out) is np.ndarray and out.dtype == x.dtype and out.shape == x.shape
+            and out.flags.c_contiguous and out.flags.writeable
+            and not np.may_share_memory(out, x)
+            and (out is dy or not np.may_share_memory(out, dy)))
 
 
 def _prelu_one_pass(x, dy, w, ax, out):

@@ -589,12 +589,37 @@ def test_prelu_grad_one_pass_matches_ufunc(dtype, layout):
     dl, sl = actcore.prelu_grad([1.0, -2.0, 3.0], [-1.0, 2.0, -3.0], np.array(0.25))
     np.testing.assert_array_equal(dl, [0.25, -2.0, 0.75])
     assert sl.shape == () and sl == -1.0 * 1.0 + 3.0 * -3.0
-    # a Python number into a new dx skips the planner (activations._prelu_grad_one): the
-    # bits of the planned path that out= takes (finite data: the sums above are NaN)
+    # a Python number skips the planner (activations._prelu_grad_one), into a new dx or a
+    # contiguous out=: the bits of the planned path (finite data: the sums above are NaN)
+    from actcore.batchnorm import _negative_part_dot
+
     xf, dyf = (rng.standard_normal(x.shape).astype(dtype) for _ in range(2))
     d5, s5 = actcore.prelu_grad(dyf, xf, 0.25)
-    d6, s6 = actcore.prelu_grad(dyf, xf, 0.25, out=np.empty_like(xf))
-    assert np.isfinite(s5) and s5.tobytes() == s6.tobytes() and d5.tobytes() == d6.tobytes()
+    o6 = np.empty_like(xf)
+    d6, s6 = actcore.prelu_grad(dyf, xf, 0.25, out=o6)
+    d7, s7 = _negative_part_dot(xf.reshape(1, -1), dyf.reshape(1, -1), 0, weight=0.25)
+    assert d6 is o6 and np.isfinite(s5)
+    assert s5.tobytes() == s6.tobytes() == s7.astype(dtype).tobytes()
+    assert d5.tobytes() == d6.tobytes() == d7.tobytes()
+    # out= sharing x's memory, or dy's other than dy itself, leaves the shortcut: still the
+    # ufunc's dx (x read before it is overwritten)
+    dyc, xc = dyf.copy(), xf.copy()
+    assert actcore.prelu_grad(dyc, xc, 0.25, out=dyc)[0] is dyc
+    np.testing.assert_array_equal(dyc, d5)
+    dyc = dyf.copy()
+    assert actcore.prelu_grad(dyc, xc, 0.25, out=xc)[0] is xc
+    np.testing.assert_array_equal(xc, d5)
+
+
+def test_prelu_kernel_requires_zero_mean():
+    """The batch-norm kernel's prelu mode (pw) forms dy x without a mean (bn_prelu_dot): the
+    glue refuses another mean before anything is written."""
+    x = np.linspace(-1, 1, 4096, dtype=np.float32).reshape(1, 1, -1)
+    out = np.full_like(x, 7.0)
+    with pytest.raises(ValueError, match="mean must be 0"):
+        _core.bn_kernel("grad_reduce", x=x, layout=0, dy=x, out=out,
+                        pw=np.array([0.25], np.float32), mean=np.array([0.5]))
+    assert (out == 7.0).all()
 
 
 def test_rrelu_eval_and_training():
