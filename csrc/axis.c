@@ -136,10 +136,13 @@ static inline void ax_sfence(void) {}
 /* the short-row kernel's longest row (F(sm_short)), and its longest where the call's output
  * is beyond the caches (AX_NT_BYTES).  Up to 128 it beat the one-block rows' kernel (sm_rows1)
  * in cache (2 threads, one process: 8192 x 100 softmax 0.37 -> 0.27 ms, log_softmax 0.40 ->
- * 0.27; 8192 x 80 0.28 -> 0.21), but from memory rows of 100 took 7.0-7.9 ms against its
- * 5.9 (131072 x 100), so there it stops at 64. */
+ * 0.27; 8192 x 80 0.28 -> 0.21).  From memory it lost at rows of 100 (7.0-7.9 ms against 5.9,
+ * 131072 x 100) until its prefetches were spread over the exp loop and its buffers shrunk to
+ * 16 KB (sm_short); since then, 2 threads, one process, against sm_rows1: 131072 x 80 4.54 ->
+ * 3.87 ms, x 100 5.97 -> 5.00, x 120 6.67 -> 5.99, but x 128 6.67 -> 6.93, so it stops at 120
+ * there. */
 #define AX_SL 128
-#define AX_SL_BIG 64
+#define AX_SL_BIG 120
 /* The short-row kernel's transposes (F(sm_short)): 16 rows of n <= AX_SL floats, row stride ld,
  * to and from column-major d[j][g].  As scalar copies they were ~50-60% of a 65536 x 16 or x
  * 40 float32 softmax (perf, one thread); on AVX-512 they go through registers, 16 x 16 tiles
@@ -182,9 +185,8 @@ static inline void ax_tr16(__m512 r[16])
  * one process: 262144 x 40 softmax 5.1 -> 4.3 ms, 65536 x 64 2.0 -> 1.6; in cache the copy
  * cost 5-7%, hence only there) */
 static inline void ax_tr_in(const float *s0, ptrdiff_t ld, float (*d)[16], ptrdiff_t n,
-                            int seq)
+                            int seq, float *sb)
 {
-    float sb[16 * AX_SL];
     const float *s = s0;
     if (seq && ld == n) {
         for (ptrdiff_t i = 0; i < 16 * n; i += 16)
@@ -209,7 +211,7 @@ static inline void ax_tr_in(const float *s0, ptrdiff_t ld, float (*d)[16], ptrdi
     }
 }
 static inline void ax_tr_out(float (*d)[16], float *s, ptrdiff_t ld, ptrdiff_t n,
-                             const int *keep, int stream)
+                             const int *keep, int stream, float *b)
 {
     /* stream (outputs far beyond the caches, rows over a line: F(softmax)): the 16 rows
      * (contiguous, ld == n) through an L1 buffer and out by streaming stores.  Stored straight
@@ -219,9 +221,8 @@ static inline void ax_tr_out(float (*d)[16], float *s, ptrdiff_t ld, ptrdiff_t n
     int all = stream && ld == n;
     for (int g = 0; g < 16; g++) all &= keep[g] != 0;
     if (all) {
-        float b[16][AX_SL];
-        ax_tr_out(d, &b[0][0], n, n, keep, 0);
-        ax_stream(s, &b[0][0], sizeof(float) * 16 * (size_t)n);
+        ax_tr_out(d, b, n, n, keep, 0, NULL);
+        ax_stream(s, b, sizeof(float) * 16 * (size_t)n);
         return;
     }
     for (ptrdiff_t j0 = 0; j0 < n; j0 += 16) {
@@ -242,16 +243,16 @@ static inline void ax_tr_out(float (*d)[16], float *s, ptrdiff_t ld, ptrdiff_t n
 }
 #else
 static inline void ax_tr_in(const float *s, ptrdiff_t ld, float (*d)[16], ptrdiff_t n,
-                            int seq)
+                            int seq, float *sb)
 {
-    (void)seq;
+    (void)seq, (void)sb;
     for (int g = 0; g < 16; g++)
         for (ptrdiff_t j = 0; j < n; j++) d[j][g] = s[g * ld + j];
 }
 static inline void ax_tr_out(float (*d)[16], float *s, ptrdiff_t ld, ptrdiff_t n,
-                             const int *keep, int stream)
+                             const int *keep, int stream, float *b)
 {
-    (void)stream;
+    (void)stream, (void)b;
     for (int g = 0; g < 16; g++)
         if (keep[g])
             for (ptrdiff_t j = 0; j < n; j++) s[g * ld + j] = d[j][g];

@@ -291,12 +291,13 @@ def test_bits_independent_of_threads(force_threads, shape, axis):
 
 @pytest.mark.parametrize("dtype,shape", [(np.float32, (1024, 4096)), (np.float64, (512, 4096)),
                                          (np.float32, (2, 1 << 21)), (np.float32, (4608, 1000)),
-                                         (np.float32, (131072, 32)), (np.float32, (104858, 40))])
+                                         (np.float32, (131072, 32)), (np.float32, (104858, 40)),
+                                         (np.float32, (43691, 100))])
 def test_streamed_outputs_same_bits(dtype, shape):
     """Outputs of 16 MiB and more go out through streaming stores (AX_NT_BYTES, csrc/axis.c),
     from row tasks, one-block row groups (1000), the few-long-rows split (2 rows) and the
-    short-row groups (32, 40: float32 softmax too, with a NaN row in a group, which stores row
-    by row); the halves of the same rows, under the threshold, take plain stores.  Both must
+    short-row groups (32, 40, 100: float32 softmax too, with a NaN row in a group, which stores
+    row by row); the halves of the same rows, under the threshold, take plain stores.  Both must
     give the same bits, into a fresh array, a y whose rows start off the vector alignment (out=
     one element into a buffer), and in place."""
     x = data(shape, dtype)
