@@ -543,19 +543,54 @@ def _grad_terms(op: str, dy: np.ndarray, y: np.ndarray) -> np.ndarray:
         return np.abs(dy) + np.exp(y) * np.sum(np.abs(dy), axis=-1, keepdims=True)
 
 
-def _axis_case(op: str, x: np.ndarray, rng: np.random.Generator):
+# the axis ops a peer's benchmark callables cover (actcore._bench_peers: forward and gradient
+# of the softmax family, along the last axis)
+PEER_AXIS_OPS = ("softmax", "log_softmax", "softmax_grad", "log_softmax_grad")
+
+
+def _peer_axis_fn(peer: str, op: str) -> Callable[..., np.ndarray] | None:
+    """op (a PEER_AXIS_OPS name) through the peer's benchmark callable on one thread, as
+    f(x) or f(dy, y), or None where the peer has no such kernel."""
+    from actcore import _bench_peers as bp
+
+    base, kind = (op[:-5], "grad") if op.endswith("_grad") else (op, "fwd")
+    bp.set_threads(peer, 1)
+    make = bp.MAKERS[peer]
+    probe = np.linspace(-3, 3, 8, dtype=np.float32).reshape(2, 4)
+    try:  # does the peer have this op and kind at all?
+        make(base, kind, {"x": probe, "y": probe, "dy": probe, "out": np.empty_like(probe)},
+             {}, 1)
+    except Exception:  # Skip, or the framework's own error: no such row
+        return None
+
+    def run(*args: np.ndarray) -> np.ndarray:
+        args = tuple(np.ascontiguousarray(a) for a in args)
+        bufs = {"x": args[-1], "out": np.empty_like(args[-1])}
+        if kind == "grad":
+            bufs["dy"], bufs["y"] = args
+        make(base, kind, bufs, {}, 1)()
+        return bufs["out"]
+
+    return run
+
+
+def _axis_case(op: str, x: np.ndarray, rng: np.random.Generator,
+               peer_fn: Callable[..., np.ndarray] | None = None):
     """(got, reference as long double, the gradients' term magnitudes or None) for one op on
-    rows x (along the last axis)."""
+    rows x (along the last axis); peer_fn: the peer's kernel for a PEER_AXIS_OPS op, fed the
+    same rows (gradients: the same dy and actcore's own forward output y)."""
     import actcore
 
     from . import reference as R
 
     if op in ("softmax", "log_softmax", "logsumexp"):
-        return getattr(actcore, op)(x), getattr(R, f"ref_{op}")(x), None
+        got = (peer_fn or getattr(actcore, op))(x)
+        return got, getattr(R, f"ref_{op}")(x), None
     if op in ("softmax_grad", "log_softmax_grad"):
         y = (actcore.softmax if op == "softmax_grad" else actcore.log_softmax)(x)
         dy = rng.standard_normal(x.shape).astype(x.dtype)
-        return getattr(actcore, op)(dy, y), getattr(R, f"ref_{op}")(dy, y), _grad_terms(op, dy, y)
+        got = (peer_fn or getattr(actcore, op))(dy, y)
+        return got, getattr(R, f"ref_{op}")(dy, y), _grad_terms(op, dy, y)
     if op == "maxout":
         xx = x[:, : x.shape[1] // 4 * 4]
         return actcore.maxout(xx, 4, axis=1), np.max(
@@ -569,21 +604,26 @@ def _axis_case(op: str, x: np.ndarray, rng: np.random.Generator):
 
 def measure_axis(dtypes: Sequence[str] = ("float32", "float64"), seed: int = 0,
                  per_length: int = 280_000, ops: Sequence[str] | None = None,
-                 progress: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
-    """Max ULP per axis op and dtype (all rows of every family), as table rows."""
+                 progress: Callable[[dict[str, Any]], None] | None = None,
+                 peer: str | None = None) -> list[dict[str, Any]]:
+    """Max ULP per axis op and dtype (all rows of every family), as table rows; with peer
+    (a benchmark peer's name), that peer's kernels for the PEER_AXIS_OPS it has instead."""
     rows = []
     for dt_name in dtypes:
         dt = np.dtype(dt_name)
         if dt == np.float64 and not _LD_EXTENDED:
             continue  # long double is double here: no reference better than the result
-        for op in ops or AXIS_OPS:
+        for op in ops or (PEER_AXIS_OPS if peer else AXIS_OPS):
             if dt == np.float64 and op in ("geglu", "geglu_tanh"):
                 continue  # float64 reference only (gelu's float64 accuracy: the table above)
+            peer_fn = _peer_axis_fn(peer, op) if peer else None
+            if peer and peer_fn is None:
+                continue
             rng = np.random.default_rng(seed)
             row = {"op": op, "dtype": dt_name, "max_ulp": 0.0, "max_abs_err": 0.0,
                    "max_ulp_of_terms": None, "samples": 0, "worst": ""}
             for desc, x in _axis_inputs(dt, rng, per_length):
-                got, ref, terms = _axis_case(op, x, rng)
+                got, ref, terms = _axis_case(op, x, rng, peer_fn)
                 with np.errstate(all="ignore"):
                     hi = ref.astype(np.float64)
                     lo = (ref - hi).astype(np.float64)
@@ -607,8 +647,25 @@ def measure_axis(dtypes: Sequence[str] = ("float32", "float64"), seed: int = 0,
     return rows
 
 
-def format_axis_markdown(rows: Sequence[dict[str, Any]]) -> str:
-    """The axis rows as a Markdown section of the accuracy page."""
+def format_axis_markdown(rows: Sequence[dict[str, Any]], peer: str | None = None) -> str:
+    """The axis rows as a Markdown section of the accuracy page (or of a peer's page)."""
+    if peer:
+        return "\n".join([
+            "## Axis activations",
+            "",
+            "The softmax family along the last axis, through the benchmark's peer callables, on "
+            "the rows of docs/accuracy.md's axis table (normal rows of length "
+            + ", ".join(str(n) for n in AXIS_LENGTHS) + " at scales "
+            + ", ".join(f"{s:g}" for s in AXIS_SCALES) + ", and the special rows), against the "
+            "same long double reference; gradients take actcore's forward output y and the "
+            "same normal dy.  ULP of the terms: as there (the error in units of eps times the "
+            "terms the gradient subtracts).",
+            "",
+            "| op | dtype | max ULP | worst rows | max abs err | ULP of the terms | samples |",
+            "|---|---|---:|---|---:|---:|---:|",
+        ] + [f"| {r['op']} | {r['dtype']} | {_fmt_num(r['max_ulp'])} | {r['worst']} "
+             f"| {_fmt_num(r['max_abs_err'])} | {_fmt_num(r['max_ulp_of_terms'])} "
+             f"| {r['samples']} |" for r in rows] + [""])
     lines = [
         "## Axis activations",
         "",
@@ -815,11 +872,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows = [r for r in rows if r.get("status") == "ok"]
     axis_rows = []
     axis_dtypes = tuple(d for d in args.dtypes.split(",") if d in ("float32", "float64"))
-    if axis_dtypes and not (args.peer or args.no_axis or args.self_test or args.ops):
-        axis_rows = measure_axis(axis_dtypes, args.seed, progress=progress)
+    if axis_dtypes and not (args.no_axis or args.self_test or args.ops):
+        axis_rows = measure_axis(axis_dtypes, args.seed, progress=progress, peer=args.peer)
     text = format_markdown(rows, _header(args, rows, time.perf_counter() - start))
     if axis_rows:
-        text += "\n" + format_axis_markdown(axis_rows)
+        text += "\n" + format_axis_markdown(axis_rows, args.peer)
     target = args.output
     if args.write and target is None:
         root = Path(__file__).resolve().parents[1]

@@ -97,3 +97,19 @@ def test_axis_accuracy(dtype):
             bad.append(f"{r['op']} {r['dtype']}: {got:.3g} ULP ({r['worst']})")
     assert not bad, "\n".join(bad)
     assert next(r for r in rows if r["op"] == "maxout")["max_ulp"] == 0
+
+
+def test_axis_accuracy_of_a_peer():
+    """`accuracy --peer` measures the peer's softmax family on the same rows (here NumPy's
+    float32 composite, which every machine has: its float32 sum of the terms costs it more
+    than actcore's bound on long rows, and its log_softmax cancels where x - M ~ log S), and
+    the page lists only the rows the peer runs."""
+    rows = _accuracy.measure_axis(("float32",), per_length=20_000, peer="numpy")
+    by_op = {r["op"]: r for r in rows}
+    assert set(by_op) == set(_accuracy.PEER_AXIS_OPS)
+    assert all(r["samples"] > 0 and np.isfinite(r["max_ulp"]) for r in rows)
+    ours = {r["op"]: r for r in _accuracy.measure_axis(("float32",), per_length=20_000,
+                                                         ops=_accuracy.PEER_AXIS_OPS)}
+    assert by_op["softmax"]["max_ulp"] > ours["softmax"]["max_ulp"]
+    text = _accuracy.format_axis_markdown(rows, "numpy")
+    assert "| softmax | float32 |" in text and "Known deviations" not in text
