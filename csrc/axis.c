@@ -109,6 +109,37 @@ static inline void ax_stream(void *d, const void *s, size_t n) { memcpy(d, s, n)
 static inline void ax_sfence(void) {}
 #endif
 
+/* A staged block of n bytes streamed out to d one cache line per ax_pipe_step, between other
+ * work, instead of in one burst (F(sm_short): a group's rows go out during the next group's
+ * exp loop).  A step writes up to the next line boundary of d: where d is not line-aligned
+ * the first writes only the bytes before it, and the last the bytes after the last whole line,
+ * both with plain stores, as ax_stream does. */
+typedef struct {
+    const unsigned char *s;
+    unsigned char *d;
+    size_t n, i;
+} ax_pipe;
+static inline void ax_pipe_start(ax_pipe *p, void *d, const void *s, size_t n)
+{
+    p->s = (const unsigned char *)s;
+    p->d = (unsigned char *)d;
+    p->n = n;
+    p->i = 0;
+}
+static inline void ax_pipe_step(ax_pipe *p)
+{
+    if (p->i >= p->n) return;
+    size_t e = ((uintptr_t)(p->d + p->i) & ~(uintptr_t)63) + 64 - (uintptr_t)p->d; /* next line */
+    if (e > p->n) e = p->n;
+    ax_stream(p->d + p->i, p->s + p->i, e - p->i);
+    p->i = e;
+}
+static inline void ax_pipe_flush(ax_pipe *p)
+{
+    if (p->i < p->n) ax_stream(p->d + p->i, p->s + p->i, p->n - p->i);
+    p->i = p->n;
+}
+
 /* Shared once per translation unit (each isa_*.c includes this file once). */
 #define AX_K 16  /* accumulation lanes: 4 AVX2 / 2 AVX-512 double vectors, short add chains */
 #define AX_B 1024 /* block: 4 KB of float32 read twice by pass A from L1 */
@@ -133,16 +164,14 @@ static inline void ax_sfence(void) {}
 #endif
 #define AX_PREFETCH(xp) AX_PREFETCH_AT((xp) + AX_B)
 
-/* the short-row kernel's longest row (F(sm_short)), and its longest where the call's output
- * is beyond the caches (AX_NT_BYTES).  Up to 128 it beat the one-block rows' kernel (sm_rows1)
- * in cache (2 threads, one process: 8192 x 100 softmax 0.37 -> 0.27 ms, log_softmax 0.40 ->
- * 0.27; 8192 x 80 0.28 -> 0.21).  From memory it lost at rows of 100 (7.0-7.9 ms against 5.9,
- * 131072 x 100) until its prefetches were spread over the exp loop and its buffers shrunk to
- * 16 KB (sm_short); since then, 2 threads, one process, against sm_rows1: 131072 x 80 4.54 ->
- * 3.87 ms, x 100 5.97 -> 5.00, x 120 6.67 -> 5.99, but x 128 6.67 -> 6.93, so it stops at 120
- * there. */
+/* the short-row kernel's longest row (F(sm_short)).  Up to 128 it beat the one-block rows'
+ * kernel (sm_rows1) in cache (2 threads, one process: 8192 x 100 softmax 0.37 -> 0.27 ms,
+ * log_softmax 0.40 -> 0.27; 8192 x 80 0.28 -> 0.21).  From memory it lost at rows of 100
+ * (7.0-7.9 ms against 5.9, 131072 x 100) until its prefetches were spread over the exp loop,
+ * its buffers shrunk and its streamed output spread over the next group (sm_short); since
+ * then, 2 threads, one process, against sm_rows1: 131072 x 80 4.54 -> 3.87 ms, x 100 5.97 ->
+ * 4.72, x 128 6.60 -> 6.14 (log_softmax 6.57 -> 6.53). */
 #define AX_SL 128
-#define AX_SL_BIG 120
 /* The short-row kernel's transposes (F(sm_short)): 16 rows of n <= AX_SL floats, row stride ld,
  * to and from column-major d[j][g].  As scalar copies they were ~50-60% of a 65536 x 16 or x
  * 40 float32 softmax (perf, one thread); on AVX-512 they go through registers, 16 x 16 tiles
@@ -211,20 +240,8 @@ static inline void ax_tr_in(const float *s0, ptrdiff_t ld, float (*d)[16], ptrdi
     }
 }
 static inline void ax_tr_out(float (*d)[16], float *s, ptrdiff_t ld, ptrdiff_t n,
-                             const int *keep, int stream, float *b)
+                             const int *keep)
 {
-    /* stream (outputs far beyond the caches, rows over a line: F(softmax)): the 16 rows
-     * (contiguous, ld == n) through an L1 buffer and out by streaming stores.  Stored straight
-     * from the tiles, a vector to each of 16 rows in turn, every store missed and waited for
-     * its line (65536 x 64 float32 softmax, one thread, out of place: 6.0 ms, in place 3.5;
-     * streamed 3.8) */
-    int all = stream && ld == n;
-    for (int g = 0; g < 16; g++) all &= keep[g] != 0;
-    if (all) {
-        ax_tr_out(d, b, n, n, keep, 0, NULL);
-        ax_stream(s, b, sizeof(float) * 16 * (size_t)n);
-        return;
-    }
     for (ptrdiff_t j0 = 0; j0 < n; j0 += 16) {
         const ptrdiff_t w = n - j0 < 16 ? n - j0 : 16;
         const __mmask16 m = (__mmask16)((1u << w) - 1u);
@@ -250,9 +267,8 @@ static inline void ax_tr_in(const float *s, ptrdiff_t ld, float (*d)[16], ptrdif
         for (ptrdiff_t j = 0; j < n; j++) d[j][g] = s[g * ld + j];
 }
 static inline void ax_tr_out(float (*d)[16], float *s, ptrdiff_t ld, ptrdiff_t n,
-                             const int *keep, int stream, float *b)
+                             const int *keep)
 {
-    (void)stream, (void)b;
     for (int g = 0; g < 16; g++)
         if (keep[g])
             for (ptrdiff_t j = 0; j < n; j++) s[g * ld + j] = d[j][g];

@@ -577,16 +577,18 @@ static void F(sm_rows1)(int op, const T *x, const unsigned char *mk, T *y, ptrdi
  * K shift's range or whose S is NaN (a NaN or +inf in it) is redone by the general path. */
 enum { AX_SG = 16 };
 static void F(sm_short)(int op, const T *x, T *y, ptrdiff_t L, double *mb, double *sb,
-                        double *cb, double *kb, ax_stats *st, int nts)
+                        double *cb, double *kb, ax_stats *st, ax_pipe *pp, T *stage)
 {
+    const int nts = pp != NULL;
     T xt[AX_SL][AX_SG], et[AX_SL][AX_SG], mt[AX_SG], klo[AX_SG], h[AX_SG], l[AX_SG];
     uint32_t kadj[AX_SG];
     int bad[AX_SG], ones[AX_SG];
     double acc[AX_K][AX_SG], kd[AX_SG];
     const int lsm = op == ACT_AX_LOG_SOFTMAX;
-    /* et (8 KB) is also the transposes' staging buffer, in (the rows read in order) and out
-     * (the rows streamed out): with buffers of their own the kernel's stack took 32 KB, all of
-     * L1, at rows of 128 (8192 x 128 softmax in cache, 2 threads: 0.342 -> 0.304 ms) */
+    /* et (8 KB) is also the staging buffer of the transpose in (the rows read in order):
+     * with it and the output's stage in buffers of the kernel's own, its stack took 32 KB,
+     * all of L1, at rows of 128 (8192 x 128 softmax in cache, 2 threads: 0.342 -> 0.304 ms
+     * with et shared by both; the output's stage is now the thread's, across groups) */
     ax_tr_in(x, L, xt, L, nts, &et[0][0]);
     for (int g = 0; g < AX_SG; g++) mt[g] = -INFINITY, ones[g] = 0;
     for (ptrdiff_t j = 0; j < L; j++)
@@ -607,6 +609,7 @@ static void F(sm_short)(int op, const T *x, T *y, ptrdiff_t L, double *mb, doubl
          * exp loop left the memory idle: 131072 x 100 softmax from memory 7.1 -> 5.2 ms (2
          * threads, one process; 262144 x 40 4.33 -> 3.98) */
         AX_PREFETCH_AT(x + AX_SG * L + j * (64 / (ptrdiff_t)sizeof(T)));
+        if (pp) ax_pipe_step(pp); /* the previous group's line j (see the end) */
 #pragma omp simd
         for (int g = 0; g < AX_SG; g++) {
             T v = xt[j][g], e = ax_exp_k_f(v, klo[g], kadj[g]);
@@ -662,7 +665,25 @@ static void F(sm_short)(int op, const T *x, T *y, ptrdiff_t L, double *mb, doubl
         if (bad[g])
             F(sm_row)(op, x + g * L, NULL, NULL, y + g * L, L, 1, 0, mb, sb, cb, kb, st, 0);
     }
-    ax_tr_out(xt, y, L, L, good, nts, &et[0][0]);
+    /* Streamed (pp): the 16 rows, contiguous in y, are staged in order and go out by
+     * streaming stores, a line per step of the next group's exp loop (ax_pipe; the thread's
+     * last group at the end of its tasks).  Stored straight from the tiles, a vector to each
+     * of 16 rows in turn, every store missed and waited for its line (65536 x 64 float32
+     * softmax, one thread, out of place: 6.0 ms, in place 3.5; staged and streamed at once,
+     * 3.8); streamed at once, the burst held up the next group (2 threads, one process:
+     * 131072 x 100 softmax 4.94 -> 4.72 ms, log_softmax 5.29 -> 4.99, 65536 x 64 1.57 ->
+     * 1.45).  stage: the thread's 16 x AX_SL buffer, kept from one group to the next. */
+    if (pp) {
+        ax_pipe_flush(pp); /* stage is about to be reused */
+        int all = 1;
+        for (int g = 0; g < AX_SG; g++) all &= good[g];
+        if (all) {
+            ax_tr_out(xt, stage, L, L, good);
+            ax_pipe_start(pp, y, stage, sizeof(T) * AX_SG * (size_t)L);
+            return;
+        }
+    }
+    ax_tr_out(xt, y, L, L, good);
 }
 #endif
 
@@ -714,8 +735,7 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
     int nt = act_threads_for(outer * L * inner * AX_COST_SOFTMAX);
 #if AX_KSHIFT
     if (inner == 1 && (op == ACT_AX_SOFTMAX || op == ACT_AX_LOG_SOFTMAX) && !mk && L <= AX_SL &&
-        outer >= AX_SG &&
-        (L <= AX_SL_BIG || (size_t)(outer * L) * sizeof(T) < AX_NT_BYTES)) {
+        outer >= AX_SG) {
         /* short rows, AX_SG at a time (F(sm_short)); the last outer % AX_SG by sm_row */
         const ptrdiff_t ng = outer / AX_SG;
         const int ntg = ng < nt ? (int)ng : nt;
@@ -724,16 +744,23 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
          * them slower (2 threads, one process: 2^20 x 16 7.3 -> 8.1 ms, 2^20 x 8 5.1 -> 5.7;
          * 2^19 x 32 9.9 -> 6.9, 2^16 x 64 2.5 -> 1.6) */
         const int nts = L > 16 && (size_t)(outer * L) * sizeof(T) >= AX_NT_BYTES;
+#define AX_SHORT_BEGIN                                                                         \
+    T ax_stage_[AX_SG * AX_SL];                                                              \
+    ax_pipe ax_pp_ = {NULL, NULL, 0, 0};
 #define AX_SHORT_GROUP(q)                                                                      \
     {                                                                                          \
         double m4[4];                                                                          \
         ax_stats s1;                                                                           \
         F(sm_short)(op, x + (q) * AX_SG * L, y + (q) * AX_SG * L, L, m4, m4 + 1, m4 + 2,       \
-                    m4 + 3, &s1, nts);                                                         \
+                    m4 + 3, &s1, nts ? &ax_pp_ : NULL, ax_stage_);                             \
     }
 #define AX_SHORT_END                                                                           \
-    if (nts) ax_sfence();
-        AX_FOR_TASKS_IN(ntg, ng, , AX_SHORT_GROUP, AX_SHORT_END);
+    if (nts) {                                                                                 \
+        ax_pipe_flush(&ax_pp_);                                                                \
+        ax_sfence();                                                                           \
+    }
+        AX_FOR_TASKS_IN(ntg, ng, AX_SHORT_BEGIN, AX_SHORT_GROUP, AX_SHORT_END);
+#undef AX_SHORT_BEGIN
 #undef AX_SHORT_GROUP
 #undef AX_SHORT_END
         for (ptrdiff_t o = ng * AX_SG; o < outer; o++) {
