@@ -31,15 +31,16 @@ def torch_fns(threads):
     return torch, F
 
 
-def ort_session(op, shape, threads):
+def ort_session(op, shape, threads, dtype=np.float32):
     try:
         import onnx  # noqa: F401 - the models are built with onnx.helper below
         import onnxruntime as ort
         from onnx import TensorProto, helper
     except ImportError:
         return None
-    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, list(shape))
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, list(shape))
+    elem = TensorProto.DOUBLE if np.dtype(dtype) == np.float64 else TensorProto.FLOAT
+    x = helper.make_tensor_value_info("x", elem, list(shape))
+    y = helper.make_tensor_value_info("y", elem, list(shape))
     node = helper.make_node(op, ["x"], ["y"], axis=-1)
     model = helper.make_model(helper.make_graph([node], "g", [x], [y]),
                               opset_imports=[helper.make_opsetid("", 13)])
@@ -55,8 +56,8 @@ def ort_session(op, shape, threads):
 def run_ort(sess_ort, xin, yout):
     sess, ort = sess_ort
     b = sess.io_binding()
-    b.bind_input("x", "cpu", 0, np.float32, list(xin.shape), xin.ctypes.data)
-    b.bind_output("y", "cpu", 0, np.float32, list(yout.shape), yout.ctypes.data)
+    b.bind_input("x", "cpu", 0, xin.dtype, list(xin.shape), xin.ctypes.data)
+    b.bind_output("y", "cpu", 0, yout.dtype, list(yout.shape), yout.ctypes.data)
     return lambda: sess.run_with_iobinding(b)
 
 
@@ -100,14 +101,20 @@ def main():
     rng = np.random.default_rng(0)
     rows = []
 
-    def row(case, shape, ours, floor2, floor1, peers):
+    def row(case, shape, ours, floor2, floor1, peers, dtype=np.float32):
         best_peer = min((v for v in peers.values() if v is not None), default=None)
+        if np.dtype(dtype) != np.float32:
+            case = f"{case} ({np.dtype(dtype).name})"
         rows.append((case, shape, ours, floor1, floor2, peers, best_peer))
 
     # the two shapes, and short rows (classifier logits): the same 2^24 elements as
-    # 2^20 rows of 16, where a row's fixed cost, not memory, sets the pace
-    for shape in [(4096, 4096), (64, 262144), (1048576, 16)]:
-        x = rng.standard_normal(shape, dtype=np.float32)
+    # 2^20 rows of 16, where a row's fixed cost, not memory, sets the pace; rows of 100 to
+    # 1000 (classifier logits, attention scores), 64 MiB each; float64 at 2^23 elements
+    for shape, dt in [((4096, 4096), np.float32), ((64, 262144), np.float32),
+                      ((1048576, 16), np.float32), ((167772, 100), np.float32),
+                      ((65536, 256), np.float32), ((16384, 1000), np.float32),
+                      ((2048, 4096), np.float64)]:
+        x = rng.standard_normal(shape).astype(dt)
         y = np.empty_like(x)
         b = x.copy()
         fns = {"f2": lambda: _core.memory_floor(x, b, y), "f1": lambda: _core.memory_floor(x, y)}
@@ -120,14 +127,14 @@ def main():
                 tx, ty = torch.from_numpy(x), torch.from_numpy(y)
                 tfn = getattr(torch, name)
                 fns["torch " + name] = lambda tfn=tfn, tx=tx, ty=ty: tfn(tx, -1, out=ty)
-            sess = ort_session(ort_op, shape, nt)
+            sess = ort_session(ort_op, shape, nt, dt)
             if sess:
                 fns["onnxruntime " + name] = run_ort(sess, x, y)
         t = _bench.round_medians_ms(fns, args.repeat, "bench_axis")
         for name, _ in ops:
             peers = {p: t[p + " " + name] for p in ("torch", "onnxruntime")
                      if p + " " + name in t}
-            row(name, shape, t[name], t["f2"], t["f1"], peers)
+            row(name, shape, t[name], t["f2"], t["f1"], peers, dt)
 
     for shape in [(4096, 8192), (64, 524288)]:
         x = rng.standard_normal(shape, dtype=np.float32)
@@ -148,7 +155,8 @@ def main():
 
     cfg = actcore.config() if callable(getattr(actcore, "config", None)) else {}
     print("# Axis activations: actcore vs memory floors, PyTorch, ONNX Runtime\n")
-    print(f"float32, {nt} threads, median of {args.repeat} runs, times in ms; the floors, "
+    print(f"float32 unless marked, {nt} threads, median of {args.repeat} runs, times in ms; "
+          "the floors (of the row's dtype), "
           "actcore and the peers of a shape are timed together, in rounds of turns "
           "(_bench.measure_rounds). "
           f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, ISA "
@@ -163,9 +171,12 @@ def main():
         print(f"| {case} | {shape[0]}x{shape[1]} | {ours:.2f} | {f1:.2f} | {f2:.2f} | "
               f"{ours / f2:.2f}x | {fmt(t)} | {fmt(o)} | "
               f"{'-' if best is None else ('yes' if ours < best else 'no')} |")
-    print("\nThe 1048576x16 rows (short rows, outside the issue's targets) show a row's fixed "
-          "cost: pass A, the combine and pass B per row, where PyTorch and ONNX Runtime "
-          "loop over a few elements.")
+    print("\nThe rows other than 4096x4096 and 64x262144 are outside the issue's targets. "
+          "1048576x16 (short rows) shows a row's fixed cost: pass A, the combine and pass B "
+          "per row, where PyTorch and ONNX Runtime loop over a few elements; rows of 100 to "
+          "1000 are classifier logits and attention scores.  float64 pays for its accuracy "
+          "(docs/accuracy.md): pass A's exponentials and pass B's quotients carried in "
+          "double-word arithmetic.")
     print("\nswiglu rows: the floors are for y of the output's size (two inputs of that size "
           "read, one written); torch is `torch.mul(F.silu(a), b, out=y)`.")
     print(f"\nLoad average while measuring: {os.getloadavg()[0]:.1f} (the machine is shared; "

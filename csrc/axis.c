@@ -642,6 +642,7 @@ static inline double ax_lsm_d(double x, double ms, double lg)
  * 5 ULP on softmax, over SPEC's 4). */
 #define T float
 #define SFX f32
+#define AX_CNT int32_t /* blk_a's count lanes (see there) */
 #define AX_ADD(s, c, v) ((s) += (v))
 #define AX_LANES(acc, comp) ax_lanes_tree(acc)
 /* float32 softmax stores its shifted terms in pass A and rescales them in pass B (one exp per
@@ -675,6 +676,7 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #define FORM(op, kind) act_##op##_##kind##_wf
 #include "axis_t.h"
 #undef T
+#undef AX_CNT
 #undef SFX
 #undef EXP_SHIFTED
 #undef SOFTMAX_Q
@@ -696,6 +698,7 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 
 #define T double
 #define SFX f64
+#define AX_CNT double
 #define AX_ADD(s, c, v) ax_add2(&(s), &(c), (v))
 #define AX_LANES(acc, comp) ax_lanes(acc, comp)
 #define AX_STORE_E 0
@@ -715,6 +718,7 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #define FORM(op, kind) act_##op##_##kind##_wd
 #include "axis_t.h"
 #undef T
+#undef AX_CNT
 #undef SFX
 #undef EXP_SHIFTED
 #undef SOFTMAX_Q
