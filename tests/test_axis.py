@@ -810,6 +810,34 @@ def test_maxout_ties_nan_errors():
         actcore.maxout_grad(np.ones((2, 3)), np.ones((2, 8)), 2)
 
 
+@pytest.mark.parametrize("pool", [2, 3, 4, 5, 8])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_maxout_groups_on_the_last_axis(pool, dtype):
+    """Contiguous groups (the last axis: one loop over the groups, vectorised across them for
+    pools of 2, 3, 4 and 8) on many groups with ties, NaN and infinities, against NumPy and
+    the first-max / first-NaN rule, on 1 and 2 threads (tasks of 4096 groups)."""
+    rng = np.random.default_rng(pool)
+    x = np.round(rng.standard_normal((3, 5000 * pool)) * 2).astype(dtype)  # many ties
+    x.flat[::97] = np.nan
+    x.flat[5::89] = np.inf
+    x.flat[7::83] = -np.inf
+    dy = rng.standard_normal((3, 5000)).astype(dtype)
+    g = x.reshape(3, 5000, pool)
+    nan = np.isnan(g)
+    want_idx = np.where(nan.any(-1), nan.argmax(-1), np.nanargmax(np.where(nan, -np.inf, g), -1))
+    want_dx = np.zeros_like(g)
+    np.put_along_axis(want_dx, want_idx[..., None], dy[..., None], axis=-1)
+    old = _core.parallel_min(64)
+    try:
+        for nt in (1, 2):
+            with actcore.num_threads(nt):
+                np.testing.assert_array_equal(actcore.maxout(x, pool, axis=-1), g.max(-1))
+                np.testing.assert_array_equal(actcore.maxout_grad(dy, x, pool, axis=-1),
+                                              want_dx.reshape(x.shape))
+    finally:
+        _core.parallel_min(old)
+
+
 @needs_torch
 def test_maxout_vs_torch():
     x = data((3, 8, 5), np.float32)
