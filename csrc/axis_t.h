@@ -805,7 +805,12 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
          * 200, 512, 1000, 1024, 2048, 4096 and 8192, even at 128 and 262144, but slower for
          * rows of 100 (6.8 -> 8.8 ms at 131072 x 100: the per-row cost of the chunked copy) and
          * for rows of several blocks ending in a partial one (2000: 5.1 -> 5.5, 3000: 5.3 ->
-         * 5.6; not understood) */
+         * 5.6; not understood).  Nor for one-block rows whose length in bytes is an odd
+         * multiple of 16 (their starts cycle through 16-byte offsets in a line) below 2400
+         * bytes: log_softmax, 2 threads, one process, streamed against plain, 65536 x 260
+         * 7.56 against 6.83 ms, x 268 7.99 / 6.80, x 300 8.66 / 7.72, x 500 11.53 / 11.35;
+         * but 32768 x 1020 10.31 / 11.07 and rows of an even multiple (264, 296, 1000) gain
+         * from streaming as the others do (not understood either) */
         const int nts = !reduce_only && !(op == ACT_AX_SOFTMAX && AX_STORE_E) &&
                         (L % AX_B == 0 ||
                          (L <= AX_B && L >= 128 &&
@@ -996,9 +1001,10 @@ static void F(glu)(int op, const T *a, const T *b, ptrdiff_t istride, T *y, cons
  * ns/element, maxout_grad 3.3-4.1 -> 0.27-0.60; float64 3.1-4.6 -> 0.27-0.62 and 4.0-4.8 ->
  * 0.6-2.7. */
 #define AX_MAXOUT_RUN(POOL, BT)                                                                \
-    if (dx) { /* each group's arg-max (BT: a T, as int lanes next to doubles stay scalar), \
-               * zeros and dy at the arg-max: the same values as a select per element, which  \
-               * stayed scalar for pools of 4 and 8 (strided stores) */                       \
+    if (dx) { /* each group's arg-max into bis (BT: T for the constant pools, as int lanes  \
+               * next to double ones stay scalar), then zeros, then dy at each arg-max: the   \
+               * values of a select per element, which stayed scalar for pools of 4 and 8     \
+               * (strided stores) */                                                          \
         for (ptrdiff_t b0 = q0; b0 < q1; b0 += AX_MQ) {                                        \
             const ptrdiff_t b1 = q1 - b0 < AX_MQ ? q1 : b0 + AX_MQ;                            \
             BT bis[AX_MQ];                                                                     \
