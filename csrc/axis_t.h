@@ -335,6 +335,19 @@ AX_FLAT static void F(col_a)(int op, const T *x, const T *x2, const unsigned cha
 #undef AX_COL_EXP
             if (op == ACT_AX_SOFTMAX) /* as blk_a: no count, the same lanes */
                 for (ptrdiff_t j = 0; j < J; j++) AX_ADD(a[j], cp[j], (double)ec[j]);
+#if AX_KSHIFT
+            else if (allk && !mr)
+                /* every column shifted by K ln2, no mask: the count as a double select, without
+                 * the per-column choice of test (256 x 4096 float32 log_softmax along axis 0,
+                 * one thread, one process: 1.05 -> 0.94 ns/element, same bits) */
+                for (ptrdiff_t j = 0; j < J; j++) {
+                    double t = (double)ec[j];
+                    int isone = xr[j] == mv[j];
+                    double one = isone ? t : 0.0, c1 = isone ? 1.0 : 0.0;
+                    ones[j] += c1;
+                    AX_ADD(a[j], cp[j], t - one);
+                }
+#endif
             else
                 for (ptrdiff_t j = 0; j < J; j++) {
                     /* blk_a's test: the block's max term (K ln2 shift), or a term equal to 1 */
