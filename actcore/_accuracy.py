@@ -647,6 +647,12 @@ def measure_axis(dtypes: Sequence[str] = ("float32", "float64"), seed: int = 0,
     return rows
 
 
+def _axis_row_md(r: dict[str, Any]) -> str:
+    return (f"| {r['op']} | {r['dtype']} | {_fmt_num(r['max_ulp'])} | {r['worst']} "
+            f"| {_fmt_num(r['max_abs_err'])} | {_fmt_num(r['max_ulp_of_terms'])} "
+            f"| {r['samples']} |")
+
+
 def format_axis_markdown(rows: Sequence[dict[str, Any]], peer: str | None = None) -> str:
     """The axis rows as a Markdown section of the accuracy page (or of a peer's page)."""
     if peer:
@@ -663,9 +669,7 @@ def format_axis_markdown(rows: Sequence[dict[str, Any]], peer: str | None = None
             "",
             "| op | dtype | max ULP | worst rows | max abs err | ULP of the terms | samples |",
             "|---|---|---:|---|---:|---:|---:|",
-        ] + [f"| {r['op']} | {r['dtype']} | {_fmt_num(r['max_ulp'])} | {r['worst']} "
-             f"| {_fmt_num(r['max_abs_err'])} | {_fmt_num(r['max_ulp_of_terms'])} "
-             f"| {r['samples']} |" for r in rows] + [""])
+        ] + [_axis_row_md(r) for r in rows] + [""])
     lines = [
         "## Axis activations",
         "",
@@ -698,10 +702,7 @@ def format_axis_markdown(rows: Sequence[dict[str, Any]], peer: str | None = None
         "| op | dtype | max ULP | worst rows | max abs err | ULP of the terms | samples |",
         "|---|---|---:|---|---:|---:|---:|",
     ]
-    for r in rows:
-        lines.append(f"| {r['op']} | {r['dtype']} | {_fmt_num(r['max_ulp'])} | {r['worst']} "
-                     f"| {_fmt_num(r['max_abs_err'])} | {_fmt_num(r['max_ulp_of_terms'])} "
-                     f"| {r['samples']} |")
+    lines.extend(_axis_row_md(r) for r in rows)
     lines.append("")
     return "\n".join(lines)
 
