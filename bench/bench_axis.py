@@ -153,6 +153,22 @@ def main():
         row("swiglu(a, b)", shape[:1] + (h,), t["ours"], t["f2"], t["f1"], peers)
         row("swiglu(x) split", shape, t["split"], t["f2"], t["f1"], dict(peers))
 
+    # maxout over groups of 4 contiguous channels (a dense layer's features, channels-last):
+    # reads x, writes a quarter of it; torch has no maxout, its composite is a reshape + amax
+    for shape in [(4096, 4096)]:
+        x = rng.standard_normal(shape, dtype=np.float32)
+        y = np.empty((shape[0], shape[1] // 4), np.float32)
+        xc = np.empty_like(x)
+        fns = {"f1": lambda: _core.memory_floor(x, xc),
+               "ours": lambda: actcore.maxout(x, 4, axis=1, out=y)}
+        if tf:
+            torch = tf[0]
+            tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+            fns["torch"] = lambda: torch.amax(tx.view(shape[0], -1, 4), -1, out=ty)
+        t = _bench.round_medians_ms(fns, args.repeat, "bench_axis")
+        peers = {"torch": t["torch"]} if "torch" in t else {}
+        row("maxout(pool 4)", shape, t["ours"], t["f1"], t["f1"], peers)
+
     cfg = actcore.config() if callable(getattr(actcore, "config", None)) else {}
     print("# Axis activations: actcore vs memory floors, PyTorch, ONNX Runtime\n")
     print(f"float32 unless marked, {nt} threads, median of {args.repeat} runs, times in ms; "
@@ -179,6 +195,8 @@ def main():
           "double-word arithmetic.")
     print("\nswiglu rows: the floors are for y of the output's size (two inputs of that size "
           "read, one written); torch is `torch.mul(F.silu(a), b, out=y)`.")
+    print("\nmaxout row: both floor columns are the 1r1w copy of x (maxout writes a quarter "
+          "of that); torch is `torch.amax(x.view(n, -1, 4), -1, out=y)`.")
     print(f"\nLoad average while measuring: {os.getloadavg()[0]:.1f} (the machine is shared; "
           "numbers from a loaded machine understate every column's speed alike)." if
           hasattr(os, "getloadavg") else "")
