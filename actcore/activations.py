@@ -338,10 +338,15 @@ def _prelu_out_ok(out, x, dy):
     x's memory (the kernel reads each element of x before it writes dx there, but a shifted
     overlap would read dx for x) nor dy's other than dy itself (in place on dy is per element
     too).  Anything else goes through the general path, which checks and copies."""
-    return (type(out) is np.ndarray and out.dtype == x.dtype and out.shape == x.shape
-            and out.flags.c_contiguous and out.flags.writeable
-            and not np.may_share_memory(out, x)
+    return (type(out) is np.ndarray and out.flags.c_contiguous and _out_takes_dx(out, x)
             and (out is dy or not np.may_share_memory(out, dy)))
+
+
+def _out_takes_dx(out, x):
+    """out is exactly what the ufunc would write for x (its shape and dtype, no cast),
+    writeable, and not x's memory."""
+    return (isinstance(out, np.ndarray) and out.shape == x.shape and out.dtype == x.dtype
+            and out.flags.writeable and not np.may_share_memory(out, x))
 
 
 def _prelu_one_pass(x, dy, w, ax, out):
@@ -355,9 +360,7 @@ def _prelu_one_pass(x, dy, w, ax, out):
         return False
     if not isinstance(w, float) and np.asarray(w).dtype != x.dtype:
         return False
-    if out is not None and not (isinstance(out, np.ndarray) and out.shape == x.shape
-                                and out.dtype == x.dtype and out.flags.writeable
-                                and not np.may_share_memory(out, x)):
+    if out is not None and not _out_takes_dx(out, x):
         return False
     if ax is None:
         return x.flags.c_contiguous and dy.flags.c_contiguous and (

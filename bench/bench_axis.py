@@ -153,6 +153,25 @@ def main():
         row("swiglu(a, b)", shape[:1] + (h,), t["ours"], t["f2"], t["f1"], peers)
         row("swiglu(x) split", shape, t["split"], t["f2"], t["f1"], dict(peers))
 
+    # along axis 0 (the column kernel: AX_J adjacent columns at a time), softmax and
+    # log_softmax against PyTorch's dim=0
+    shape = (4096, 4096)
+    x = rng.standard_normal(shape, dtype=np.float32)
+    y = np.empty_like(x)
+    b = x.copy()
+    fns = {"f2": lambda: _core.memory_floor(x, b, y), "f1": lambda: _core.memory_floor(x, y)}
+    for name in ("softmax", "log_softmax"):
+        fn = getattr(actcore, name)
+        fns[name] = lambda fn=fn: fn(x, axis=0, out=y)
+        if tf:
+            torch = tf[0]
+            tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+            fns["torch " + name] = lambda n=name, tx=tx, ty=ty: getattr(torch, n)(tx, 0, out=ty)
+    t = _bench.round_medians_ms(fns, args.repeat, "bench_axis")
+    for name in ("softmax", "log_softmax"):
+        peers = {"torch": t["torch " + name]} if "torch " + name in t else {}
+        row(name + " axis=0", shape, t[name], t["f2"], t["f1"], peers)
+
     # maxout over groups of 4 contiguous channels (a dense layer's features, channels-last):
     # reads x, writes a quarter of it; torch has no maxout, its composite is a reshape + amax
     for shape in [(4096, 4096)]:
