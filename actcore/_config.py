@@ -25,6 +25,7 @@ def config() -> dict:
         "openmp": build["openmp"],
         "threads": get_num_threads(),
         "parallel_min": _core.parallel_min(),
+        "stream_min_bytes": _core.stream_min(),
         "isa": isa["current"],
         "isa_supported": isa["supported"],
         "isa_built": isa["built"],

@@ -287,6 +287,31 @@ static PyObject *parallel_min(PyObject *self, PyObject *args)
     return PyLong_FromSsize_t(old);
 }
 
+static PyObject *stream_min(PyObject *self, PyObject *args)
+{
+    Py_ssize_t n = -1;
+    if (!PyArg_ParseTuple(args, "|n", &n)) return NULL;
+    Py_ssize_t old = (Py_ssize_t)act_stream_min;
+    if (n >= 0) act_stream_min = (size_t)n;
+    return PyLong_FromSsize_t(old);
+}
+
+/* stream_kinds(op_index[, mask]) -> old mask: which kinds of an op stream (ops.def's column;
+ * bit 0 forward, 1 gradient, 2 from output); for bench/streaming.py */
+static PyObject *stream_kinds(PyObject *self, PyObject *args)
+{
+    int op, mask = -1;
+    if (!PyArg_ParseTuple(args, "i|i", &op, &mask)) return NULL;
+    if (op < 0 || op >= ACT_NOPS) {
+        PyErr_Format(PyExc_ValueError, "stream_kinds: op index must be in [0, %d), got %d",
+                     ACT_NOPS, op);
+        return NULL;
+    }
+    int old = act_stream_kinds[op];
+    if (mask >= 0) act_stream_kinds[op] = mask & 7;
+    return PyLong_FromLong(old);
+}
+
 static PyObject *threads_for(PyObject *self, PyObject *args)
 {
     Py_ssize_t n;
@@ -359,6 +384,10 @@ static PyMethodDef methods[] = {
     {"get_num_threads", get_num_threads, METH_NOARGS, NULL},
     {"set_num_threads", set_num_threads, METH_VARARGS, NULL},
     {"parallel_min", parallel_min, METH_VARARGS, "parallel_min([n]) -> old threshold"},
+    {"stream_min", stream_min, METH_VARARGS,
+     "stream_min([bytes]) -> old threshold: elementwise outputs this large use streaming stores"},
+    {"stream_kinds", stream_kinds, METH_VARARGS,
+     "stream_kinds(op_index[, mask]) -> old mask of the kinds that stream (ops.def)"},
     {"threads_for", threads_for, METH_VARARGS, "threads used for n elements"},
     {"memory_floor", memory_floor, METH_VARARGS, "memory_floor(x, y) / (a, b, y)"},
     {"build_info", build_info, METH_NOARGS, NULL},

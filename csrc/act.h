@@ -26,7 +26,7 @@
 
 /* op indices, in ops.def order */
 enum {
-#define ACT_OP(name, np, gout, cost) ACT_OP_##name,
+#define ACT_OP(name, np, gout, cost, stream) ACT_OP_##name,
 #include "ops.def"
 #undef ACT_OP
     ACT_NOPS
@@ -44,6 +44,14 @@ enum { ACT_F16 = 0, ACT_F32 = 1, ACT_F64 = 2, ACT_BF16 = 3, ACT_NDTYPES = 4 };
 typedef void (*act_range_fn)(ptrdiff_t lo, ptrdiff_t hi, const char *const *in, int pvec,
                              char *out);
 
+/* The same kernel with its output through an L1 buffer and streaming stores (ntstore.h): f over
+ * [lo, hi) in blocks written to the buffer and streamed to out, then a store fence.  Of the nin
+ * (<= ACT_MAXIN) inputs, in[0..nshift-1] advance with the block (the data operands, and the
+ * parameters when pvec); the rest are single values.  isz: bytes per element. */
+enum { ACT_MAXIN = 4 }; /* dy, x and two parameters */
+typedef void (*act_stream_fn)(act_range_fn f, ptrdiff_t lo, ptrdiff_t hi, const char *const *in,
+                              int nin, int nshift, int pvec, char *out, size_t isz);
+
 typedef struct {
     const char *name;
     int fma; /* float32 kernels use fused multiply-add (vmathf.h): their bits differ from a
@@ -51,6 +59,7 @@ typedef struct {
     act_range_fn fn[ACT_NOPS][ACT_NKINDS][ACT_NDTYPES]; /* NULL where the op has no gout */
     act_range_fn copy[ACT_NDTYPES]; /* memory floor: reads x, writes y once */
     act_range_fn add[ACT_NDTYPES];  /* three-stream floor: y = a + b (as a gradient's traffic) */
+    act_stream_fn stream;
 } act_isa_table;
 
 /* per-op facts from ops.def, for the glue */
@@ -81,14 +90,13 @@ typedef struct {
 void act_eltwise_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps,
                       const act_loop_data *d);
 void act_run(act_range_fn f, ptrdiff_t n, const char *const *in, int pvec, char *out);
-/* the same for a kernel costing `cost` relu-elements per element */
-void act_run_cost(act_range_fn f, ptrdiff_t n, int cost, const char *const *in, int pvec,
-                  char *out);
 int act_threads_for(ptrdiff_t work); /* threads for `work` relu-element units */
 int act_get_num_threads(void);
 void act_set_num_threads(int n);
 int act_openmp_enabled(void);
 extern ptrdiff_t act_parallel_min;  /* below this many elements: serial */
+extern size_t act_stream_min;       /* outputs of this many bytes and more: streaming stores */
+extern int act_stream_kinds[ACT_NOPS]; /* bit k: kind k of the op streams (ops.def's column) */
 /* The formulas compute both sides of every select, so out-of-range intermediates may raise
  * overflow/invalid/underflow flags for finite results.  act_fp_save() before a kernel and
  * act_fp_restore() after it clear the flags the kernel raised and keep the caller's, so NumPy

@@ -24,6 +24,7 @@
 #include "act.h"
 #include "axis.h"
 #include "formulas.h"
+#include "ntstore.h"
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -63,57 +64,11 @@
         }                                                                                      \
     } while (0)
 
-/* Streaming (non-temporal) stores for outputs far beyond the caches: a plain store first reads
- * every output line it misses (read for ownership), so a row softmax moved three streams (x
- * in, y read and written back); streamed, two.  16 MiB of output: half this machine's L3 (32
- * MB), past which y cannot stay cached for its consumer anyway.  Measured on a float32 copy at
- * 2^24 elements, 2 threads: 2.08 -> 1.58 ms (min of 30, C harness); on 4096x4096 log_softmax,
- * interleaved in one process, 5.48 -> 4.66 ms (ONNX Runtime 5.14).  An earlier try
- * (2026-12-02, SSE stores, softmax's terms in a scratch row) measured 15% slower; a fence
- * after every 1024-element block, tried here, cancelled the gain (5.82 against 5.74 ms
- * without streaming), so each thread fences once, after its last task.
- * ax_stream copies n bytes of an L1 buffer to d (d element-aligned): plain stores up to the
- * vector alignment and for the rest, streaming stores between; where the target has none
- * (aarch64, or no SSE2) all plain, the same values either way. */
-#define AX_NT_BYTES ((size_t)16 << 20)
-#if defined(__SSE2__) || defined(_M_X64)
-#include <immintrin.h>
-#if defined(__AVX512F__)
-#define AX_NTW 64
-#define AX_NT_ONE(d, s) _mm512_stream_si512((void *)(d), _mm512_loadu_si512((const void *)(s)))
-#elif defined(__AVX__)
-#define AX_NTW 32
-#define AX_NT_ONE(d, s)                                                                        \
-    _mm256_stream_si256((__m256i *)(d), _mm256_loadu_si256((const __m256i *)(s)))
-#else
-#define AX_NTW 16
-#define AX_NT_ONE(d, s) _mm_stream_si128((__m128i *)(d), _mm_loadu_si128((const __m128i *)(s)))
-#endif
-static inline void ax_stream(void *d, const void *s, size_t n)
-{
-    unsigned char *dc = (unsigned char *)d;
-    const unsigned char *sc = (const unsigned char *)s;
-    size_t head = (size_t)(-(uintptr_t)dc & (AX_NTW - 1));
-    if (head > n) head = n;
-    if (head) memcpy(dc, sc, head);
-    size_t i = head;
-    for (; i + AX_NTW <= n; i += AX_NTW) AX_NT_ONE(dc + i, sc + i);
-    if (i < n) memcpy(dc + i, sc + i, n - i);
-}
-/* streaming stores are weakly ordered: each thread fences its own before its region ends */
-static inline void ax_sfence(void) { _mm_sfence(); }
-#undef AX_NT_ONE
-#else
-#define AX_NTW 1
-static inline void ax_stream(void *d, const void *s, size_t n) { memcpy(d, s, n); }
-static inline void ax_sfence(void) {}
-#endif
-
 /* A staged block of n bytes streamed out to d one cache line per ax_pipe_step, between other
  * work, instead of in one burst (F(sm_short): a group's rows go out during the next group's
  * exp loop).  A step writes up to the next line boundary of d: where d is not line-aligned
  * the first writes only the bytes before it, and the last the bytes after the last whole line,
- * both with plain stores, as ax_stream does. */
+ * both with plain stores, as act_nt_copy does. */
 typedef struct {
     const unsigned char *s;
     unsigned char *d;
@@ -131,12 +86,12 @@ static inline void ax_pipe_step(ax_pipe *p)
     if (p->i >= p->n) return;
     size_t e = ((uintptr_t)(p->d + p->i) & ~(uintptr_t)63) + 64 - (uintptr_t)p->d; /* next line */
     if (e > p->n) e = p->n;
-    ax_stream(p->d + p->i, p->s + p->i, e - p->i);
+    act_nt_copy(p->d + p->i, p->s + p->i, e - p->i);
     p->i = e;
 }
 static inline void ax_pipe_flush(ax_pipe *p)
 {
-    if (p->i < p->n) ax_stream(p->d + p->i, p->s + p->i, p->n - p->i);
+    if (p->i < p->n) act_nt_copy(p->d + p->i, p->s + p->i, p->n - p->i);
     p->i = p->n;
 }
 

@@ -427,7 +427,7 @@ AX_FLAT static void F(run_b1)(int op, const T *x, const T *x2, const unsigned ch
             for (ptrdiff_t i = 0; i < n; i++) y[i] = LSM_GRAD_WIDE(x2[i], x[i], s);
     }
 }
-/* pass B over a run.  nts: y goes out through streaming stores (AX_NT_BYTES in axis.c),
+/* pass B over a run.  nts: y goes out through streaming stores (ACT_NT_BYTES in ntstore.h),
  * AX_CH outputs at a time from an L1 buffer, the same arithmetic.  Not for float32 softmax,
  * which reads its terms from y. */
 static void F(run_b)(int op, const T *x, const T *x2, const unsigned char *mk, T *y, ptrdiff_t n,
@@ -442,14 +442,14 @@ static void F(run_b)(int op, const T *x, const T *x2, const unsigned char *mk, T
      * its read for ownership, and cost two copies per chunk (4096^2 log_softmax, 2 threads,
      * against the plain-store build in the same runs: straddling 5% slower, aligned 13%
      * faster) */
-    ptrdiff_t c = (ptrdiff_t)((-(uintptr_t)y & (AX_NTW - 1)) / sizeof(T));
+    ptrdiff_t c = (ptrdiff_t)((-(uintptr_t)y & (ACT_NTW - 1)) / sizeof(T));
     if (c > n) c = n;
     if (c) F(run_b1)(op, x, x2, mk, y, c, st, fb);
     T buf[AX_CH];
     for (; c < n; c += AX_CH) {
         ptrdiff_t cn = n - c < AX_CH ? n - c : AX_CH;
         F(run_b1)(op, x + c, x2 ? x2 + c : NULL, mk ? mk + c : NULL, buf, cn, st, fb);
-        ax_stream(y + c, buf, (size_t)cn * sizeof(T));
+        act_nt_copy(y + c, buf, (size_t)cn * sizeof(T));
     }
 }
 
@@ -756,11 +756,11 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
         /* short rows, AX_SG at a time (F(sm_short)); the last outer % AX_SG by sm_row */
         const ptrdiff_t ng = outer / AX_SG;
         const int ntg = ng < nt ? (int)ng : nt;
-        /* streamed (ax_tr_out) beyond AX_NT_BYTES, for rows over one cache line: 16 rows of
+        /* streamed (ax_tr_out) beyond ACT_NT_BYTES, for rows over one cache line: 16 rows of
          * <= 16 floats are stored line after line already, and the buffer's extra copy made
          * them slower (2 threads, one process: 2^20 x 16 7.3 -> 8.1 ms, 2^20 x 8 5.1 -> 5.7;
          * 2^19 x 32 9.9 -> 6.9, 2^16 x 64 2.5 -> 1.6) */
-        const int nts = L > 16 && (size_t)(outer * L) * sizeof(T) >= AX_NT_BYTES;
+        const int nts = L > 16 && (size_t)(outer * L) * sizeof(T) >= ACT_NT_BYTES;
 #define AX_SHORT_BEGIN                                                                         \
     T ax_stage_[AX_SG * AX_SL];                                                              \
     ax_pipe ax_pp_ = {NULL, NULL, 0, 0};
@@ -774,7 +774,7 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
 #define AX_SHORT_END                                                                           \
     if (nts) {                                                                                 \
         ax_pipe_flush(&ax_pp_);                                                                \
-        ax_sfence();                                                                           \
+        act_nt_fence();                                                                           \
     }
         AX_FOR_TASKS_IN(ntg, ng, AX_SHORT_BEGIN, AX_SHORT_GROUP, AX_SHORT_END);
 #undef AX_SHORT_BEGIN
@@ -807,7 +807,7 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
             return -1;
         }
         double *sb = mb + outer * nb, *cb = sb + outer * nb, *kb = cb + outer * nb;
-        /* outputs far beyond the caches go out through streaming stores (AX_NT_BYTES), except
+        /* outputs far beyond the caches go out through streaming stores (ACT_NT_BYTES), except
          * float32 softmax's, whose pass B rescales pass A's terms in y.  With the terms kept
          * in a per-thread scratch row instead, 2^24 elements on 2 threads, one process: rows
          * of 4096 1-5% faster (4.60 -> 4.38, 4.76 -> 4.60 ms), rows of 1024 3% faster in one
@@ -828,7 +828,7 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
                         (L % AX_B == 0 ||
                          (L <= AX_B && L >= 128 &&
                           ((L * sizeof(T)) % 32 == 0 || L * sizeof(T) >= 2400))) &&
-                        (size_t)(outer * L) * sizeof(T) >= AX_NT_BYTES;
+                        (size_t)(outer * L) * sizeof(T) >= ACT_NT_BYTES;
         if (split) {
             ptrdiff_t ntask = outer * nb;
 #pragma omp parallel num_threads(nt)
@@ -854,7 +854,7 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
                         F(run_b)(op, x + off, x2 ? x2 + off : NULL, mk ? mk + off : NULL,
                                  y + off, n, &st[o], kb[t], nts);
                     }
-                    if (nts) ax_sfence();
+                    if (nts) act_nt_fence();
                 }
             }
         }
@@ -872,7 +872,7 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
                       nts);                                                                    \
     }
 #define AX_ROW_END                                                                             \
-    if (nts) ax_sfence();
+    if (nts) act_nt_fence();
             AX_FOR_TASKS_IN(nt, ntask, , AX_ROW_TASK, AX_ROW_END);
 #undef AX_ROW_TASK
 #undef AX_ROW_END

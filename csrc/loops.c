@@ -2,6 +2,7 @@
  * Compiled once (baseline flags): it only picks a kernel from the dispatched table and
  * decides how to call it. */
 #include "act.h"
+#include "ntstore.h"
 #include <fenv.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -9,10 +10,24 @@
 #endif
 
 const act_op_info act_ops[ACT_NOPS] = {
-#define ACT_OP(name, np, gout, cost) {#name, np, gout, cost},
+#define ACT_OP(name, np, gout, cost, stream) {#name, np, gout, cost},
 #include "ops.def"
 #undef ACT_OP
 };
+
+/* ops.def's stream column; writable so that bench/streaming.py can measure every kind both ways
+ * (_core.stream_kinds) */
+#define F (1 << ACT_FWD)
+#define G (1 << ACT_GRAD)
+#define O (1 << ACT_GOUT)
+int act_stream_kinds[ACT_NOPS] = {
+#define ACT_OP(name, np, gout, cost, stream) stream,
+#include "ops.def"
+#undef ACT_OP
+};
+#undef F
+#undef G
+#undef O
 
 /* Below this much work (elements x the op's cost, relu = 1) a call runs on one thread: waking
  * the pool costs a few us on this 2-core machine, and a second thread broke even at n x cost
@@ -68,13 +83,14 @@ int act_threads_for(ptrdiff_t work)
     return nt < 1 ? 1 : nt;
 }
 
-void act_run(act_range_fn f, ptrdiff_t n, const char *const *in, int pvec, char *out)
-{
-    act_run_cost(f, n, 1, in, pvec, out);
-}
+/* Streamed outputs (ntstore.h): 16 MiB and more by default.  Tests lower it through
+ * _core.stream_min to compare the streamed bits with the direct ones on small arrays. */
+size_t act_stream_min = ACT_NT_BYTES;
 
-void act_run_cost(act_range_fn f, ptrdiff_t n, int cost, const char *const *in, int pvec,
-                  char *out)
+/* f over [0, n) split into per-thread chunks; with stream (an act_stream_fn) each chunk's output
+ * goes out through streaming stores (nin, nshift, isz as act_stream_fn takes them) */
+static void run(act_range_fn f, ptrdiff_t n, int cost, const char *const *in, int pvec,
+                char *out, act_stream_fn stream, int nin, int nshift, size_t isz)
 {
 #ifdef _OPENMP
     int nt = act_threads_for(n * (ptrdiff_t)cost);
@@ -85,12 +101,25 @@ void act_run_cost(act_range_fn f, ptrdiff_t n, int cost, const char *const *in, 
             /* chunks are multiples of 64 elements: cache-line aligned for every dtype */
             ptrdiff_t chunk = ((n + T - 1) / T + 63) & ~(ptrdiff_t)63;
             ptrdiff_t lo = t * chunk, hi = lo + chunk < n ? lo + chunk : n;
-            if (lo < hi) f(lo, hi, in, pvec, out);
+            if (lo < hi) {
+                if (stream)
+                    stream(f, lo, hi, in, nin, nshift, pvec, out, isz);
+                else
+                    f(lo, hi, in, pvec, out);
+            }
         }
         return;
     }
 #endif
-    f(0, n, in, pvec, out);
+    if (stream)
+        stream(f, 0, n, in, nin, nshift, pvec, out, isz);
+    else
+        f(0, n, in, pvec, out);
+}
+
+void act_run(act_range_fn f, ptrdiff_t n, const char *const *in, int pvec, char *out)
+{
+    run(f, n, 1, in, pvec, out, NULL, 0, 0, 0);
 }
 
 static const size_t itemsizes[ACT_NDTYPES] = {2, 4, 8, 2}; /* f16, f32, f64, bf16 */
@@ -144,8 +173,20 @@ void act_eltwise_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps
         }
     }
     int flags = act_fp_save(); /* see act.h */
-    if (contig && (pscalar || pcontig))
-        act_run_cost(f, n, act_ops[d->op].cost, (const char *const *)args, !pscalar, args[nin]);
+    if (contig && (pscalar || pcontig)) {
+        /* streamed beyond act_stream_min, unless y overlaps an operand (in place): there its
+         * lines were just read, so a plain store costs no extra read */
+        int nshift = pscalar ? nx : nin;
+        act_stream_fn stream = (act_stream_kinds[d->op] >> d->kind & 1) &&
+                                       (size_t)n * isz >= act_stream_min
+                                   ? act_table->stream
+                                   : NULL;
+        uintptr_t y0 = (uintptr_t)args[nin], len = (uintptr_t)n * isz;
+        for (int k = 0; k < nshift && stream; k++)
+            if ((uintptr_t)args[k] < y0 + len && y0 < (uintptr_t)args[k] + len) stream = NULL;
+        run(f, n, act_ops[d->op].cost, (const char *const *)args, !pscalar, args[nin], stream,
+            nin, nshift, isz);
+    }
     else
         strided(f, n, args, steps, nin, nx, isz);
     act_fp_restore(flags);

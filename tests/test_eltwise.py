@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import EXAMPLE_PARAMS, GOUT_KERNELS, KERNELS, call, sample, ufunc
+from conftest import EXAMPLE_PARAMS, GOUT_KERNELS, KERNEL_NAMES, KERNELS, call, sample, ufunc
 
 import actcore
 from actcore import _core, reference
@@ -69,6 +69,46 @@ def test_out_and_in_place_bit_identical(kernel, kind, dtype):
     xx = x.copy()
     call(name, kind, xx, params, out=xx)  # aliasing: out is the input
     np.testing.assert_array_equal(xx.view(np.uint8), want.view(np.uint8))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_streamed_outputs_same_bits(kernel, dtype):
+    """Outputs of _core.stream_min bytes and more go through an L1 buffer and streaming stores
+    (csrc/ntstore.h) for the kinds ops.def marks.  With the threshold at 0 and every kind
+    marked, every kernel gives the bits of the direct path: fresh and misaligned out= (element
+    offsets 1-3, so partial cache lines at both ends), parameter arrays that vary along x (each
+    block must take its own slice), 1 and 2 threads, and in place (which never streams)."""
+    name, params = kernel
+    n = 9000 + 13  # several 4 KB blocks and a tail, for every dtype
+    x = sample(n, dtype)
+    dy = sample(n, dtype, seed=5)
+    wave = 1 + 0.1 * np.sin(np.arange(n))  # keeps each parameter's sign and order
+    parrays = tuple((p * wave).astype(dtype) for p in params)
+    kinds = ["fwd", "grad"] + (["gout"] if (name, params) in GOUT_KERNELS else [])
+    for kind in kinds:
+        for ps in (params, parrays):
+            want = call(name, kind, x, ps, dy=dy)
+            op = KERNEL_NAMES.index(name)
+            old_min, old_par = _core.stream_min(0), _core.parallel_min(64)
+            old_kinds = _core.stream_kinds(op, 7)
+            try:
+                for threads in (1, 2):
+                    with actcore.num_threads(threads):
+                        got = call(name, kind, x, ps, dy=dy)
+                        np.testing.assert_array_equal(bits(got), bits(want),
+                                                      err_msg=f"{kind} t={threads}")
+                        for off in (1, 2, 3):
+                            o = np.full(n + 4, 7, dtype)[off:off + n]
+                            call(name, kind, x, ps, dy=dy, out=o)
+                            np.testing.assert_array_equal(bits(o), bits(want),
+                                                          err_msg=f"{kind} offset {off}")
+                        xx = x.copy()
+                        call(name, kind, xx, ps, dy=dy, out=xx)
+                        np.testing.assert_array_equal(bits(xx), bits(want), err_msg=kind)
+            finally:
+                _core.stream_min(old_min)
+                _core.parallel_min(old_par)
+                _core.stream_kinds(op, old_kinds)
 
 
 def _layouts(x2d):
