@@ -356,6 +356,42 @@ static PyObject *memory_floor(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* prelu_channels(x, w, axis, y): act_prelu_channels for the prelu wrapper, which has checked
+ * the weight's length and the axis; here only what would be unsafe in C */
+static PyObject *prelu_channels(PyObject *self, PyObject *args)
+{
+    PyArrayObject *x, *w, *y;
+    int axis;
+    if (!PyArg_ParseTuple(args, "O!O!iO!", &PyArray_Type, &x, &PyArray_Type, &w, &axis,
+                          &PyArray_Type, &y))
+        return NULL;
+    int t = PyArray_TYPE(x);
+    int dt = t == NPY_HALF ? ACT_F16 : t == NPY_FLOAT ? ACT_F32 : t == NPY_DOUBLE ? ACT_F64 : -1;
+    int nd = PyArray_NDIM(x);
+    if (dt < 0 || PyArray_TYPE(w) != t || PyArray_TYPE(y) != t || axis < 0 || axis >= nd ||
+        PyArray_NDIM(w) != 1 || PyArray_DIM(w, 0) != PyArray_DIM(x, axis) ||
+        !PyArray_SAMESHAPE(x, y) || !PyArray_IS_C_CONTIGUOUS(x) || !PyArray_IS_C_CONTIGUOUS(y) ||
+        !PyArray_IS_C_CONTIGUOUS(w) || !PyArray_ISALIGNED(x) || !PyArray_ISALIGNED(y) ||
+        !PyArray_ISALIGNED(w) || !PyArray_ISWRITEABLE(y)) {
+        PyErr_SetString(PyExc_ValueError,
+                        "prelu_channels: expected aligned C-contiguous float16/32/64 x and y of "
+                        "one shape and w of x.shape[axis] elements, all of one dtype");
+        return NULL;
+    }
+    npy_intp outer = 1, inner = 1;
+    for (int k = 0; k < axis; k++) outer *= PyArray_DIM(x, k);
+    for (int k = axis + 1; k < nd; k++) inner *= PyArray_DIM(x, k);
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    int flags = act_fp_save();
+    rc = act_prelu_channels(dt, PyArray_BYTES(x), PyArray_BYTES(w), outer, PyArray_DIM(x, axis),
+                            inner, PyArray_BYTES(y));
+    act_fp_restore(flags);
+    Py_END_ALLOW_THREADS
+    if (rc < 0) return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
 static PyObject *build_info(PyObject *self, PyObject *noargs)
 {
 #if defined(__clang__)
@@ -390,6 +426,8 @@ static PyMethodDef methods[] = {
      "stream_kinds(op_index[, mask]) -> old mask of the kinds that stream (ops.def)"},
     {"threads_for", threads_for, METH_VARARGS, "threads used for n elements"},
     {"memory_floor", memory_floor, METH_VARARGS, "memory_floor(x, y) / (a, b, y)"},
+    {"prelu_channels", prelu_channels, METH_VARARGS,
+     "prelu_channels(x, w, axis, y): per-channel prelu forward into y"},
     {"build_info", build_info, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };

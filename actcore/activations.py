@@ -259,8 +259,28 @@ def prelu(x, weight, axis=1, *, out=None, **kwargs):
     (PyTorch: dim 1).  Calls ``actcore.ufuncs.leaky_relu`` with the broadcast weight."""
     if type(weight) is float:  # one slope: leaky_relu's wrapper and its cached 0-d slope
         return _LEAKY(x, weight, out=out, **kwargs)
-    w, _ = _channel_weight("prelu", x, weight, axis)
+    w, ax = _channel_weight("prelu", x, weight, axis)
+    if ax is not None and not kwargs and type(x) is np.ndarray and x.dtype in _PRELU_DTYPES:
+        # a slope per channel: the C loop threaded over the whole array, where NumPy's
+        # broadcast would call the ufunc loop once per plane or row (csrc/loops.c)
+        wd = w.dtype if isinstance(w, np.ndarray) else np.result_type(w)
+        if (np.result_type(x.dtype, wd) == x.dtype and x.flags.c_contiguous and x.flags.aligned
+                and (out is None or _prelu_fwd_out_ok(out, x))):
+            y = np.empty_like(x) if out is None else out
+            _core.prelu_channels(x, np.ascontiguousarray(w.reshape(-1), x.dtype), ax, y)
+            return y
     return ufuncs.leaky_relu(x, w, out=out, **kwargs)
+
+
+_PRELU_DTYPES = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _prelu_fwd_out_ok(out, x):
+    """out= that prelu_channels can write: x's own buffer, or a separate C-contiguous array of
+    x's shape and dtype (anything else goes to the ufunc, which handles overlap and casts)."""
+    return (type(out) is np.ndarray and out.dtype == x.dtype and out.shape == x.shape
+            and out.flags.c_contiguous and out.flags.aligned and out.flags.writeable
+            and (out is x or not np.may_share_memory(out, x)))
 
 
 _PRELU_FAST = (np.float16, np.float32, np.float64)

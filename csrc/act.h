@@ -45,7 +45,8 @@ typedef void (*act_range_fn)(ptrdiff_t lo, ptrdiff_t hi, const char *const *in, 
                              char *out);
 
 /* The same kernel with its output through an L1 buffer and streaming stores (ntstore.h): f over
- * [lo, hi) in blocks written to the buffer and streamed to out, then a store fence.  Of the nin
+ * [lo, hi) in blocks written to the buffer and streamed to out; the caller fences (act_nt_fence)
+ * once its thread has stored everything.  Of the nin
  * (<= ACT_MAXIN) inputs, in[0..nshift-1] advance with the block (the data operands, and the
  * parameters when pvec); the rest are single values.  isz: bytes per element. */
 enum { ACT_MAXIN = 4 }; /* dy, x and two parameters */
@@ -90,6 +91,11 @@ typedef struct {
 void act_eltwise_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps,
                       const act_loop_data *d);
 void act_run(act_range_fn f, ptrdiff_t n, const char *const *in, int pvec, char *out);
+/* prelu forward with a weight per channel: x and y C-contiguous, seen as (outer, C, inner), w
+ * contiguous (C,), all of one dtype; the leaky_relu kernel with slope w[c], so the bits are the
+ * ufunc's.  0, or -1 when out of memory (nothing written). */
+int act_prelu_channels(int dtype, const char *x, const char *w, ptrdiff_t outer, ptrdiff_t C,
+                       ptrdiff_t inner, char *y);
 int act_threads_for(ptrdiff_t work); /* threads for `work` relu-element units */
 int act_get_num_threads(void);
 void act_set_num_threads(int n);

@@ -188,7 +188,6 @@ static void ISA_NAME(act_stream_range)(act_range_fn f, ptrdiff_t lo, ptrdiff_t h
         act_nt_copy(out + s * (ptrdiff_t)isz, buf, (size_t)(e - s) * isz);
         s = e;
     }
-    act_nt_fence();
 }
 
 /* ---- the table of this target ---- */

@@ -4,6 +4,7 @@
 #include "act.h"
 #include "ntstore.h"
 #include <fenv.h>
+#include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -102,8 +103,10 @@ static void run(act_range_fn f, ptrdiff_t n, int cost, const char *const *in, in
             ptrdiff_t chunk = ((n + T - 1) / T + 63) & ~(ptrdiff_t)63;
             ptrdiff_t lo = t * chunk, hi = lo + chunk < n ? lo + chunk : n;
             if (lo < hi) {
-                if (stream)
+                if (stream) {
                     stream(f, lo, hi, in, nin, nshift, pvec, out, isz);
+                    act_nt_fence();
+                }
                 else
                     f(lo, hi, in, pvec, out);
             }
@@ -111,8 +114,10 @@ static void run(act_range_fn f, ptrdiff_t n, int cost, const char *const *in, in
         return;
     }
 #endif
-    if (stream)
+    if (stream) {
         stream(f, 0, n, in, nin, nshift, pvec, out, isz);
+        act_nt_fence();
+    }
     else
         f(0, n, in, pvec, out);
 }
@@ -123,6 +128,91 @@ void act_run(act_range_fn f, ptrdiff_t n, const char *const *in, int pvec, char 
 }
 
 static const size_t itemsizes[ACT_NDTYPES] = {2, 4, 8, 2}; /* f16, f32, f64, bf16 */
+
+/* Per-channel prelu, threaded over the whole array: NumPy's broadcast of w (C, 1, 1) hands the
+ * ufunc loop one plane per call (NCHW: each below the threading threshold, so the call ran on
+ * one thread) or one row of C elements (channels last: 64-element calls, 2.5x the copy floor at
+ * 16x64x128x128 float32 on 2 threads).  Each thread takes a range of elements and cuts it into
+ * segments: planes of >= ACT_PRELU_PLANE elements take the scalar slope w[c]; otherwise rows
+ * of L = C*inner elements take a tile of the row's slopes (w[k / inner]), repeated to about
+ * ACT_PRELU_TILE elements, as a parameter array. */
+#define ACT_PRELU_PLANE 512
+#define ACT_PRELU_TILE 4096
+int act_prelu_channels(int dtype, const char *x, const char *w, ptrdiff_t outer, ptrdiff_t C,
+                       ptrdiff_t inner, char *y)
+{
+    const size_t isz = itemsizes[dtype];
+    const ptrdiff_t n = outer * C * inner, L = C * inner;
+    if (n <= 0) return 0;
+    act_range_fn f = act_table->fn[ACT_OP_leaky_relu][ACT_FWD][dtype];
+    const int planes = inner >= ACT_PRELU_PLANE;
+    char *tile = NULL;
+    ptrdiff_t tl = 0; /* tile length: whole rows */
+    if (!planes) {
+        tl = L * (L < ACT_PRELU_TILE ? ACT_PRELU_TILE / L : 1);
+        if (tl > n) tl = n; /* n is whole rows */
+        tile = (char *)malloc((size_t)tl * isz);
+        if (!tile) return -1;
+        /* one row, then copies of it */
+#define ACT_TILE_ROW(U)                                                                        \
+    for (ptrdiff_t c = 0; c < C; c++)                                                          \
+        for (ptrdiff_t j = 0; j < inner; j++) ((U *)tile)[c * inner + j] = ((const U *)w)[c];
+        if (isz == 2)
+            ACT_TILE_ROW(uint16_t)
+        else if (isz == 4)
+            ACT_TILE_ROW(uint32_t)
+        else
+            ACT_TILE_ROW(uint64_t)
+#undef ACT_TILE_ROW
+        for (ptrdiff_t k = L; k < tl; k += L) memcpy(tile + k * (ptrdiff_t)isz, tile, L * isz);
+    }
+    act_stream_fn stream = (act_stream_kinds[ACT_OP_leaky_relu] >> ACT_FWD & 1) &&
+                                   (size_t)n * isz >= act_stream_min && x != y
+                               ? act_table->stream
+                               : NULL;
+    int nt = act_threads_for(n * (ptrdiff_t)act_ops[ACT_OP_leaky_relu].cost);
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nt) if (nt > 1)
+#endif
+    {
+#ifdef _OPENMP
+        ptrdiff_t T = omp_get_num_threads(), t = omp_get_thread_num();
+#else
+        ptrdiff_t T = 1, t = 0;
+        (void)nt;
+#endif
+        ptrdiff_t chunk = ((n + T - 1) / T + 63) & ~(ptrdiff_t)63;
+        ptrdiff_t lo = t * chunk, hi = lo + chunk < n ? lo + chunk : n;
+        for (ptrdiff_t i = lo; i < hi;) {
+            ptrdiff_t e;
+            const char *in[2];
+            int pvec;
+            if (planes) { /* the rest of plane i / inner, slope w[c] */
+                ptrdiff_t p = i / inner;
+                e = (p + 1) * inner < hi ? (p + 1) * inner : hi;
+                in[0] = x + i * (ptrdiff_t)isz;
+                in[1] = w + (p % C) * (ptrdiff_t)isz;
+                pvec = 0;
+            }
+            else { /* up to the tile's end, from i's place in its row */
+                ptrdiff_t q = i % L;
+                e = i + (tl - q) < hi ? i + (tl - q) : hi;
+                in[0] = x + i * (ptrdiff_t)isz;
+                in[1] = tile + q * (ptrdiff_t)isz;
+                pvec = 1;
+            }
+            char *o = y + i * (ptrdiff_t)isz;
+            if (stream)
+                stream(f, 0, e - i, in, 2, 1 + pvec, pvec, o, isz);
+            else
+                f(0, e - i, in, pvec, o);
+            i = e;
+        }
+        if (stream) act_nt_fence();
+    }
+    free(tile);
+    return 0;
+}
 
 /* Strided, broadcast or unaligned operands: gather blocks into aligned buffers, run the same
  * kernel (so the same bits as the contiguous case), scatter the result. */

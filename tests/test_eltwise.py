@@ -520,6 +520,58 @@ def test_prelu_per_channel_and_grad():
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("shape,axis", [((4, 6, 33, 35), 1), ((5, 300, 7), 1), ((3, 5, 7, 64), -1),
+                                        ((2, 3, 600), 1), ((1, 3, 70000), 1), ((9000, 70), 1),
+                                        ((7,), 0), ((3, 4), 0)])
+def test_prelu_per_channel_threaded_path_same_bits(dtype, shape, axis):
+    """prelu with a weight per channel runs csrc/loops.c's act_prelu_channels (planes with a
+    scalar slope, or rows with a tile of slopes), threaded over the whole array: the same bits as
+    the leaky_relu ufunc with the broadcast weight, on 1 and 2 threads, streamed or not, fresh,
+    into out= and in place; out= it cannot write (strided, overlapping, another dtype) and a
+    weight of a wider dtype go to the ufunc, with its result dtype."""
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    x.flat[:5] = [np.nan, -0.0, np.inf, -np.inf, -1e-30]
+    ax = axis % x.ndim
+    C = shape[ax]
+    w = np.linspace(-0.5, 0.7, C).astype(dtype)
+    wb = w.reshape((C,) + (1,) * (x.ndim - ax - 1))
+    want = actcore.ufuncs.leaky_relu(x, wb)
+    for threads in (1, 2):
+        for smin in (None, 0):
+            old_par = _core.parallel_min(64)
+            old_min = _core.stream_min() if smin is None else _core.stream_min(smin)
+            try:
+                with actcore.num_threads(threads):
+                    got = actcore.prelu(x, w, axis=axis)
+                    o = np.full_like(x, 5)
+                    assert actcore.prelu(x, w, axis=axis, out=o) is o
+                    xx = x.copy()
+                    actcore.prelu(xx, w, axis=axis, out=xx)
+            finally:
+                _core.parallel_min(old_par)
+                _core.stream_min(old_min)
+            for a in (got, o, xx):
+                assert a.dtype == dtype
+                np.testing.assert_array_equal(bits(a), bits(want), err_msg=f"t={threads}")
+    # out= the threaded path cannot take: strided, overlapping x, another dtype
+    big = np.zeros((2,) + shape, dtype)
+    np.testing.assert_array_equal(bits(actcore.prelu(x, w, axis=axis, out=big[1])), bits(want))
+    if x.size > 1:
+        xs = np.concatenate([x.ravel(), x.ravel()[:1]])
+        shifted = xs[1:].reshape(shape)  # overlaps xs[:-1] by all but one element
+        src = xs[:-1].reshape(shape)
+        ref = actcore.ufuncs.leaky_relu(src.copy(), wb)
+        np.testing.assert_array_equal(bits(actcore.prelu(src, w, axis=axis, out=shifted)),
+                                      bits(ref))
+    o64 = np.empty(shape, np.float64)
+    np.testing.assert_array_equal(actcore.prelu(x, w, axis=axis, out=o64),
+                                  actcore.ufuncs.leaky_relu(x, wb, out=np.empty(shape)))
+    wide = w.astype(np.float64)
+    assert actcore.prelu(x, wide, axis=axis).dtype == np.float64
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 @pytest.mark.parametrize("shape,axis", [((6, 7, 9, 11), 1), ((50, 30, 8), -1), ((3000,), 0),
                                         ((2, 5, 40000), 1)])
 def test_prelu_grad_dweight_reduction(dtype, shape, axis):
