@@ -256,7 +256,9 @@ def prelu(x, weight, axis=1, *, out=None, **kwargs):
     """prelu(x, weight, axis=1) -> y
 
     x if x > 0 else weight[c]*x, with weight of shape () or (C,) along the channel `axis`
-    (PyTorch: dim 1).  Calls ``actcore.ufuncs.leaky_relu`` with the broadcast weight."""
+    (PyTorch: dim 1).  The values of ``actcore.ufuncs.leaky_relu`` with the broadcast weight;
+    a per-channel weight on a C-contiguous array runs that kernel threaded over the whole
+    array."""
     if type(weight) is float:  # one slope: leaky_relu's wrapper and its cached 0-d slope
         return _LEAKY(x, weight, out=out, **kwargs)
     w, ax = _channel_weight("prelu", x, weight, axis)
