@@ -296,6 +296,11 @@ static PyObject *stream_min(PyObject *self, PyObject *args)
     return PyLong_FromSsize_t(old);
 }
 
+static PyObject *stream_calls(PyObject *self, PyObject *noargs)
+{
+    return PyLong_FromSize_t(act_stream_calls);
+}
+
 /* stream_kinds(op_index[, mask]) -> old mask: which kinds of an op stream (ops.def's column;
  * bit 0 forward, 1 gradient, 2 from output); for bench/streaming.py */
 static PyObject *stream_kinds(PyObject *self, PyObject *args)
@@ -372,10 +377,20 @@ static PyObject *prelu_channels(PyObject *self, PyObject *args)
         PyArray_NDIM(w) != 1 || PyArray_DIM(w, 0) != PyArray_DIM(x, axis) ||
         !PyArray_SAMESHAPE(x, y) || !PyArray_IS_C_CONTIGUOUS(x) || !PyArray_IS_C_CONTIGUOUS(y) ||
         !PyArray_IS_C_CONTIGUOUS(w) || !PyArray_ISALIGNED(x) || !PyArray_ISALIGNED(y) ||
-        !PyArray_ISALIGNED(w) || !PyArray_ISWRITEABLE(y)) {
+        !PyArray_ISALIGNED(w) || !PyArray_ISWRITEABLE(y) || !PyArray_ISNOTSWAPPED(x) ||
+        !PyArray_ISNOTSWAPPED(y) || !PyArray_ISNOTSWAPPED(w)) {
         PyErr_SetString(PyExc_ValueError,
                         "prelu_channels: expected aligned C-contiguous float16/32/64 x and y of "
                         "one shape and w of x.shape[axis] elements, all of one dtype");
+        return NULL;
+    }
+    /* y may be x itself (elementwise, each element read before it is written), not a part of
+     * it, nor the slopes */
+    uintptr_t x0 = (uintptr_t)PyArray_BYTES(x), y0 = (uintptr_t)PyArray_BYTES(y);
+    uintptr_t w0 = (uintptr_t)PyArray_BYTES(w), nb = (uintptr_t)PyArray_NBYTES(x);
+    if ((x0 != y0 && x0 < y0 + nb && y0 < x0 + nb) ||
+        (w0 < y0 + nb && y0 < w0 + (uintptr_t)PyArray_NBYTES(w))) {
+        PyErr_SetString(PyExc_ValueError, "prelu_channels: y overlaps x (not in place) or w");
         return NULL;
     }
     npy_intp outer = 1, inner = 1;
@@ -422,6 +437,8 @@ static PyMethodDef methods[] = {
     {"parallel_min", parallel_min, METH_VARARGS, "parallel_min([n]) -> old threshold"},
     {"stream_min", stream_min, METH_VARARGS,
      "stream_min([bytes]) -> old threshold: elementwise outputs this large use streaming stores"},
+    {"stream_calls", stream_calls, METH_NOARGS,
+     "stream_calls() -> how many calls have taken streaming stores (tests)"},
     {"stream_kinds", stream_kinds, METH_VARARGS,
      "stream_kinds(op_index[, mask]) -> old mask of the kinds that stream (ops.def)"},
     {"threads_for", threads_for, METH_VARARGS, "threads used for n elements"},

@@ -269,7 +269,8 @@ def prelu(x, weight, axis=1, *, out=None, **kwargs):
         if (np.result_type(x.dtype, wd) == x.dtype and x.flags.c_contiguous and x.flags.aligned
                 and (out is None or _prelu_fwd_out_ok(out, x))):
             y = np.empty_like(x) if out is None else out
-            _core.prelu_channels(x, np.ascontiguousarray(w.reshape(-1), x.dtype), ax, y)
+            # a copy of the C slopes: out= may be the caller's weight array itself
+            _core.prelu_channels(x, np.array(w.reshape(-1), x.dtype), ax, y)
             return y
     return ufuncs.leaky_relu(x, w, out=out, **kwargs)
 

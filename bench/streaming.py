@@ -110,7 +110,10 @@ def main(path="bench/results/streaming.md"):
         lines.append(f"| {name} | {kind} | {'streams' if marked else 'plain'} | {tp:.2f} | "
                      f"{ts:.2f} | {rp:.2f} | {rs:.2f} | {gain:.2f} |")
     lines += ["", f"The ops.def choice is the faster one in this run for {agree} of "
-              f"{len(rows)} kinds (ties within noise count either way)."]
+              f"{len(rows)} kinds (ties within noise count either way).  No forward streams "
+              "even where this table favours it: the cheap forwards lost to plain stores in "
+              "both full benchmark runs of 2026-12-05 while gaining in every run of this "
+              "script (csrc/ops.def, the stream column)."]
     with open(path, "w") as fh:
         fh.write("\n".join(lines) + "\n")
     print("\n".join(lines))

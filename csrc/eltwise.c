@@ -161,18 +161,21 @@ DEF_FLOOR(uint16_t, f16) /* integer add: same traffic, nothing to convert; bfloa
 
 /* ---- outputs beyond the caches (act_stream_fn in act.h; loops.c decides when): blocks of
  * ACT_NTBLK bytes computed into an L1 buffer by the op's own kernel, so the bits are those of
- * the direct call, and streamed out.  Block ends fall on y's cache lines, so only a call's first
- * and last partial lines take plain stores.  The buffer sits at the page offset of the block's
- * first input: NumPy's large arrays all start 16 bytes into a page, and a buffer at another
- * offset made the kernel's loads wait on its recent stores to the same page offset (4K
- * aliasing): 2^24 float32, 2 threads, relu 0.88x -> 0.80x the floor, selu 1.22x -> 1.03x
- * (interleaved in one process).  4 KB blocks: 1, 2, 4 and 8 KB measured alike. */
+ * the direct call, and streamed out.  Block ends fall on y's cache lines, so only the ends of a
+ * call, up to the store width's alignment, take plain stores.  The buffer sits at the page
+ * offset of the block's first input: NumPy's large arrays all start 16 bytes into a page, and
+ * a buffer at another offset made the kernel's loads wait on its recent stores to the same
+ * page offset (4K aliasing): 2^24 float32, 2 threads, relu 0.88x -> 0.80x the floor, selu
+ * 1.22x -> 1.03x (interleaved in one process).  4 KB blocks: 1, 2, 4 and 8 KB measured alike.
+ * Targets without streaming stores (ACT_NTW 1: aarch64) have no such function: a buffer and
+ * a memcpy would gain nothing. */
 #define ACT_NTBLK 4096
+#if ACT_NTW > 1
 static void ISA_NAME(act_stream_range)(act_range_fn f, ptrdiff_t lo, ptrdiff_t hi,
                                        const char *const *in, int nin, int nshift, int pvec,
                                        char *out, size_t isz)
 {
-    _Alignas(64) unsigned char area[ACT_NTBLK + 4096];
+    unsigned char area[ACT_NTBLK + 4096]; /* buf below: 4 KB at the input's page offset */
     const char *bin[ACT_MAXIN];
     const ptrdiff_t blk = (ptrdiff_t)(ACT_NTBLK / isz);
     for (ptrdiff_t s = lo; s < hi;) {
@@ -189,6 +192,10 @@ static void ISA_NAME(act_stream_range)(act_range_fn f, ptrdiff_t lo, ptrdiff_t h
         s = e;
     }
 }
+#define ACT_STREAM_FN ISA_NAME(act_stream_range)
+#else
+#define ACT_STREAM_FN NULL
+#endif
 
 /* ---- the table of this target ---- */
 /* entries in ACT_F16, ACT_F32, ACT_F64, ACT_BF16 order (act.h) */
@@ -209,5 +216,5 @@ const act_isa_table ISA_NAME(act_table) = {
     {ISA_NAME(act_copy_f16), ISA_NAME(act_copy_f32), ISA_NAME(act_copy_f64),
      ISA_NAME(act_copy_f16)},
     {ISA_NAME(act_add_f16), ISA_NAME(act_add_f32), ISA_NAME(act_add_f64), ISA_NAME(act_add_f16)},
-    ISA_NAME(act_stream_range),
+    ACT_STREAM_FN,
 };

@@ -87,19 +87,23 @@ int act_threads_for(ptrdiff_t work)
 /* Streamed outputs (ntstore.h): 16 MiB and more by default.  Tests lower it through
  * _core.stream_min to compare the streamed bits with the direct ones on small arrays. */
 size_t act_stream_min = ACT_NT_BYTES;
+/* calls that streamed (racy when Python threads call in parallel: for tests, which do not) */
+size_t act_stream_calls = 0;
 
 /* f over [0, n) split into per-thread chunks; with stream (an act_stream_fn) each chunk's output
  * goes out through streaming stores (nin, nshift, isz as act_stream_fn takes them) */
 static void run(act_range_fn f, ptrdiff_t n, int cost, const char *const *in, int pvec,
                 char *out, act_stream_fn stream, int nin, int nshift, size_t isz)
 {
+    (void)cost; /* serial builds */
 #ifdef _OPENMP
     int nt = act_threads_for(n * (ptrdiff_t)cost);
     if (nt > 1) {
 #pragma omp parallel num_threads(nt)
         {
             ptrdiff_t T = omp_get_num_threads(), t = omp_get_thread_num();
-            /* chunks are multiples of 64 elements: cache-line aligned for every dtype */
+            /* chunks are multiples of 64 elements: whole cache lines of y where y starts on
+             * one (a line split between threads is correct, each storing its part) */
             ptrdiff_t chunk = ((n + T - 1) / T + 63) & ~(ptrdiff_t)63;
             ptrdiff_t lo = t * chunk, hi = lo + chunk < n ? lo + chunk : n;
             if (lo < hi) {
@@ -133,11 +137,14 @@ static const size_t itemsizes[ACT_NDTYPES] = {2, 4, 8, 2}; /* f16, f32, f64, bf1
  * ufunc loop one plane per call (NCHW: each below the threading threshold, so the call ran on
  * one thread) or one row of C elements (channels last: 64-element calls, 2.5x the copy floor at
  * 16x64x128x128 float32 on 2 threads).  Each thread takes a range of elements and cuts it into
- * segments: planes of >= ACT_PRELU_PLANE elements take the scalar slope w[c]; otherwise rows
- * of L = C*inner elements take a tile of the row's slopes (w[k / inner]), repeated to about
- * ACT_PRELU_TILE elements, as a parameter array. */
+ * segments: planes of >= ACT_PRELU_PLANE elements take the scalar slope w[c]; rows of L =
+ * C*inner elements take a tile of the row's slopes (w[k / inner]), repeated to about
+ * ACT_PRELU_TILE elements, as a parameter array; rows of one element per channel longer than
+ * that take w itself; and rows over ACT_PRELU_TILE_MAX elements that are neither (a tile that
+ * large would be a third stream from memory) go back to planes. */
 #define ACT_PRELU_PLANE 512
 #define ACT_PRELU_TILE 4096
+#define ACT_PRELU_TILE_MAX 65536
 int act_prelu_channels(int dtype, const char *x, const char *w, ptrdiff_t outer, ptrdiff_t C,
                        ptrdiff_t inner, char *y)
 {
@@ -145,10 +152,11 @@ int act_prelu_channels(int dtype, const char *x, const char *w, ptrdiff_t outer,
     const ptrdiff_t n = outer * C * inner, L = C * inner;
     if (n <= 0) return 0;
     act_range_fn f = act_table->fn[ACT_OP_leaky_relu][ACT_FWD][dtype];
-    const int planes = inner >= ACT_PRELU_PLANE;
+    const int planes = inner >= ACT_PRELU_PLANE || (inner > 1 && L > ACT_PRELU_TILE_MAX);
+    const char *slopes = w; /* rows: the parameter array of one or more whole rows */
     char *tile = NULL;
-    ptrdiff_t tl = 0; /* tile length: whole rows */
-    if (!planes) {
+    ptrdiff_t tl = L; /* its length */
+    if (!planes && (inner > 1 || L <= ACT_PRELU_TILE)) {
         tl = L * (L < ACT_PRELU_TILE ? ACT_PRELU_TILE / L : 1);
         if (tl > n) tl = n; /* n is whole rows */
         tile = (char *)malloc((size_t)tl * isz);
@@ -165,11 +173,13 @@ int act_prelu_channels(int dtype, const char *x, const char *w, ptrdiff_t outer,
             ACT_TILE_ROW(uint64_t)
 #undef ACT_TILE_ROW
         for (ptrdiff_t k = L; k < tl; k += L) memcpy(tile + k * (ptrdiff_t)isz, tile, L * isz);
+        slopes = tile;
     }
     act_stream_fn stream = (act_stream_kinds[ACT_OP_leaky_relu] >> ACT_FWD & 1) &&
                                    (size_t)n * isz >= act_stream_min && x != y
                                ? act_table->stream
                                : NULL;
+    if (stream) act_stream_calls++;
     int nt = act_threads_for(n * (ptrdiff_t)act_ops[ACT_OP_leaky_relu].cost);
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt) if (nt > 1)
@@ -194,11 +204,11 @@ int act_prelu_channels(int dtype, const char *x, const char *w, ptrdiff_t outer,
                 in[1] = w + (p % C) * (ptrdiff_t)isz;
                 pvec = 0;
             }
-            else { /* up to the tile's end, from i's place in its row */
+            else { /* up to the slopes' end, from i's place in its row */
                 ptrdiff_t q = i % L;
                 e = i + (tl - q) < hi ? i + (tl - q) : hi;
                 in[0] = x + i * (ptrdiff_t)isz;
-                in[1] = tile + q * (ptrdiff_t)isz;
+                in[1] = slopes + q * (ptrdiff_t)isz;
                 pvec = 1;
             }
             char *o = y + i * (ptrdiff_t)isz;
@@ -274,6 +284,7 @@ void act_eltwise_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps
         uintptr_t y0 = (uintptr_t)args[nin], len = (uintptr_t)n * isz;
         for (int k = 0; k < nshift && stream; k++)
             if ((uintptr_t)args[k] < y0 + len && y0 < (uintptr_t)args[k] + len) stream = NULL;
+        if (stream) act_stream_calls++;
         run(f, n, act_ops[d->op].cost, (const char *const *)args, !pscalar, args[nin], stream,
             nin, nshift, isz);
     }

@@ -3,6 +3,7 @@
 Values are compared with actcore.reference (float64); accuracy in ULP is tests/test_accuracy.py.
 """
 
+import platform
 import warnings
 
 import numpy as np
@@ -91,6 +92,7 @@ def test_streamed_outputs_same_bits(kernel, dtype):
             op = KERNEL_NAMES.index(name)
             old_min, old_par = _core.stream_min(0), _core.parallel_min(64)
             old_kinds = _core.stream_kinds(op, 7)
+            calls = _core.stream_calls()
             try:
                 for threads in (1, 2):
                     with actcore.num_threads(threads):
@@ -105,10 +107,17 @@ def test_streamed_outputs_same_bits(kernel, dtype):
                         xx = x.copy()
                         call(name, kind, xx, ps, dy=dy, out=xx)
                         np.testing.assert_array_equal(bits(xx), bits(want), err_msg=kind)
+                # 8 streamed calls (fresh, 3 offsets; 2 thread counts); in place does not
+                # stream.  x86-64 only: targets without streaming stores have no stream path
+                if STREAMING_STORES:
+                    assert _core.stream_calls() - calls == 8, kind
             finally:
                 _core.stream_min(old_min)
                 _core.parallel_min(old_par)
                 _core.stream_kinds(op, old_kinds)
+
+
+STREAMING_STORES = platform.machine().lower() in ("x86_64", "amd64")
 
 
 def _layouts(x2d):
@@ -523,7 +532,7 @@ def test_prelu_per_channel_and_grad():
 @pytest.mark.parametrize("shape,axis", [((4, 6, 33, 35), 1), ((5, 300, 7), 1), ((3, 5, 7, 64), -1),
                                         ((2, 3, 600), 1), ((1, 3, 70000), 1), ((9000, 70), 1),
                                         ((7,), 0), ((3, 4), 0)])
-def test_prelu_per_channel_threaded_path_same_bits(dtype, shape, axis):
+def test_prelu_per_channel_threaded_path_same_bits(dtype, shape, axis, monkeypatch):
     """prelu with a weight per channel runs csrc/loops.c's act_prelu_channels (planes with a
     scalar slope, or rows with a tile of slopes), threaded over the whole array: the same bits as
     the leaky_relu ufunc with the broadcast weight, on 1 and 2 threads, streamed or not, fresh,
@@ -537,6 +546,10 @@ def test_prelu_per_channel_threaded_path_same_bits(dtype, shape, axis):
     w = np.linspace(-0.5, 0.7, C).astype(dtype)
     wb = w.reshape((C,) + (1,) * (x.ndim - ax - 1))
     want = actcore.ufuncs.leaky_relu(x, wb)
+    ran = []
+    real = _core.prelu_channels
+    monkeypatch.setattr(actcore.activations._core, "prelu_channels",
+                        lambda *a: (ran.append(a[2]), real(*a))[1], raising=False)
     for threads in (1, 2):
         for smin in (None, 0):
             old_par = _core.parallel_min(64)
@@ -554,9 +567,10 @@ def test_prelu_per_channel_threaded_path_same_bits(dtype, shape, axis):
             for a in (got, o, xx):
                 assert a.dtype == dtype
                 np.testing.assert_array_equal(bits(a), bits(want), err_msg=f"t={threads}")
+    assert ran == [ax] * 12  # the C path ran for every call above
     # out= the threaded path cannot take: strided, overlapping x, another dtype
-    big = np.zeros((2,) + shape, dtype)
-    np.testing.assert_array_equal(bits(actcore.prelu(x, w, axis=axis, out=big[1])), bits(want))
+    strided = np.zeros(shape + (2,), dtype)[..., 0]
+    np.testing.assert_array_equal(bits(actcore.prelu(x, w, axis=axis, out=strided)), bits(want))
     if x.size > 1:
         xs = np.concatenate([x.ravel(), x.ravel()[:1]])
         shifted = xs[1:].reshape(shape)  # overlaps xs[:-1] by all but one element
@@ -564,11 +578,13 @@ def test_prelu_per_channel_threaded_path_same_bits(dtype, shape, axis):
         ref = actcore.ufuncs.leaky_relu(src.copy(), wb)
         np.testing.assert_array_equal(bits(actcore.prelu(src, w, axis=axis, out=shifted)),
                                       bits(ref))
-    o64 = np.empty(shape, np.float64)
-    np.testing.assert_array_equal(actcore.prelu(x, w, axis=axis, out=o64),
-                                  actcore.ufuncs.leaky_relu(x, wb, out=np.empty(shape)))
-    wide = w.astype(np.float64)
-    assert actcore.prelu(x, wide, axis=axis).dtype == np.float64
+    other = np.float32 if dtype == np.float64 else np.float64
+    np.testing.assert_array_equal(actcore.prelu(x, w, axis=axis, out=np.empty(shape, other)),
+                                  actcore.ufuncs.leaky_relu(x, wb, out=np.empty(shape, other)))
+    assert ran == [ax] * 12  # none of these took it
+    if dtype != np.float64:
+        wide = w.astype(np.float64)
+        assert actcore.prelu(x, wide, axis=axis).dtype == np.float64
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
