@@ -531,10 +531,12 @@ def test_prelu_per_channel_and_grad():
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 @pytest.mark.parametrize("shape,axis", [((4, 6, 33, 35), 1), ((5, 300, 7), 1), ((3, 5, 7, 64), -1),
                                         ((2, 3, 600), 1), ((1, 3, 70000), 1), ((9000, 70), 1),
-                                        ((7,), 0), ((3, 4), 0)])
+                                        ((7,), 0), ((3, 4), 0), ((3, 5000), 1),
+                                        ((2, 300, 300), 1)])
 def test_prelu_per_channel_threaded_path_same_bits(dtype, shape, axis, monkeypatch):
     """prelu with a weight per channel runs csrc/loops.c's act_prelu_channels (planes with a
-    scalar slope, or rows with a tile of slopes), threaded over the whole array: the same bits as
+    scalar slope, rows with a tile of slopes, long channels-last rows with the weight itself,
+    long rows of short planes back to planes), threaded over the whole array: the same bits as
     the leaky_relu ufunc with the broadcast weight, on 1 and 2 threads, streamed or not, fresh,
     into out= and in place; out= it cannot write (strided, overlapping, another dtype) and a
     weight of a wider dtype go to the ufunc, with its result dtype."""
