@@ -34,9 +34,11 @@ def config() -> dict:
 
 
 def show_config() -> None:
-    """Print version, compiler, OpenMP, threads, the ISA in use, the ISAs built and whether
-    bfloat16 (ml_dtypes) is supported."""
-    for key, value in config().items():
+    """Print version, compiler, OpenMP, threads, the serial and streaming thresholds, the ISA in
+    use, the ISAs built and whether bfloat16 (ml_dtypes) is supported."""
+    cfg = config()
+    width = max(map(len, cfg))
+    for key, value in cfg.items():
         if isinstance(value, list):
             value = ", ".join(value)
-        print(f"{key:>14}: {value}")
+        print(f"{key:>{width}}: {value}")
