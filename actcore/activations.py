@@ -265,8 +265,9 @@ def prelu(x, weight, axis=1, *, out=None, **kwargs):
     if ax is not None and not kwargs and type(x) is np.ndarray and x.dtype in _PRELU_DTYPES:
         # a slope per channel: the C loop threaded over the whole array, where NumPy's
         # broadcast would call the ufunc loop once per plane or row (csrc/loops.c)
-        wd = w.dtype if isinstance(w, np.ndarray) else np.result_type(w)
-        if (np.result_type(x.dtype, wd) == x.dtype and x.flags.c_contiguous and x.flags.aligned
+        # (w is an array here: _channel_weight gives an axis only for a weight of C elements)
+        if (np.result_type(x.dtype, w.dtype) == x.dtype and x.flags.c_contiguous
+                and x.flags.aligned
                 and (out is None or _prelu_fwd_out_ok(out, x))):
             y = np.empty_like(x) if out is None else out
             # a copy of the C slopes: out= may be the caller's weight array itself

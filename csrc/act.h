@@ -46,9 +46,9 @@ typedef void (*act_range_fn)(ptrdiff_t lo, ptrdiff_t hi, const char *const *in, 
 
 /* The same kernel with its output through an L1 buffer and streaming stores (ntstore.h): f over
  * [lo, hi) in blocks written to the buffer and streamed to out; the caller fences (act_nt_fence)
- * once its thread has stored everything.  Of the nin
- * (<= ACT_MAXIN) inputs, in[0..nshift-1] advance with the block (the data operands, and the
- * parameters when pvec); the rest are single values.  isz: bytes per element. */
+ * once its thread has stored everything.  Of the nin (<= ACT_MAXIN) inputs, in[0..nshift-1]
+ * advance with the block (the data operands, and the parameters when pvec); the rest are
+ * single values.  isz: bytes per element. */
 enum { ACT_MAXIN = 4 }; /* dy, x and two parameters */
 typedef void (*act_stream_fn)(act_range_fn f, ptrdiff_t lo, ptrdiff_t hi, const char *const *in,
                               int nin, int nshift, int pvec, char *out, size_t isz);

@@ -209,7 +209,8 @@ const act_isa_table ISA_NAME(act_table) = {
     ACT_STR(ACT_ISA),
     ACT_HAS_FMA,
     {
-#define ACT_OP(op, np, gout, cost, stream) {TBL_KIND(op, fwd), TBL_KIND(op, grad), TBL_GOUT_##gout(op)},
+#define ACT_OP(op, np, gout, cost, stream)                                                      \
+    {TBL_KIND(op, fwd), TBL_KIND(op, grad), TBL_GOUT_##gout(op)},
 #include "ops.def"
 #undef ACT_OP
     },
