@@ -296,6 +296,17 @@ static PyObject *stream_min(PyObject *self, PyObject *args)
     return PyLong_FromSsize_t(old);
 }
 
+/* stream_always([flag]) -> old flag: 1 makes every eligible call stream (tests, the streaming
+ * benchmark); 0 (the default) lets each call's measured speed decide (csrc/loops.c) */
+static PyObject *stream_always(PyObject *self, PyObject *args)
+{
+    int v = -1;
+    if (!PyArg_ParseTuple(args, "|i", &v)) return NULL;
+    int old = act_stream_always;
+    if (v >= 0) act_stream_always = v != 0;
+    return PyBool_FromLong(old);
+}
+
 static PyObject *stream_calls(PyObject *self, PyObject *noargs)
 {
     return PyLong_FromSize_t(act_stream_calls);
@@ -437,6 +448,8 @@ static PyMethodDef methods[] = {
     {"parallel_min", parallel_min, METH_VARARGS, "parallel_min([n]) -> old threshold"},
     {"stream_min", stream_min, METH_VARARGS,
      "stream_min([bytes]) -> old threshold: elementwise outputs this large use streaming stores"},
+    {"stream_always", stream_always, METH_VARARGS,
+     "stream_always([flag]) -> old flag: every eligible call streams (tests)"},
     {"stream_calls", stream_calls, METH_NOARGS,
      "stream_calls() -> how many calls have taken streaming stores (tests)"},
     {"stream_kinds", stream_kinds, METH_VARARGS,

@@ -103,6 +103,7 @@ int act_openmp_enabled(void);
 extern ptrdiff_t act_parallel_min;  /* below this many elements: serial */
 extern size_t act_stream_min;       /* outputs of this many bytes and more: streaming stores */
 extern size_t act_stream_calls;     /* calls that took streaming stores (tests) */
+extern int act_stream_always;       /* 1: every eligible call streams; 0: as measured */
 extern int act_stream_kinds[ACT_NOPS]; /* bit k: kind k of the op streams (ops.def's column) */
 /* The formulas compute both sides of every select, so out-of-range intermediates may raise
  * overflow/invalid/underflow flags for finite results.  act_fp_save() before a kernel and

@@ -6,6 +6,7 @@
 #include <fenv.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -89,6 +90,49 @@ int act_threads_for(ptrdiff_t work)
 size_t act_stream_min = ACT_NT_BYTES;
 /* calls that streamed (racy when Python threads call in parallel: for tests, which do not) */
 size_t act_stream_calls = 0;
+/* 0: each eligible call streams or not as measured (act_stream_pick); 1: every eligible call
+ * streams (tests, bench/streaming.py) */
+int act_stream_always = 0;
+
+/* Streaming or plain stores, chosen by measurement per op, kind and serial/threaded.  Whether
+ * streaming pays is not a property of the kernel alone on this VM: its memory moves between
+ * states in which streaming stores run 2x slower while plain ones run 1.35x slower (one thread,
+ * relu, back-to-back calls: streamed 2.9 -> 6.0 ms, plain-store floor 3.8 -> 5.2), and the
+ * cheap forwards that gained 15-25% in every targeted run lost 10-90% in two full benchmark
+ * runs.  So each eligible call times itself (bytes of output per second); the faster method
+ * so far is used, and every ACT_EXPLORE-th call tries the other, so a change of state is seen
+ * within a few dozen calls at a cost of at most 1/ACT_EXPLORE of the slower method's excess.
+ * Either way the bits are the same.  Races between Python threads only blur the estimates. */
+#define ACT_EXPLORE 32
+typedef struct {
+    double t[2];    /* seconds per byte, moving averages: plain, streamed */
+    unsigned nm[2]; /* calls measured of each */
+    unsigned calls;
+} act_pick_state;
+static act_pick_state picks[ACT_NOPS][ACT_NKINDS][2];
+
+static double act_now(void)
+{
+    struct timespec ts;
+    timespec_get(&ts, TIME_UTC);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* 1: stream this call */
+static int act_stream_pick(act_pick_state *p)
+{
+    if (act_stream_always) return 1;
+    /* two calls of each first, alternating (a first call may carry page faults) */
+    if (p->nm[0] < 2 || p->nm[1] < 2) return p->nm[1] <= p->nm[0];
+    int best = p->t[1] <= p->t[0];
+    return ++p->calls % ACT_EXPLORE == 0 ? !best : best;
+}
+static void act_stream_learn(act_pick_state *p, int streamed, double secs, size_t bytes)
+{
+    double v = secs / (double)bytes, *t = &p->t[streamed];
+    unsigned k = p->nm[streamed]++;
+    *t = k == 0 ? v : k == 1 ? 0.5 * (*t + v) : 0.75 * *t + 0.25 * v;
+}
 
 /* f over [0, n) split into per-thread chunks; with stream (an act_stream_fn) each chunk's output
  * goes out through streaming stores (nin, nshift, isz as act_stream_fn takes them) */
@@ -179,8 +223,13 @@ int act_prelu_channels(int dtype, const char *x, const char *w, ptrdiff_t outer,
                                    (size_t)n * isz >= act_stream_min && x != y
                                ? act_table->stream
                                : NULL;
-    if (stream) act_stream_calls++;
     int nt = act_threads_for(n * (ptrdiff_t)act_ops[ACT_OP_leaky_relu].cost);
+    act_pick_state *pk = &picks[ACT_OP_leaky_relu][ACT_FWD][nt > 1]; /* shared with the ufunc */
+    const int eligible = stream != NULL;
+    int on = eligible ? act_stream_pick(pk) : 0;
+    if (!on) stream = NULL;
+    act_stream_calls += (size_t)on;
+    double t0 = act_now();
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
@@ -220,6 +269,7 @@ int act_prelu_channels(int dtype, const char *x, const char *w, ptrdiff_t outer,
         }
         if (stream) act_nt_fence();
     }
+    if (eligible) act_stream_learn(pk, on, act_now() - t0, (size_t)n * isz);
     free(tile);
     return 0;
 }
@@ -284,9 +334,20 @@ void act_eltwise_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps
         uintptr_t y0 = (uintptr_t)args[nin], len = (uintptr_t)n * isz;
         for (int k = 0; k < nshift && stream; k++)
             if ((uintptr_t)args[k] < y0 + len && y0 < (uintptr_t)args[k] + len) stream = NULL;
-        if (stream) act_stream_calls++;
-        run(f, n, act_ops[d->op].cost, (const char *const *)args, !pscalar, args[nin], stream,
-            nin, nshift, isz);
+        if (!stream) {
+            run(f, n, act_ops[d->op].cost, (const char *const *)args, !pscalar, args[nin], NULL,
+                nin, nshift, isz);
+        }
+        else {
+            int nt = act_threads_for(n * (ptrdiff_t)act_ops[d->op].cost);
+            act_pick_state *p = &picks[d->op][d->kind][nt > 1];
+            int on = act_stream_pick(p);
+            act_stream_calls += (size_t)on;
+            double t0 = act_now();
+            run(f, n, act_ops[d->op].cost, (const char *const *)args, !pscalar, args[nin],
+                on ? stream : NULL, nin, nshift, isz);
+            act_stream_learn(p, on, act_now() - t0, len);
+        }
     }
     else
         strided(f, n, args, steps, nin, nx, isz);

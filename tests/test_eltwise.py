@@ -92,6 +92,7 @@ def test_streamed_outputs_same_bits(kernel, dtype):
             op = KERNEL_NAMES.index(name)
             old_min, old_par = _core.stream_min(0), _core.parallel_min(64)
             old_kinds = _core.stream_kinds(op, 7)
+            old_always = _core.stream_always(1)  # every call streams, not as measured
             calls = _core.stream_calls()
             try:
                 for threads in (1, 2):
@@ -115,9 +116,40 @@ def test_streamed_outputs_same_bits(kernel, dtype):
                 _core.stream_min(old_min)
                 _core.parallel_min(old_par)
                 _core.stream_kinds(op, old_kinds)
+                _core.stream_always(old_always)
 
 
 STREAMING_STORES = platform.machine().lower() in ("x86_64", "amd64")
+
+
+def test_streaming_follows_measurement():
+    """By default an eligible call streams only while streaming measures faster: each method is
+    measured, the faster taken, and the other still sampled (one call in 32), with the same
+    bits either way."""
+    if not STREAMING_STORES:
+        pytest.skip("no streaming stores on this target")
+    x = sample(20000, np.float64)
+    want = actcore.ufuncs.relu(x)
+    op = KERNEL_NAMES.index("relu")
+    old_min, old_kinds = _core.stream_min(0), _core.stream_kinds(op, 7)
+    old_always = _core.stream_always(0)
+    try:
+        dy = sample(20000, np.float64, seed=2)
+        calls = _core.stream_calls()
+        outs = []
+        for _ in range(70):
+            outs.append(actcore.ufuncs.relu_grad(dy, x))
+        took = _core.stream_calls() - calls
+        # whichever method is in favour, the other is sampled every 32nd call (earlier tests
+        # may have measured one already), so both are taken
+        assert 70 // 32 <= took <= 70 - 70 // 32
+        for o in outs:
+            np.testing.assert_array_equal(bits(o), bits(actcore.ufuncs.relu_grad(dy, x)))
+        np.testing.assert_array_equal(bits(actcore.ufuncs.relu(x)), bits(want))
+    finally:
+        _core.stream_min(old_min)
+        _core.stream_kinds(op, old_kinds)
+        _core.stream_always(old_always)
 
 
 def _layouts(x2d):
@@ -556,6 +588,7 @@ def test_prelu_per_channel_threaded_path_same_bits(dtype, shape, axis, monkeypat
         for smin in (None, 0):
             old_par = _core.parallel_min(64)
             old_min = _core.stream_min() if smin is None else _core.stream_min(smin)
+            old_always = _core.stream_always(1)
             try:
                 with actcore.num_threads(threads):
                     got = actcore.prelu(x, w, axis=axis)
@@ -566,6 +599,7 @@ def test_prelu_per_channel_threaded_path_same_bits(dtype, shape, axis, monkeypat
             finally:
                 _core.parallel_min(old_par)
                 _core.stream_min(old_min)
+                _core.stream_always(old_always)
             for a in (got, o, xx):
                 assert a.dtype == dtype
                 np.testing.assert_array_equal(bits(a), bits(want), err_msg=f"t={threads}")
