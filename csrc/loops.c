@@ -111,11 +111,16 @@ typedef struct {
 } act_pick_state;
 static act_pick_state picks[ACT_NOPS][ACT_NKINDS][2];
 
+/* seconds: OpenMP's monotonic clock, else C11's (serial builds) */
 static double act_now(void)
 {
+#ifdef _OPENMP
+    return omp_get_wtime();
+#else
     struct timespec ts;
     timespec_get(&ts, TIME_UTC);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+#endif
 }
 
 /* 1: stream this call */
@@ -129,6 +134,7 @@ static int act_stream_pick(act_pick_state *p)
 }
 static void act_stream_learn(act_pick_state *p, int streamed, double secs, size_t bytes)
 {
+    if (!(secs > 0)) return; /* a clock step (serial builds' clock is not monotonic) */
     double v = secs / (double)bytes, *t = &p->t[streamed];
     unsigned k = p->nm[streamed]++;
     *t = k == 0 ? v : k == 1 ? 0.5 * (*t + v) : 0.75 * *t + 0.25 * v;
