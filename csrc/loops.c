@@ -123,14 +123,29 @@ static double act_now(void)
 #endif
 }
 
-/* 1: stream this call */
+/* The pick state of a call that may stream (this target has streaming stores, ops.def marks the
+ * kind, the output is act_stream_min bytes or more), else NULL.  nt: the call's threads. */
+static act_pick_state *act_stream_slot(int op, int kind, int nt, size_t bytes)
+{
+    if (!act_table->stream || !(act_stream_kinds[op] >> kind & 1) || bytes < act_stream_min)
+        return NULL;
+    return &picks[op][kind][nt > 1];
+}
+
+/* 1: stream this call (counted in act_stream_calls) */
 static int act_stream_pick(act_pick_state *p)
 {
-    if (act_stream_always) return 1;
-    /* two calls of each first, alternating (a first call may carry page faults) */
-    if (p->nm[0] < 2 || p->nm[1] < 2) return p->nm[1] <= p->nm[0];
-    int best = p->t[1] <= p->t[0];
-    return ++p->calls % ACT_EXPLORE == 0 ? !best : best;
+    int on;
+    if (act_stream_always)
+        on = 1;
+    else if (p->nm[0] < 2 || p->nm[1] < 2) /* two calls of each first, alternating (a first */
+        on = p->nm[1] <= p->nm[0];          /* call may carry page faults) */
+    else {
+        int best = p->t[1] <= p->t[0];
+        on = ++p->calls % ACT_EXPLORE == 0 ? !best : best;
+    }
+    act_stream_calls += (size_t)on;
+    return on;
 }
 static void act_stream_learn(act_pick_state *p, int streamed, double secs, size_t bytes)
 {
@@ -225,17 +240,12 @@ int act_prelu_channels(int dtype, const char *x, const char *w, ptrdiff_t outer,
         for (ptrdiff_t k = L; k < tl; k += L) memcpy(tile + k * (ptrdiff_t)isz, tile, L * isz);
         slopes = tile;
     }
-    act_stream_fn stream = (act_stream_kinds[ACT_OP_leaky_relu] >> ACT_FWD & 1) &&
-                                   (size_t)n * isz >= act_stream_min && x != y
-                               ? act_table->stream
-                               : NULL;
     int nt = act_threads_for(n * (ptrdiff_t)act_ops[ACT_OP_leaky_relu].cost);
-    act_pick_state *pk = &picks[ACT_OP_leaky_relu][ACT_FWD][nt > 1]; /* shared with the ufunc */
-    const int eligible = stream != NULL;
-    int on = eligible ? act_stream_pick(pk) : 0;
-    if (!on) stream = NULL;
-    act_stream_calls += (size_t)on;
-    double t0 = act_now();
+    /* the ufunc's pick state; in place (x == y) never streams, as in act_eltwise_loop */
+    act_pick_state *pk =
+        x != y ? act_stream_slot(ACT_OP_leaky_relu, ACT_FWD, nt, (size_t)n * isz) : NULL;
+    act_stream_fn stream = pk && act_stream_pick(pk) ? act_table->stream : NULL;
+    double t0 = pk ? act_now() : 0;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(nt) if (nt > 1)
 #endif
@@ -275,7 +285,7 @@ int act_prelu_channels(int dtype, const char *x, const char *w, ptrdiff_t outer,
         }
         if (stream) act_nt_fence();
     }
-    if (eligible) act_stream_learn(pk, on, act_now() - t0, (size_t)n * isz);
+    if (pk) act_stream_learn(pk, stream != NULL, act_now() - t0, (size_t)n * isz);
     free(tile);
     return 0;
 }
@@ -332,28 +342,16 @@ void act_eltwise_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps
     if (contig && (pscalar || pcontig)) {
         /* streamed beyond act_stream_min, unless y overlaps an operand (in place): there its
          * lines were just read, so a plain store costs no extra read */
-        int nshift = pscalar ? nx : nin;
-        act_stream_fn stream = (act_stream_kinds[d->op] >> d->kind & 1) &&
-                                       (size_t)n * isz >= act_stream_min
-                                   ? act_table->stream
-                                   : NULL;
+        int nshift = pscalar ? nx : nin, cost = act_ops[d->op].cost;
         uintptr_t y0 = (uintptr_t)args[nin], len = (uintptr_t)n * isz;
-        for (int k = 0; k < nshift && stream; k++)
-            if ((uintptr_t)args[k] < y0 + len && y0 < (uintptr_t)args[k] + len) stream = NULL;
-        if (!stream) {
-            run(f, n, act_ops[d->op].cost, (const char *const *)args, !pscalar, args[nin], NULL,
-                nin, nshift, isz);
-        }
-        else {
-            int nt = act_threads_for(n * (ptrdiff_t)act_ops[d->op].cost);
-            act_pick_state *p = &picks[d->op][d->kind][nt > 1];
-            int on = act_stream_pick(p);
-            act_stream_calls += (size_t)on;
-            double t0 = act_now();
-            run(f, n, act_ops[d->op].cost, (const char *const *)args, !pscalar, args[nin],
-                on ? stream : NULL, nin, nshift, isz);
-            act_stream_learn(p, on, act_now() - t0, len);
-        }
+        act_pick_state *p = act_stream_slot(d->op, d->kind, act_threads_for(n * cost), len);
+        for (int k = 0; k < nshift && p; k++)
+            if ((uintptr_t)args[k] < y0 + len && y0 < (uintptr_t)args[k] + len) p = NULL;
+        act_stream_fn stream = p && act_stream_pick(p) ? act_table->stream : NULL;
+        double t0 = p ? act_now() : 0;
+        run(f, n, cost, (const char *const *)args, !pscalar, args[nin], stream, nin, nshift,
+            isz);
+        if (p) act_stream_learn(p, stream != NULL, act_now() - t0, len);
     }
     else
         strided(f, n, args, steps, nin, nx, isz);

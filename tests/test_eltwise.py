@@ -589,6 +589,7 @@ def test_prelu_per_channel_threaded_path_same_bits(dtype, shape, axis, monkeypat
             old_par = _core.parallel_min(64)
             old_min = _core.stream_min() if smin is None else _core.stream_min(smin)
             old_always = _core.stream_always(1)
+            calls = _core.stream_calls()
             try:
                 with actcore.num_threads(threads):
                     got = actcore.prelu(x, w, axis=axis)
@@ -603,6 +604,8 @@ def test_prelu_per_channel_threaded_path_same_bits(dtype, shape, axis, monkeypat
             for a in (got, o, xx):
                 assert a.dtype == dtype
                 np.testing.assert_array_equal(bits(a), bits(want), err_msg=f"t={threads}")
+            if STREAMING_STORES:  # fresh and out= streamed at threshold 0; in place never
+                assert _core.stream_calls() - calls == (2 if smin == 0 else 0)
     assert ran == [ax] * 12  # the C path ran for every call above
     # out= the threaded path cannot take: strided, overlapping x, another dtype
     strided = np.zeros(shape + (2,), dtype)[..., 0]
