@@ -558,19 +558,34 @@ static inline ax_dd ax_exp_shift_dd(double x, double ms)
     return e;
 }
 static inline double ax_exp_shift_d(double x, double ms) { return ax_exp_shift_dd(x, ms).h; }
-/* float64 softmax's outputs, (hi + lo) / S for the double-word e^(x - ms), the quotient
- * corrected once (the residual hi - q S exact by a Dekker product, no fma, so every target
- * gives the same bits): the exponential's rounding (up to 0.77 ulp) and the division's no
- * longer add up (float64 softmax 2.5 -> 1.8 ulp on the docs/accuracy.md rows, once S's lanes
- * were summed with their errors: ax_lanes).  S = inf (nothing counted: a fully masked row)
- * gives 0. */
-static inline double ax_softmax_q_d(double x, double ms, double S)
+/* float64 softmax's outputs, (hi + lo) / S for the double-word e^(x - ms), as (hi + lo)(rh + rl)
+ * with rh + rl = 1/S to ~2^-106 (ax_recip_dd, once per row): hi rh carried exactly
+ * (act__two_prod: the same two doubles with or without fma, so every target gives the same
+ * bits) and the small terms added to its error, so the exponential's rounding (up to 0.77 ulp)
+ * and the quotient's do not add up (float64 softmax 2.5 -> 1.8 ulp on the docs/accuracy.md
+ * rows, once S's lanes were summed with their errors: ax_lanes; the same 2.31 ulp before and
+ * after on 200 rows of 4096 at scale 10).  It replaces two divisions per element (the
+ * quotient and its correction): softmax in cache, one thread, 16 x 4096, 5.5 -> 5.3
+ * ns/element, one process each, alternating.  The exponential is the rest of pass B's cost:
+ * keeping pass A's terms in y as float32 does halves the time (3.1 ns/element) but
+ * stores them rounded, and their rounding (up to 1.1 ulp of the output) with S's (up to 1)
+ * measured 3.4 ulp on the same rows, over SPEC's aim of 2.  Below
+ * 2^-968 (within 54 bits of the subnormals, where a split's partial products may underflow
+ * and the error term would not be exact without fma) the product hi rh alone, on every
+ * target.  S = 0 (nothing counted: a fully masked row) gives rh = rl = 0, so 0. */
+static inline void ax_recip_dd(double S, double *rh, double *rl)
+{
+    double h = S == 0.0 ? 0.0 : 1.0 / S, p, pe;
+    act__two_prod(h, S, &p, &pe); /* exact: S >= 1 unless 0 or NaN (the max term is e^0) */
+    *rh = h;
+    *rl = S == 0.0 ? 0.0 : ((1.0 - p) - pe) * h;
+}
+static inline double ax_softmax_q_d(double x, double ms, double rh, double rl)
 {
     ax_dd e = ax_exp_shift_dd(x, ms);
-    double q = e.h / S, p, pe;
-    act_two_prod(q, S, &p, &pe);
-    double qc = q + (((e.h - p) - pe) + e.l) / S;
-    return S < INFINITY ? qc : q;
+    double p, pe;
+    act__two_prod(e.h, rh, &p, &pe);
+    return p < 0x1p-968 ? p : p + (pe + (e.h * rl + e.l * rh));
 }
 
 /* log_softmax: float32 as (x - ms) - lg in float, lg = log S rounded to float: x - ms <= 0 and
@@ -611,7 +626,7 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #define AX_TMIN 0x1p-126  /* FLT_MIN */
 #define AX_EXP_IN_T(op) ((op) == ACT_AX_SOFTMAX || (op) == ACT_AX_LOG_SOFTMAX)
 #define EXP_SHIFTED(x, ms) ax_exp_shift_f(x, ms)
-#define SOFTMAX_Q(x, ms, S) (EXP_SHIFTED(x, ms) * (T)AX_ESCALE / (S)) /* unused: AX_STORE_E */
+#define SOFTMAX_Q(x, ms, rh, rl) 0 /* unused: AX_STORE_E */
 #define LOG_SOFTMAX(x, ms, lg) ax_lsm_f(x, ms, lg)
 /* log_softmax_grad's dy - e^y s in float: vmathf.h's exp (<= 1.05 ulp), s rounded to float, one
  * fma: measured 1.15 eps of its terms (dy + e^y sum |dy|, docs/accuracy.md; the double form it
@@ -663,7 +678,7 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #define AX_TMIN 0x1p-1022 /* DBL_MIN */
 #define AX_EXP_IN_T(op) ((op) <= ACT_AX_LOGSUMEXP)
 #define EXP_SHIFTED(x, ms) ax_exp_shift_d(x, ms)
-#define SOFTMAX_Q(x, ms, S) ax_softmax_q_d(x, ms, S)
+#define SOFTMAX_Q(x, ms, rh, rl) ax_softmax_q_d(x, ms, rh, rl)
 #define LOG_SOFTMAX(x, ms, lg) ax_lsm_d(x, ms, lg)
 #define LSM_GRAD(dy, y, s) ((dy) - act_exp(y) * (s))
 #define SOFTMAX_GRAD(y, dy, s) ((y) * ((dy) - (s)))

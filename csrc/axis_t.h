@@ -399,14 +399,17 @@ AX_FLAT static void F(run_b1)(int op, const T *x, const T *x2, const unsigned ch
             for (ptrdiff_t i = 0; i < n; i++) y[i] = AX_SCALED(y[i], h, l, 0);
     }
     else if (op == ACT_AX_SOFTMAX) { /* e^(x - M) / S; S = 0 (nothing counted): e / inf = 0 */
-        const T ms = (T)st->ms, S = st->s == 0 ? (T)INFINITY : (T)st->s;
+        const T ms = (T)st->ms;
+        double rh, rl; /* 1/S as a double-word; 0 for S = 0 */
+        ax_recip_dd(st->s, &rh, &rl);
+        (void)ms, (void)rh, (void)rl; /* float32 softmax does not come here (AX_STORE_E) */
         if (mk)
             for (ptrdiff_t i = 0; i < n; i++) {
-                T e = SOFTMAX_Q(x[i], ms, S);
+                T e = SOFTMAX_Q(x[i], ms, rh, rl);
                 y[i] = mk[i] ? e : (T)0;
             }
         else
-            for (ptrdiff_t i = 0; i < n; i++) y[i] = SOFTMAX_Q(x[i], ms, S);
+            for (ptrdiff_t i = 0; i < n; i++) y[i] = SOFTMAX_Q(x[i], ms, rh, rl);
     }
     else if (op == ACT_AX_LOG_SOFTMAX) {
         const T ms = (T)st->ms, lg = (T)st->lg; /* ms is exact in T: the row max of x */
@@ -459,12 +462,13 @@ AX_FLAT static void F(col_b)(int op, const T *x, const T *x2, const unsigned cha
                              ptrdiff_t inner, ptrdiff_t L, ptrdiff_t J, const ax_stats *st,
                              const double *fb)
 {
-    T ms[AX_J], S[AX_J];
+    T ms[AX_J];
+    double rh[AX_J], rl[AX_J]; /* float64 softmax: 1/S as a double-word (ax_recip_dd) */
     float hv[AX_J], lv[AX_J];
     int sp[AX_J], anysplit = 0;
     for (ptrdiff_t j = 0; j < J; j++) {
         ms[j] = (T)st[j].ms;
-        S[j] = st[j].s == 0 ? (T)INFINITY : (T)st[j].s; /* e / inf = 0 for an empty row */
+        ax_recip_dd(st[j].s, &rh[j], &rl[j]); /* 0 for an empty row */
     }
     T lg[AX_J];
     double s[AX_J];
@@ -480,13 +484,13 @@ AX_FLAT static void F(col_b)(int op, const T *x, const T *x2, const unsigned cha
             if (mk) {
                 const unsigned char *mr = mk + l * inner;
                 for (ptrdiff_t j = 0; j < J; j++) {
-                    T e = SOFTMAX_Q(xr[j], ms[j], S[j]);
+                    T e = SOFTMAX_Q(xr[j], ms[j], rh[j], rl[j]);
                     yr[j] = mr[j] ? e : (T)0;
                 }
             }
             else
                 for (ptrdiff_t j = 0; j < J; j++)
-                    yr[j] = SOFTMAX_Q(xr[j], ms[j], S[j]);
+                    yr[j] = SOFTMAX_Q(xr[j], ms[j], rh[j], rl[j]);
         }
         else if (op == ACT_AX_SOFTMAX) {
             if (l % AX_B == 0) { /* a new block: its scale per column (run_b's) */

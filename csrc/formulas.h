@@ -126,14 +126,7 @@ ACT_INLINE float act__gelu_tanh_grad_f(float dy, float x)
  * relative error grows like 2z^2 times the error of its argument z, so z = -x/sqrt2 is carried
  * as zh + zl (Dekker product, no fma) and erfc(zh + zl) ~ erfc(zh) - zl*(2/sqrt(pi))e^-zh^2.
  * (float32 has its own form below.) ---- */
-ACT_INLINE void act_two_prod(double a, double b, double *p, double *e)
-{
-    const double split = 134217729.0; /* 2^27 + 1, Veltkamp */
-    double ca = split * a, ah = ca - (ca - a), al = a - ah;
-    double cb = split * b, bh = cb - (cb - b), bl = b - bh;
-    *p = a * b;
-    *e = ((ah * bh - *p) + ah * bl + al * bh) + al * bl;
-}
+#define act_two_prod act__two_prod /* vmath.h: one fma where the target has one */
 ACT_INLINE double act_ncdf_wd(double x) /* Phi(x) for |x| <= 1e4 */
 {
     const double c_hi = -0.70710678118654757;     /* -1/sqrt2 rounded to double */

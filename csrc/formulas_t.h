@@ -75,7 +75,7 @@ ACT_INLINE void F_CAT(sig, pair, WS)(W u, W *s, W *sn)
 }
 #define SIG_PAIR(u, s, sn) F_CAT(sig, pair, WS)(u, s, sn)
 
-/* Error-free transforms without fma (Dekker/Veltkamp, Knuth), for the few formulas whose
+/* Error-free transforms (fma or Dekker/Veltkamp for products, Knuth for sums), for the formulas whose
  * argument must be carried beyond working precision: p + e == a*b and s + e == a + b exactly
  * (for |a|, |b| well inside the range: callers clamp). */
 ACT_INLINE void F_CAT(two, prod, WS)(W a, W b, W *p, W *e)
@@ -83,11 +83,7 @@ ACT_INLINE void F_CAT(two, prod, WS)(W a, W b, W *p, W *e)
 #if FAST
     act__two_prodf(a, b, p, e); /* fma where the target has one */
 #else
-    const W split = sizeof(W) == 4 ? K(4097) : K(134217729.0); /* 2^12+1, 2^27+1 */
-    W ca = split * a, ah = ca - (ca - a), al = a - ah;
-    W cb = split * b, bh = cb - (cb - b), bl = b - bh;
-    *p = a * b;
-    *e = ((ah * bh - *p) + ah * bl + al * bh) + al * bl;
+    act__two_prod(a, b, p, e); /* the same: the exact error either way (vmath.h) */
 #endif
 }
 ACT_INLINE void F_CAT(two, sum, WS)(W a, W b, W *s, W *e)

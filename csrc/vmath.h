@@ -107,6 +107,26 @@
 #include <string.h>
 #include <math.h> /* INFINITY and NAN only: no libm function is called */
 
+/* ---------------------------------------------------------------- fused multiply-add
+ * A real fma on the FMA targets (AVX2+FMA, AVX-512, aarch64), a*b+c elsewhere (the baseline
+ * SSE2 build).  The float32 kernels use it in their arithmetic (vmathf.h), where SPEC §5 lets
+ * the no-FMA path differ; the double code uses it only where both forms give the same number
+ * (act__two_prod), so float64 keeps the same bits on every target. */
+#if defined(__FMA__) || defined(__ARM_FEATURE_FMA) || defined(ACT_HAVE_FMA)
+#define ACT_HAS_FMA 1
+#if defined(_MSC_VER) && !defined(__clang__)
+#define ACT_FMAF(a, b, c) fmaf(a, b, c)
+#define ACT_FMA(a, b, c) fma(a, b, c)
+#else
+#define ACT_FMAF(a, b, c) __builtin_fmaf(a, b, c)
+#define ACT_FMA(a, b, c) __builtin_fma(a, b, c)
+#endif
+#else
+#define ACT_HAS_FMA 0
+#define ACT_FMAF(a, b, c) ((a) * (b) + (c))
+#define ACT_FMA(a, b, c) ((a) * (b) + (c))
+#endif
+
 /* ---------------------------------------------------------------- bit casts */
 ACT_INLINE uint32_t act__f2u(float x) { uint32_t u; memcpy(&u, &x, sizeof u); return u; }
 ACT_INLINE float act__u2f(uint32_t u) { float x; memcpy(&x, &u, sizeof x); return x; }
@@ -121,6 +141,29 @@ ACT_INLINE float act__signf(float m, float s) {
 ACT_INLINE double act__sign(double m, double s) {
     return act__u2d(act__d2u(m) | (act__d2u(s) & 0x8000000000000000ull));
 }
+
+/* p + e == a*b exactly: the product's rounding error by one fma where the target has one,
+ * else by Veltkamp's split (2^12 + 1 for float, 2^27 + 1 for double) and Dekker's product.
+ * Both are exact, so both give the same two numbers wherever the split cannot overflow and no
+ * partial product falls into the subnormals (double: |a|, |b| < 2^995, |a b| >= 2^-969 or
+ * so): every caller keeps its operands there.  The fma is 2 operations where the split is 17
+ * (float64 softmax's pass B product, tanh's quotient, erf's products). */
+#define ACT__TWO_PROD(name, T, FMA, SPLIT)                                                      \
+    ACT_INLINE void name(T a, T b, T *p, T *e)                                                 \
+    {                                                                                          \
+        *p = a * b;                                                                            \
+        if (ACT_HAS_FMA) {                                                                     \
+            *e = FMA(a, b, -*p);                                                               \
+        }                                                                                      \
+        else {                                                                                 \
+            T ca = (T)(SPLIT) * a, ah = ca - (ca - a), al = a - ah;                            \
+            T cb = (T)(SPLIT) * b, bh = cb - (cb - b), bl = b - bh;                            \
+            *e = ((ah * bh - *p) + ah * bl + al * bh) + al * bl;                               \
+        }                                                                                      \
+    }
+ACT__TWO_PROD(act__two_prodf, float, ACT_FMAF, 4097.0)
+ACT__TWO_PROD(act__two_prod, double, ACT_FMA, 134217729.0)
+#undef ACT__TWO_PROD
 
 /* ===================================================================== exp core
  * exp(xh + xa + xl) = (1 + r + q) * 2^n, with n = round((xh+xa+xl)/ln2),
@@ -266,11 +309,8 @@ ACT_INLINE float act__ddivf(float nh, float nl, float d)
 }
 ACT_INLINE double act__ddiv(double nh, double nl, double d)
 {
-    double q1 = nh / d;
-    double cq = q1 * 134217729.0, qh = cq - (cq - q1), ql = q1 - qh;
-    double cd = d * 134217729.0, dh = cd - (cd - d), dl = d - dh;
-    double p = q1 * d;
-    double pe = ((qh * dh - p) + qh * dl + ql * dh) + ql * dl;
+    double q1 = nh / d, p, pe;
+    act__two_prod(q1, d, &p, &pe);
     return q1 + (((nh - p) - pe) + nl) / d;
 }
 
@@ -393,11 +433,8 @@ ACT_INLINE double act_tanh(double x)
     double bv = dh - th;
     double de = (th - (dh - bv)) + (2.0 - bv);
     double dl = de + tl;
-    double q1 = th / dh;
-    double cq = q1 * 134217729.0, qh = cq - (cq - q1), ql = q1 - qh;
-    double cd = dh * 134217729.0, dhh = cd - (cd - dh), dhl = dh - dhh;
-    double p = q1 * dh;
-    double pe = ((qh * dhh - p) + qh * dhl + ql * dhh) + ql * dhl;
+    double q1 = th / dh, p, pe;
+    act__two_prod(q1, dh, &p, &pe);
     double res = (((th - p) - pe) + tl) - q1 * dl;
     double y = q1 + res / dh;
     return act__sign(y, x);
@@ -663,8 +700,8 @@ ACT_INLINE double act__erf_impl(double x, int want_erfc)
         /* A, x >= 1/4: 0.5 - ((x-0.5) + x*y) with x*y exact (Dekker) and 2Sum, and y itself
            rebuilt in double-word for its last Horner step y = y0 + z*R1(z), because y0 + z*R1
            cancels (0.128 - 0.24) near x = 0.84 */
-        double cx = x * 134217729.0, xh = cx - (cx - x), xl = x - xh;
-        double zh = x * x, zl = ((xh * xh - zh) + 2.0 * (xh * xl)) + xl * xl;  /* x^2 exact */
+        double zh, zl;
+        act__two_prod(x, x, &zh, &zl); /* x^2 exact */
         double R2 = -0x1.e82d8d8e306f1p-31;
         R2 = R2 * zh + 0x1.e81ae19ac55a2p-27;
         R2 = R2 * zh + -0x1.5e1b61cd0b30fp-23;
@@ -676,29 +713,29 @@ ACT_INLINE double act__erf_impl(double x, int want_erfc)
         R2 = R2 * zh + -0x1.b82ce31281b1dp-6;
         R2 = R2 * zh + 0x1.ce2f21a042ad1p-4;
         /* R1 = c1 + z*R2 as double-word too (its rounding was ~0.5 ulp of erfc at x = 0.84) */
-        double cz = zh * 134217729.0, zzh = cz - (cz - zh), zzl = zh - zzh;
-        double c2 = R2 * 134217729.0, r2h = c2 - (c2 - R2), r2l = R2 - r2h;
-        double q2 = zh * R2, q2e = (((zzh * r2h - q2) + zzh * r2l + zzl * r2h) + zzl * r2l) + zl * R2;
+        double q2, q2e;
+        act__two_prod(zh, R2, &q2, &q2e);
+        q2e += zl * R2;
         const double a1 = -0x1.812746b0379e6p-2;
         double R1 = a1 + q2, R1l = ((a1 - R1) + q2) + q2e;    /* Fast2Sum, |a1| > |q2| */
-        double c1 = R1 * 134217729.0, r1h = c1 - (c1 - R1), r1l = R1 - r1h;
-        double pr = zh * R1, pre = ((zzh * r1h - pr) + zzh * r1l + zzl * r1h) + zzl * r1l;
+        double pr, pre;
+        act__two_prod(zh, R1, &pr, &pre);
         const double y0 = 0x1.06eba8214db69p-3, y0l = -0x1.27911dd6363bbp-57; /* fitted y0
                                    as double-word: its rounding alone was 0.4 ulp at x = 0.84 */
         double yq = y0 + pr, rb = yq - y0;                     /* y = yq + yl */
         double yl = ((y0 - (yq - rb)) + (pr - rb)) + (pre + ((zl * R1 + zh * R1l) + y0l));
-        double cq = yq * 134217729.0, yh = cq - (cq - yq), yl0 = yq - yh;
-        double ph = x * yq;
-        double pe = (((xh * yh - ph) + xh * yl0 + xl * yh) + xl * yl0) + x * yl;
+        double ph, pe;
+        act__two_prod(x, yq, &ph, &pe);
+        pe += x * yl;
         double xm = x - 0.5;
         double s1 = xm + ph, bb = s1 - xm;
         double e1 = (xm - (s1 - bb)) + (ph - bb);
         double h1 = 0.5 - s1, l1 = (0.5 - h1) - s1;
         double rA = x < 0.25 ? 1.0 - (x + x * y) : h1 + (l1 - (e1 + pe));
         /* B, x > 0: C0 - b1*s - s*w, b1*s exact */
-        double cv = v * 134217729.0, vh = cv - (cv - v), vl = v - vh;
-        double mh1 = b1h * v;
-        double me1 = ((b1h * vh - mh1) + b1h * vl) + b1l * v;
+        double mh1, me1;
+        act__two_prod(b1h, v, &mh1, &me1);
+        me1 += b1l * v;
         const double C0h = 0x1.4226162fbddd5p-3, C0l = -0x1.5157df67e2d30p-59; /* 1-erx-b0 */
         double h2 = C0h - mh1, l2 = (C0h - h2) - mh1;          /* Fast2Sum, C0h > b1*s */
         double rBp = h2 + (((l2 + C0l) - me1) - sw);

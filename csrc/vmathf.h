@@ -49,17 +49,7 @@
 
 #include "vmath.h"
 
-#if defined(__FMA__) || defined(__ARM_FEATURE_FMA) || defined(ACT_HAVE_FMA)
-#define ACT_HAS_FMA 1
-#if defined(_MSC_VER) && !defined(__clang__)
-#define ACT_FMAF(a, b, c) fmaf(a, b, c)
-#else
-#define ACT_FMAF(a, b, c) __builtin_fmaf(a, b, c)
-#endif
-#else
-#define ACT_HAS_FMA 0
-#define ACT_FMAF(a, b, c) ((a) * (b) + (c))
-#endif
+/* ACT_HAS_FMA and ACT_FMAF come from vmath.h, with the double ACT_FMA */
 
 /* x clamped to [lo, hi], lo < 0 < hi, by integer min on the bit patterns: a signed min for the
  * upper bound (negative floats are negative integers), an unsigned one for the lower (they are the
@@ -74,19 +64,7 @@ ACT_INLINE float act__fclamp(float x, float lo, float hi)
     return act__u2f(u < l ? u : l);
 }
 
-/* p + e == a*b exactly (|a*b| well inside the normal range: callers clamp) */
-ACT_INLINE void act__two_prodf(float a, float b, float *p, float *e)
-{
-    *p = a * b;
-#if ACT_HAS_FMA
-    *e = ACT_FMAF(a, b, -*p);
-#else
-    float ca = 4097.0f * a, ah = ca - (ca - a), al = a - ah;
-    float cb = 4097.0f * b, bh = cb - (cb - b), bl = b - bh;
-    *e = ((ah * bh - *p) + ah * bl + al * bh) + al * bl;
-#endif
-}
-
+/* act__two_prodf: vmath.h */
 /* a*b + c with the product unrounded, for sums that cancel: one fma, or without one the exact
  * product's two parts (p + c is exact where it cancels, by Sterbenz's lemma) */
 ACT_INLINE float act__fmaf_x(float a, float b, float c)
