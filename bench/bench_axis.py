@@ -153,24 +153,28 @@ def main():
         row("swiglu(a, b)", shape[:1] + (h,), t["ours"], t["f2"], t["f1"], peers)
         row("swiglu(x) split", shape, t["split"], t["f2"], t["f1"], dict(peers))
 
-    # along axis 0 (the column kernel: AX_J adjacent columns at a time), softmax and
-    # log_softmax against PyTorch's dim=0
-    shape = (4096, 4096)
-    x = rng.standard_normal(shape, dtype=np.float32)
-    y = np.empty_like(x)
-    b = x.copy()
-    fns = {"f2": lambda: _core.memory_floor(x, b, y), "f1": lambda: _core.memory_floor(x, y)}
-    for name in ("softmax", "log_softmax"):
-        fn = getattr(actcore, name)
-        fns[name] = lambda fn=fn: fn(x, axis=0, out=y)
-        if tf:
-            torch = tf[0]
-            tx, ty = torch.from_numpy(x), torch.from_numpy(y)
-            fns["torch " + name] = lambda n=name, tx=tx, ty=ty: getattr(torch, n)(tx, 0, out=ty)
-    t = _bench.round_medians_ms(fns, args.repeat, "bench_axis")
-    for name in ("softmax", "log_softmax"):
-        peers = {"torch": t["torch " + name]} if "torch " + name in t else {}
-        row(name + " axis=0", shape, t[name], t["f2"], t["f1"], peers)
+    # along a non-last axis (the column kernel: AX_J adjacent columns at a time), softmax and
+    # log_softmax against PyTorch's dim: axis 0 of a square matrix, and the class axis of an
+    # NCHW segmentation map (21 classes, PASCAL VOC), where the axis is short and a column's
+    # fixed costs count
+    for shape, axis in [((4096, 4096), 0), ((16, 21, 128, 128), 1)]:
+        x = rng.standard_normal(shape, dtype=np.float32)
+        y = np.empty_like(x)
+        b = x.copy()
+        fns = {"f2": lambda: _core.memory_floor(x, b, y),
+               "f1": lambda: _core.memory_floor(x, y)}
+        for name in ("softmax", "log_softmax"):
+            fn = getattr(actcore, name)
+            fns[name] = lambda fn=fn, axis=axis: fn(x, axis=axis, out=y)
+            if tf:
+                torch = tf[0]
+                tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+                fns["torch " + name] = (lambda n=name, tx=tx, ty=ty, axis=axis:
+                                        getattr(torch, n)(tx, axis, out=ty))
+        t = _bench.round_medians_ms(fns, args.repeat, "bench_axis")
+        for name in ("softmax", "log_softmax"):
+            peers = {"torch": t["torch " + name]} if "torch " + name in t else {}
+            row(f"{name} axis={axis}", shape, t[name], t["f2"], t["f1"], peers)
 
     # maxout over groups of 4 contiguous channels (a dense layer's features, channels-last):
     # reads x, writes a quarter of it; torch has no maxout, its composite is a reshape + amax
@@ -203,7 +207,7 @@ def main():
         t = peers.get("torch")
         o = peers.get("onnxruntime")
         fmt = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
-        print(f"| {case} | {shape[0]}x{shape[1]} | {ours:.2f} | {f1:.2f} | {f2:.2f} | "
+        print(f"| {case} | {'x'.join(map(str, shape))} | {ours:.2f} | {f1:.2f} | {f2:.2f} | "
               f"{ours / f2:.2f}x | {fmt(t)} | {fmt(o)} | "
               f"{'-' if best is None else ('yes' if ours < best else 'no')} |")
     print("\nThe rows other than 4096x4096 and 64x262144 are outside the issue's targets. "
@@ -211,7 +215,10 @@ def main():
           "per row, where PyTorch and ONNX Runtime loop over a few elements; rows of 100 to "
           "1000 are classifier logits and attention scores.  float64 pays for its accuracy "
           "(docs/accuracy.md): pass A's exponentials and pass B's quotients carried in "
-          "double-word arithmetic.")
+          "double-word arithmetic.  The axis=0 and axis=1 rows run the column kernel (AX_J "
+          "adjacent columns at a time, the per-column arithmetic of the row kernel, so the "
+          "same bits); 16x21x128x128 along axis 1 is softmax over the classes of an NCHW "
+          "segmentation map.")
     print("\nswiglu rows: the floors are for y of the output's size (two inputs of that size "
           "read, one written); torch is `torch.mul(F.silu(a), b, out=y)`.")
     print("\nmaxout row: both floor columns are the 1r1w copy of x (maxout writes a quarter "

@@ -99,7 +99,15 @@ static inline void ax_pipe_flush(ax_pipe *p)
 #define AX_K 16  /* accumulation lanes: 4 AVX2 / 2 AVX-512 double vectors, short add chains */
 #define AX_B 1024 /* block: 4 KB of float32 read twice by pass A from L1 */
 #define AX_CH 256 /* exp buffer of pass A (a multiple of AX_K) */
-#define AX_J 64   /* columns per task when the axis is not the last one */
+/* columns per task when the axis is not the last one (AX_J, per type below): float 256, double
+ * 64.  A task reads AX_J * sizeof(T) bytes of each row; at 64 floats (4 lines per row, rows a
+ * stride apart) the hardware prefetcher did not follow and the lanes' fixed costs weighed on
+ * short axes.  One process, alternating, 4096^2 float32 along axis 0, 1 / 2 threads: softmax
+ * 52.7 / 28.2 -> 35.0 / 21.1 ms (prefetch of the next task's lines included), log_softmax 78.0
+ * / 42.8 -> 39.0 / 21.2; float64 at 128 or 256 (its lanes and their compensations, 2 x 16 x
+ * AX_J doubles, no longer fit L1) was 5-10% slower on 16 x 21 x 128 x 128 along axis 1 */
+#define AX_JF 256
+#define AX_JD 64
 #define AX_RG 8   /* one-block rows per task (F(sm_rows1)): 8 double lanes of AVX-512 */
 
 /* Pass A alternates a memory phase (the block max streams x in) with a compute phase (the
@@ -289,6 +297,38 @@ static inline double ax_lanes_tree(const double *acc)
     return t[0];
 }
 
+/* ax_lanes and ax_lanes_tree of each of J columns (lane k of column j in acc[k][j]), the same
+ * operations in the same order per column, vectorised across the columns (F(col_a)) */
+static inline void ax_lanes_cols(double (*acc)[AX_JD], double (*comp)[AX_JD], ptrdiff_t J,
+                                 double *out)
+{
+    double s[AX_JD], c[AX_JD];
+#pragma omp simd
+    for (ptrdiff_t j = 0; j < J; j++) s[j] = c[j] = 0.0;
+    for (int k = 0; k < AX_K; k++)
+#pragma omp simd
+        for (ptrdiff_t j = 0; j < J; j++) {
+            double t = s[j] + acc[k][j], bb = t - s[j];
+            c[j] += (s[j] - (t - bb)) + (acc[k][j] - bb); /* ax_add2 */
+            s[j] = t;
+            c[j] += comp[k][j];
+        }
+#pragma omp simd
+    for (ptrdiff_t j = 0; j < J; j++) out[j] = s[j] + c[j];
+}
+static inline void ax_lanes_tree_cols(double (*acc)[AX_JF], ptrdiff_t J, double *out)
+{
+    for (int k = 0; k < AX_K / 2; k++)
+#pragma omp simd
+        for (ptrdiff_t j = 0; j < J; j++) acc[k][j] += acc[k + AX_K / 2][j];
+    for (int w = AX_K / 4; w >= 1; w /= 2)
+        for (int k = 0; k < w; k++)
+#pragma omp simd
+            for (ptrdiff_t j = 0; j < J; j++) acc[k][j] += acc[k + w][j];
+#pragma omp simd
+    for (ptrdiff_t j = 0; j < J; j++) out[j] = acc[0][j];
+}
+
 /* 2^d for |d| <= 1022, built from its bits (ldexp was a libm call per block) */
 static inline double ax_pow2(int d)
 {
@@ -343,8 +383,8 @@ static int ax_combine_softmax_k(const double *m, const double *s, const double *
  * the K ln2 shift softmax's factor is 2^0 (ax_pow2) and C is 0.  Both sides of every select
  * are computed: the exp of a NaN shift (a block without K), thrown away, raises no flag NumPy
  * reads (the axis calls are not ufunc loops). */
-ACT_INLINE void ax_combine1(int op, double m, double s, double c, double *k, double *ms,
-                            double *sum, double *r, double *lg, double *lse)
+ACT_INLINE void ax_combine1_eg(int op, int need_eg, double m, double s, double c, double *k,
+                               double *ms, double *sum, double *r, double *lg, double *lse)
 {
     double kb = *k, Ms = ax_norm_max(m);
     int top = m >= -DBL_MAX; /* not NaN, not -inf (see ax_norm_max) */
@@ -352,7 +392,7 @@ ACT_INLINE void ax_combine1(int op, double m, double s, double c, double *k, dou
     /* e^(m_b - M) is 1 for the block holding the max, 0 for an all -inf block, NaN for a NaN
      * (m itself); the exp unconditionally, then selects (a call inside a select was not
      * if-converted) */
-    double eg = act_exp((kb * ACT__D_LN2HI - Ms) + kb * ACT__D_LN2LO);
+    double eg = need_eg ? act_exp((kb * ACT__D_LN2HI - Ms) + kb * ACT__D_LN2LO) : 1.0;
     double f = top ? 1.0 : (m < -DBL_MAX ? 0.0 : m);
     double g = sk ? 1.0 : (kb == kb ? eg : f);
     double w = sk ? (c + s) * g
@@ -372,6 +412,42 @@ ACT_INLINE void ax_combine1(int op, double m, double s, double c, double *k, dou
     /* +inf in the row: the limit of logsumexp is +inf, where S is NaN (e^(inf - inf)) */
     *lse = m > DBL_MAX ? INFINITY : (S == 0.0 ? -INFINITY : Ms + *lg);
     *k = g;
+}
+/* need_eg = 0 where the caller knows that the softmax K shift applies (sk below: every block's
+ * g is 1), so that the exp is not computed to be thrown away */
+ACT_INLINE void ax_combine1(int op, double m, double s, double c, double *k, double *ms,
+                            double *sum, double *r, double *lg, double *lse)
+{
+    ax_combine1_eg(op, 1, m, s, c, k, ms, sum, r, lg, lse);
+}
+
+/* ax_combine1 for n one-block rows (or columns), vectorised across them, with op a constant in
+ * each loop, so that what op does not need is not computed: softmax's log1p, thrown away,
+ * was half of the combine (perf, 16 x 21 x 128 x 128 softmax along axis 1), and its exp for
+ * g where every row took the K shift.  The same operations for what is kept, so the same
+ * bits. */
+static void ax_combine1_n(int op, ptrdiff_t n, const double *m, const double *s,
+                          const double *c, double *k, double *ms, double *sum, double *r,
+                          double *lg, double *lse)
+{
+#define AX_C1_LOOP(OP, EG)                                                                     \
+    _Pragma("omp simd") for (ptrdiff_t g = 0; g < n; g++)                                      \
+    {                                                                                          \
+        double kg = k[g], o1, o2, o3, o4, o5;                                                  \
+        ax_combine1_eg(OP, EG, m[g], s[g], c[g], &kg, &o1, &o2, &o3, &o4, &o5);                \
+        k[g] = kg, ms[g] = o1, sum[g] = o2, r[g] = o3, lg[g] = o4, lse[g] = o5;                \
+    }
+    int allk = 1; /* every row took the K shift (ax_combine1's sk): no g to compute */
+    for (ptrdiff_t g = 0; g < n; g++) allk &= k[g] == k[g] && m[g] == m[g];
+    if (op == ACT_AX_SOFTMAX && allk)
+        AX_C1_LOOP(ACT_AX_SOFTMAX, 0)
+    else if (op == ACT_AX_SOFTMAX)
+        AX_C1_LOOP(ACT_AX_SOFTMAX, 1)
+    else if (op == ACT_AX_LOG_SOFTMAX)
+        AX_C1_LOOP(ACT_AX_LOG_SOFTMAX, 1)
+    else
+        AX_C1_LOOP(op, 1)
+#undef AX_C1_LOOP
 }
 
 /* The row's statistics from its blocks, in block order.  Each block gives m_b, the number c_b
@@ -612,9 +688,12 @@ static inline double ax_lsm_d(double x, double ms, double lg)
  * 5 ULP on softmax, over SPEC's 4). */
 #define T float
 #define SFX f32
+#define AX_J AX_JF
 #define AX_CNT int32_t /* blk_a's count lanes (see there) */
 #define AX_ADD(s, c, v) ((s) += (v))
 #define AX_LANES(acc, comp) ax_lanes_tree(acc)
+#define AX_LANES_COLS(acc, comp, J, out) ax_lanes_tree_cols(acc, J, out)
+#define AX_COMP 0 /* no lane compensations */
 /* float32 softmax stores its shifted terms in pass A and rescales them in pass B (one exp per
  * element; 2.4 ULP measured on random rows of 7 to 70000 at scales 1-100, ax_block_scale);
  * float64 recomputes e^(x - M) / S in pass B: the rescaling's extra rounding of e^(m_b - M)
@@ -646,6 +725,7 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #define FORM(op, kind) act_##op##_##kind##_wf
 #include "axis_t.h"
 #undef T
+#undef AX_J
 #undef AX_CNT
 #undef SFX
 #undef EXP_SHIFTED
@@ -660,6 +740,8 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #undef AX_EXP_IN_T
 #undef AX_ADD
 #undef AX_LANES
+#undef AX_LANES_COLS
+#undef AX_COMP
 #undef AX_STORE_E
 #undef AX_KSHIFT
 #undef AX_KSHIFT_OP
@@ -668,9 +750,12 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 
 #define T double
 #define SFX f64
+#define AX_J AX_JD
 #define AX_CNT double
 #define AX_ADD(s, c, v) ax_add2(&(s), &(c), (v))
 #define AX_LANES(acc, comp) ax_lanes(acc, comp)
+#define AX_LANES_COLS(acc, comp, J, out) ax_lanes_cols(acc, comp, J, out)
+#define AX_COMP 1
 #define AX_STORE_E 0
 #define AX_KSHIFT 0
 #define AX_KSHIFT_OP(op) 0
@@ -688,6 +773,7 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #define FORM(op, kind) act_##op##_##kind##_wd
 #include "axis_t.h"
 #undef T
+#undef AX_J
 #undef AX_CNT
 #undef SFX
 #undef EXP_SHIFTED
@@ -702,6 +788,8 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #undef AX_EXP_IN_T
 #undef AX_ADD
 #undef AX_LANES
+#undef AX_LANES_COLS
+#undef AX_COMP
 #undef AX_STORE_E
 #undef AX_KSHIFT
 #undef AX_KSHIFT_OP

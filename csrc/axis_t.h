@@ -258,8 +258,14 @@ AX_FLAT static void F(col_a)(int op, const T *x, const T *x2, const unsigned cha
     uint32_t kadj[AX_J];
     int kf[AX_J], allk = 0, anyk = 0;
 #endif
+    /* the lanes, and their compensations only where AX_ADD keeps them (float64): both were a
+     * memset of 2 x 16 x AX_J doubles per task, 4% of a 16 x 21 x 128 x 128 float32 softmax
+     * along axis 1 (perf) */
     for (int k = 0; k < AX_K; k++)
-        for (ptrdiff_t j = 0; j < J; j++) acc[k][j] = comp[k][j] = 0.0;
+        for (ptrdiff_t j = 0; j < J; j++) acc[k][j] = 0.0;
+    if (AX_COMP)
+        for (int k = 0; k < AX_K; k++)
+            for (ptrdiff_t j = 0; j < J; j++) comp[k][j] = 0.0;
     if (op <= ACT_AX_LOGSUMEXP) {
         for (ptrdiff_t j = 0; j < J; j++) mv[j] = -INFINITY;
         for (ptrdiff_t l = 0; l < n; l++) {
@@ -271,11 +277,17 @@ AX_FLAT static void F(col_a)(int op, const T *x, const T *x2, const unsigned cha
                     mv[j] = AX_MAX(v, mv[j]);
                 }
             }
-            else
+            else {
+                /* this row's next AX_J columns, the thread's next task (schedule(static)): a
+                 * task reads only AX_J * sizeof(T) bytes of each row, rows apart by the
+                 * stride, too little per page for the hardware prefetcher to follow */
+                for (ptrdiff_t q = 0; q < AX_J; q += 64 / (ptrdiff_t)sizeof(T))
+                    AX_PREFETCH_AT((const char *)((uintptr_t)(xr + AX_J + q)));
                 for (ptrdiff_t j = 0; j < J; j++) {
                     T v = xr[j];
                     mv[j] = AX_MAX(v, mv[j]);
                 }
+            }
         }
         for (ptrdiff_t j = 0; j < J; j++) {
             mout[j] = (double)mv[j];
@@ -377,11 +389,12 @@ AX_FLAT static void F(col_a)(int op, const T *x, const T *x2, const unsigned cha
             for (ptrdiff_t j = 0; j < J; j++) AX_ADD(a[j], cp[j], (double)dr[j]);
         }
     }
+    /* AX_LANES of every column, vectorised across the columns (ax_lanes_cols): column by
+     * column, a gather of 16 lanes and a scalar chain each was ~50 cycles per column, most of
+     * a short axis's time (16 x 21 x 128 x 128 along axis 1) */
+    AX_LANES_COLS(acc, comp, J, sout);
     for (ptrdiff_t j = 0; j < J; j++) {
-        double t[AX_K], tc[AX_K];
-        for (int k = 0; k < AX_K; k++) t[k] = acc[k][j], tc[k] = comp[k][j];
-        (void)tc; /* unread where AX_LANES is the tree (float32) */
-        sout[j] = AX_LANES(t, tc) * (AX_EXP_IN_T(op) ? AX_ESCALE : 1.0);
+        sout[j] *= AX_EXP_IN_T(op) ? AX_ESCALE : 1.0; /* exact: 2^k */
         cout[j] = ones[j];
     }
 }
@@ -567,12 +580,7 @@ static void F(sm_rows1)(int op, const T *x, const unsigned char *mk, T *y, ptrdi
         F(blk_a)(op, x + off, NULL, mk ? mk + off : NULL, reduce_only ? NULL : y + off, L,
                  &m[g], &s[g], &c[g], &k[g]);
     }
-#pragma omp simd
-    for (int g = 0; g < AX_RG; g++) {
-        double kg = k[g], o1, o2, o3, o4, o5;
-        ax_combine1(op, m[g], s[g], c[g], &kg, &o1, &o2, &o3, &o4, &o5);
-        k[g] = kg, ms[g] = o1, sum[g] = o2, r[g] = o3, lg[g] = o4, lse[g] = o5;
-    }
+    ax_combine1_n(op, AX_RG, m, s, c, k, ms, sum, r, lg, lse);
     for (int g = 0; g < AX_RG; g++) {
         ptrdiff_t off = (o0 + g) * L;
         ax_stats *o = &st[o0 + g];
@@ -733,8 +741,20 @@ static int F(sm_cols)(int op, const T *x, const T *x2, const unsigned char *mk, 
                      reduce_only ? NULL : y + off, inner, n, J, mb + b * AX_J, sb + b * AX_J,
                      cb + b * AX_J, kb + b * AX_J);
         }
-        for (ptrdiff_t j = 0; j < J; j++)
-            ax_combine_strided(op, mb + j, sb + j, cb + j, kb + j, nb, AX_J, &st[j]);
+        if (nb == 1 && op < ACT_AX_SOFTMAX_GRAD) {
+            /* one block per column: ax_combine1 (what ax_combine_strided calls for it),
+             * vectorised across the columns as F(sm_rows1) does across rows.  Column by
+             * column its exp and log1p in double, scalar, were ~150 cycles per column (16 x
+             * 21 x 128 x 128 softmax along axis 1 took twice PyTorch's time) */
+            double o1[AX_J], o2[AX_J], o3[AX_J], o4[AX_J], o5[AX_J];
+            ax_combine1_n(op, J, mb, sb, cb, kb, o1, o2, o3, o4, o5);
+            for (ptrdiff_t j = 0; j < J; j++)
+                st[j].ms = o1[j], st[j].s = o2[j], st[j].r = o3[j], st[j].lg = o4[j],
+                st[j].lse = o5[j];
+        }
+        else
+            for (ptrdiff_t j = 0; j < J; j++)
+                ax_combine_strided(op, mb + j, sb + j, cb + j, kb + j, nb, AX_J, &st[j]);
         if (reduce_only)
             for (ptrdiff_t j = 0; j < J; j++) y[o * inner + j0 + j] = (T)st[j].lse;
         else
