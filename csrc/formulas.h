@@ -3,17 +3,19 @@
 #define ACT_FORMULAS_H
 #include "vmathf.h"
 
-/* float64 results (wd): vmath.h, no fma, so every ISA gives the same bits */
+/* float64 results (wd): vmath.h; exp, expm1 and tanh reduce with fma where the target has one
+ * (act_exp_fast ...: the FMA targets agree bit for bit, the baseline build keeps act_exp ...),
+ * nothing else fused */
 #define FAST 0
 #define FMA(a, b, c) ((a) * (b) + (c))
 #define W double
-#define EXPNEG act_exp
-#define EXP act_exp
-#define EXPM1 act_expm1
+#define EXPNEG act_exp_fast
+#define EXP act_exp_fast
+#define EXPM1 act_expm1_fast
 #define LOG1P act_log1p
-#define TANH act_tanh
+#define TANH act_tanh_fast
 #define LOG1P_UNIT act_log1p
-#define EXP_TAIL act_exp_tail
+#define EXP_TAIL act_exp_tail_fast
 #define WS wd
 #include "formulas_t.h"
 #include "formulas_undef.h"

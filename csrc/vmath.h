@@ -338,6 +338,66 @@ ACT_INLINE double act_exp_tail(double x, double xl)
     return act__scale(act__exp_mant(o), o.n1, o.n2);
 }
 
+/* ---------------------------------------------------------- exp, float64, FMA targets
+ * e^(x + xl) for the elementwise float64 kernels (formulas.h EXP, EXPNEG, EXP_TAIL) where the
+ * target has fma: act_exp's reduction and polynomial with each step fused, so ~36 vector
+ * operations where act_exp's no-fma arithmetic is ~60.  n = round(x/ln2) as there (one fma
+ * with the 1.5 2^52 magic); r = x - n LN2HI is exact in one fma (LN2HI has 32 bits), and
+ * r - n LN2LO rounds once, 2^-55.5 absolute at most (0.18 ulp of the result), which is why
+ * act_exp keeps that error with a 2Sum (0.75 ulp measured) and this does not (about 0.7 by
+ * the same budget: 0.5 for the last addition, 0.18, and the Fast2Sum-split 1 + r's
+ * few 2^-57).  The tail xl (the rounding error of a double-word argument, |xl| <= 2^-43)
+ * enters as xl e^r, e^(r + xl) to first order.  2^n is applied as two normal factors,
+ * so a subnormal result rounds once.  SPEC §5 lets the path without fma differ: the
+ * baseline build keeps act_exp (act_exp_fast below), whose bits it had before. */
+/* act__exp_reduce's result for xa = xl = 0 with fma: rlo = 0 (r's one rounding is kept,
+ * 2^-55.5 absolute at most) and q = r^2 P(r) by fused Horner steps */
+ACT_INLINE act__redd act__exp_reduce_fma(double x)
+{
+    act__redd o;
+    double t = ACT_FMA(x, 1.4426950408889634074, ACT__D_MAGIC);
+    double kd = t - ACT__D_MAGIC;
+    int64_t n = (int64_t)(act__d2u(t) - act__d2u(ACT__D_MAGIC));
+    double t1 = ACT_FMA(kd, 0.5, ACT__D_MAGIC); /* n1 = round(n/2): two-step scaling */
+    o.n1 = (int64_t)(act__d2u(t1) - act__d2u(ACT__D_MAGIC));
+    o.n2 = n - o.n1;
+    double rh = ACT_FMA(kd, -ACT__D_LN2HI, x); /* exact */
+    double r = ACT_FMA(kd, -ACT__D_LN2LO, rh);
+    double p = 2.0914694560351591584e-9; /* act__exp_reduce's P */
+    p = ACT_FMA(p, r, 2.5105227636551759138e-8);
+    p = ACT_FMA(p, r, 2.7557273624866476327e-7);
+    p = ACT_FMA(p, r, 2.7557255374658742054e-6);
+    p = ACT_FMA(p, r, 0.000024801587325562125808);
+    p = ACT_FMA(p, r, 0.00019841269874840768638);
+    p = ACT_FMA(p, r, 0.001388888888888374419);
+    p = ACT_FMA(p, r, 0.0083333333333261293636);
+    p = ACT_FMA(p, r, 0.041666666666666669758);
+    p = ACT_FMA(p, r, 0.16666666666666670995);
+    p = ACT_FMA(p, r, 0.5);
+    o.q = (r * r) * p; /* e^r - 1 - r */
+    o.r = r;
+    o.rlo = 0.0;
+    o.kd = kd;
+    return o;
+}
+ACT_INLINE double act__exp_fma(double x, double xl, int tail)
+{
+    x = x > 800.0 ? 800.0 : x;      /* NaN passes both compares unchanged */
+    x = x < -800.0 ? -800.0 : x;
+    act__redd o = act__exp_reduce_fma(x);
+    double s = 1.0 + o.r, e = (1.0 - s) + o.r; /* s + e == 1 + r (Fast2Sum) */
+    /* + xl e^r: xl r^2/2 alone is ~30 ulp at xl = 1e-13 */
+    double q = tail ? ACT_FMA(xl, s + o.q, o.q) : o.q;
+    return act__scale(s + (e + q), o.n1, o.n2);
+}
+#if ACT_HAS_FMA
+ACT_INLINE double act_exp_fast(double x) { return act__exp_fma(x, 0.0, 0); }
+ACT_INLINE double act_exp_tail_fast(double x, double xl) { return act__exp_fma(x, xl, 1); }
+#else
+#define act_exp_fast act_exp
+#define act_exp_tail_fast act_exp_tail
+#endif
+
 /* ======================================================================= expm1
  * expm1(x) = 2 * [ (2^(n-1) - 1/2) + 2^(n-1) r + 2^(n-1) (q + rlo(1+r)) ]
  * the first two terms are exact and combined by Fast2Sum (|a| >= |b| for all n), so the
@@ -360,9 +420,10 @@ ACT_INLINE void act__expm1f_hl(float x, float *yh, float *yl)
     *yh = hh;
     *yl = (s - hh) + ce;
 }
-ACT_INLINE void act__expm1_hl(double x, double *yh, double *yl)
+/* fast: the reduction with fma (act__exp_reduce_fma), for the elementwise kernels */
+ACT_INLINE void act__expm1_hl_impl(double x, double *yh, double *yl, int fast)
 {
-    act__redd o = act__exp_reduce(x, 0.0, 0.0);
+    act__redd o = fast ? act__exp_reduce_fma(x) : act__exp_reduce(x, 0.0, 0.0);
     int64_t n = o.n1 + o.n2;
     double h = act__u2d((uint64_t)(n - 1 + 1023) << 52);
     double a = h - 0.5;
@@ -387,15 +448,20 @@ ACT_INLINE float act_expm1f(float x)
        half-scaling would drop their last bit) */
     return act__absf(x) < 0x1p-25f ? x : h;
 }
-ACT_INLINE double act_expm1(double x)
+ACT_INLINE void act__expm1_hl(double x, double *yh, double *yl)
+{
+    act__expm1_hl_impl(x, yh, yl, 0);
+}
+ACT_INLINE double act__expm1_impl(double x, int fast)
 {
     double xc = x > 710.0 ? 710.0 : x;
     xc = xc < -45.0 ? -45.0 : xc;
     double h, l;
-    act__expm1_hl(xc, &h, &l);
+    act__expm1_hl_impl(xc, &h, &l, fast);
     h = h * 2.0;
     return act__abs(x) < 0x1p-54 ? x : h;
 }
+ACT_INLINE double act_expm1(double x) { return act__expm1_impl(x, 0); }
 
 /* ======================================================================== tanh
  * tanh|x| = t / (t + 2), t = expm1(2|x|) as hi+lo; the quotient is a double-word division:
@@ -422,12 +488,12 @@ ACT_INLINE float act_tanhf(float x)
     float y = q1 + res / dh;
     return act__signf(y, x);
 }
-ACT_INLINE double act_tanh(double x)
+ACT_INLINE double act__tanh_impl(double x, int fast)
 {
     double ax = act__abs(x);
     ax = ax > 22.0 ? 22.0 : ax;        /* tanh(22) rounds to 1 */
     double th, tl;
-    act__expm1_hl(ax + ax, &th, &tl);
+    act__expm1_hl_impl(ax + ax, &th, &tl, fast);
     th = th * 2.0; tl = tl * 2.0;
     double dh = th + 2.0;
     double bv = dh - th;
@@ -439,6 +505,12 @@ ACT_INLINE double act_tanh(double x)
     double y = q1 + res / dh;
     return act__sign(y, x);
 }
+ACT_INLINE double act_tanh(double x) { return act__tanh_impl(x, 0); }
+/* the elementwise float64 kernels' expm1 and tanh (formulas.h): the reduction with fma where
+ * the target has one (act__exp_reduce_fma), as act_exp_fast; the baseline build's are
+ * act_expm1's and act_tanh's */
+ACT_INLINE double act_expm1_fast(double x) { return act__expm1_impl(x, ACT_HAS_FMA); }
+ACT_INLINE double act_tanh_fast(double x) { return act__tanh_impl(x, ACT_HAS_FMA); }
 
 /* ============================================================== exp(-x*x/2)
  * x = xh + xl (Veltkamp split, xh has 12 / 26 bits so xh*xh is exact), then

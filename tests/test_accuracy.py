@@ -46,13 +46,14 @@ def test_accuracy(op, dtype):
 
 @pytest.mark.parametrize("op", sorted(reference.PARAMS))
 def test_accuracy_without_fma(op):
-    """float32 kernels use fma where the target has one (csrc/vmathf.h); the baseline build,
-    without, gives other bits and is held to the same bounds."""
+    """The kernels use fma where the target has one (float32: csrc/vmathf.h; float64: the
+    exp, act_exp_fast); the baseline build, without, gives other bits and is held to the
+    same bounds."""
     start = _core.isa_info()["current"]
     _core.set_isa("baseline")
     try:
-        rows = _accuracy.measure([op], dtypes=("float32",), n_random=20_000, n_dense=60_000,
-                                 mp_samples=100, mp_max_recheck=300)
+        rows = _accuracy.measure([op], dtypes=("float32", "float64"), n_random=20_000,
+                                 n_dense=60_000, mp_samples=100, mp_max_recheck=300)
     finally:
         _core.set_isa(start)
     assert rows
