@@ -484,10 +484,10 @@ AX_FLAT static void F(col_b)(int op, const T *x, const T *x2, const unsigned cha
     double rh[AX_J], rl[AX_J]; /* float64 softmax: 1/S as a double-word (ax_recip_dd) */
     float hv[AX_J], lv[AX_J];
     int sp[AX_J], anysplit = 0;
-    for (ptrdiff_t j = 0; j < J; j++) {
-        ms[j] = (T)st[j].ms;
-        ax_recip_dd(st[j].s, &rh[j], &rl[j]); /* 0 for an empty row */
-    }
+    for (ptrdiff_t j = 0; j < J; j++) ms[j] = (T)st[j].ms;
+    if (op == ACT_AX_SOFTMAX && !AX_STORE_E)
+        for (ptrdiff_t j = 0; j < J; j++)
+            ax_recip_dd(st[j].s, &rh[j], &rl[j]); /* 0 for an empty row */
     T lg[AX_J];
     double s[AX_J];
     int narrow = 1; /* every column's sum fits the float forms (AX_GRAD_NARROW) */

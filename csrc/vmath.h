@@ -209,6 +209,23 @@ ACT_INLINE act__redf act__expf_reduce(float xh, float xa, float xl)
     return o;
 }
 
+/* act_exp's P (e^r - 1 - r = r^2 P(r) on [-ln2/2, ln2/2]), Horner steps p = STEP(p, r, c):
+ * a multiply and an add (act__exp_reduce), or one fma (act__exp_reduce_fma) */
+#define ACT__MULADD(a, b, c) ((a) * (b) + (c))
+#define ACT__D_EXP_P(STEP, p, r)                                                               \
+    do {                                                                                       \
+        p = 2.0914694560351591584e-9;                                                          \
+        p = STEP(p, r, 2.5105227636551759138e-8);                                              \
+        p = STEP(p, r, 2.7557273624866476327e-7);                                              \
+        p = STEP(p, r, 2.7557255374658742054e-6);                                              \
+        p = STEP(p, r, 0.000024801587325562125808);                                            \
+        p = STEP(p, r, 0.00019841269874840768638);                                             \
+        p = STEP(p, r, 0.001388888888888374419);                                               \
+        p = STEP(p, r, 0.0083333333333261293636);                                              \
+        p = STEP(p, r, 0.041666666666666669758);                                               \
+        p = STEP(p, r, 0.16666666666666670995);                                                \
+        p = STEP(p, r, 0.5);                                                                   \
+    } while (0)
 ACT_INLINE act__redd act__exp_reduce(double xh, double xa, double xl)
 {
     act__redd o;
@@ -223,17 +240,8 @@ ACT_INLINE act__redd act__exp_reduce(double xh, double xa, double xl)
     double r = hi - lo;
     double bv = r - hi;
     o.rlo = (hi - (r - bv)) - (lo + bv);
-    double p = 2.0914694560351591584e-9;
-    p = p * r + 2.5105227636551759138e-8;
-    p = p * r + 2.7557273624866476327e-7;
-    p = p * r + 2.7557255374658742054e-6;
-    p = p * r + 0.000024801587325562125808;
-    p = p * r + 0.00019841269874840768638;
-    p = p * r + 0.001388888888888374419;
-    p = p * r + 0.0083333333333261293636;
-    p = p * r + 0.041666666666666669758;
-    p = p * r + 0.16666666666666670995;
-    p = p * r + 0.5;
+    double p;
+    ACT__D_EXP_P(ACT__MULADD, p, r);
     o.q = (r * r) * p;
     o.r = r;
     o.kd = kd;
@@ -365,17 +373,8 @@ ACT_INLINE act__redd act__exp_reduce_fma(double x)
     o.n2 = n - o.n1;
     double rh = ACT_FMA(kd, -ACT__D_LN2HI, x); /* exact */
     double r = ACT_FMA(kd, -ACT__D_LN2LO, rh);
-    double p = 2.0914694560351591584e-9; /* act__exp_reduce's P */
-    p = ACT_FMA(p, r, 2.5105227636551759138e-8);
-    p = ACT_FMA(p, r, 2.7557273624866476327e-7);
-    p = ACT_FMA(p, r, 2.7557255374658742054e-6);
-    p = ACT_FMA(p, r, 0.000024801587325562125808);
-    p = ACT_FMA(p, r, 0.00019841269874840768638);
-    p = ACT_FMA(p, r, 0.001388888888888374419);
-    p = ACT_FMA(p, r, 0.0083333333333261293636);
-    p = ACT_FMA(p, r, 0.041666666666666669758);
-    p = ACT_FMA(p, r, 0.16666666666666670995);
-    p = ACT_FMA(p, r, 0.5);
+    double p;
+    ACT__D_EXP_P(ACT_FMA, p, r); /* act__exp_reduce's P, fused */
     o.q = (r * r) * p; /* e^r - 1 - r */
     o.r = r;
     o.rlo = 0.0;
