@@ -1,0 +1,120 @@
+"""Time two builds of actcore against each other, one process per build in alternating rounds.
+
+    python bench/ab_builds.py --old DIR --new DIR [--rounds N] > table.md
+
+DIR is a source tree with the extension built in place (`python setup.py build_ext
+--inplace`), for instance a `git worktree` of an earlier commit.  Each round runs this file's
+cases once in a fresh process per build (old, then new), so that both see the same drift of a
+shared machine; the table gives each build's best time over the rounds and new/old.  The
+cases are the ones this repository's changes were measured on: float64 elementwise kernels in
+cache (2^14 elements, one thread), float64 softmax in cache, and the softmax family's column
+kernel (a non-last axis) from memory on 1 and 2 threads.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+F64_OPS = ["sigmoid", "tanh", "elu", "selu", "celu", "silu", "mish", "softplus", "log_sigmoid",
+           "gelu"]
+F64_GRADS = ["sigmoid", "elu", "softplus", "silu", "mish"]
+COLUMNS = [((4096, 4096), 0), ((16, 21, 128, 128), 1)]
+
+
+def _best(f, reps, inner=1):
+    f()
+    best = float("inf")
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        for _ in range(inner):
+            f()
+        best = min(best, (time.perf_counter() - t0) / inner)
+    return best
+
+
+def run_cases():
+    """The cases in this process: {name: seconds}."""
+    import numpy as np
+
+    import actcore
+
+    # the build under test, not another actcore on the path (an editable install's finder)
+    if not os.path.abspath(actcore.__file__).startswith(os.getcwd()):
+        raise SystemExit(f"imported {actcore.__file__}, expected the build in {os.getcwd()}")
+    rng = np.random.default_rng(0)
+    out = {}
+    actcore.set_num_threads(1)
+    n = 1 << 14
+    x = rng.standard_normal(n) * 2
+    dy = rng.standard_normal(n)
+    y = np.empty_like(x)
+    for op in F64_OPS:
+        f = getattr(actcore, op)
+        out[f"{op} f64 2^14 t=1 (ns/element)"] = _best(lambda f=f: f(x, out=y), 7, 200) / n
+    for op in F64_GRADS:
+        g = getattr(actcore, op + "_grad")
+        out[f"{op}_grad f64 2^14 t=1 (ns/element)"] = (
+            _best(lambda g=g: g(dy, x, out=y), 7, 200) / n)
+    xs = rng.standard_normal((16, 4096))
+    ys = np.empty_like(xs)
+    for op in ("softmax", "log_softmax"):
+        f = getattr(actcore, op)
+        out[f"{op} f64 16x4096 t=1 (ns/element)"] = (
+            _best(lambda f=f: f(xs, out=ys), 7, 50) / xs.size)
+    for nt in (1, 2):
+        actcore.set_num_threads(nt)
+        for shape, axis in COLUMNS:
+            xc = rng.standard_normal(shape).astype(np.float32)
+            yc = np.empty_like(xc)
+            label = "x".join(map(str, shape))
+            for op in ("softmax", "log_softmax"):
+                f = getattr(actcore, op)
+                out[f"{op} f32 {label} axis={axis} t={nt} (ms)"] = (
+                    _best(lambda f=f: f(xc, axis=axis, out=yc), 7) * 1e3)
+    return {k: (v * 1e9 if k.endswith("(ns/element)") else v) for k, v in out.items()}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--old", required=True)
+    ap.add_argument("--new", required=True)
+    ap.add_argument("--rounds", type=int, default=2)
+    a = ap.parse_args()
+    res = {"old": [], "new": []}
+    for _ in range(a.rounds):
+        for which in ("old", "new"):
+            env = dict(os.environ, PYTHONPATH=os.path.abspath(getattr(a, which)))
+            p = subprocess.run([sys.executable, os.path.abspath(__file__), "--child"],
+                               env=env, capture_output=True, text=True, check=True,
+                               cwd=os.path.abspath(getattr(a, which)))
+            res[which].append(json.loads(p.stdout))
+    best = {w: {k: min(r[k] for r in res[w]) for k in res[w][0]} for w in res}
+    rev = {w: subprocess.run(["git", "-C", getattr(a, w), "log", "-1", "--format=%h %s"],
+                             capture_output=True, text=True).stdout.strip()[:90] for w in res}
+    print("# Two builds timed against each other (bench/ab_builds.py)\n")
+    print(f"old: `{rev['old']}`  \nnew: `{rev['new']}`\n")
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    print(f"Best of {a.rounds} rounds, each round one fresh process per build (old, then new). "
+          f"ns/element in cache, ms from memory. {cpu}, {os.cpu_count()} CPUs, "
+          f"{time.strftime('%Y-%m-%d %H:%M')}.\n")
+    print("| case | old | new | new/old |")
+    print("|---|---|---|---|")
+    for k in best["old"]:
+        o, n = best["old"][k], best["new"][k]
+        print(f"| {k} | {o:.3g} | {n:.3g} | {n / o:.2f} |")
+
+
+if __name__ == "__main__":
+    if "--child" in sys.argv:
+        print(json.dumps(run_cases()))
+    else:
+        main()
