@@ -155,6 +155,17 @@ static void act_stream_learn(act_pick_state *p, int streamed, double secs, size_
     *t = k == 0 ? v : k == 1 ? 0.5 * (*t + v) : 0.75 * *t + 0.25 * v;
 }
 
+/* Thread t's share [lo, hi) of n elements split T ways (lo >= hi: none).  Chunks are
+ * multiples of 64 elements: whole cache lines of y where y starts on one (a line split between
+ * threads is correct, each storing its part).  run() and act_prelu_channels split alike. */
+static void act_thread_range(ptrdiff_t n, ptrdiff_t T, ptrdiff_t t, ptrdiff_t *lo,
+                             ptrdiff_t *hi)
+{
+    ptrdiff_t chunk = ((n + T - 1) / T + 63) & ~(ptrdiff_t)63;
+    *lo = t * chunk;
+    *hi = *lo + chunk < n ? *lo + chunk : n;
+}
+
 /* f over [0, n) split into per-thread chunks; with stream (an act_stream_fn) each chunk's output
  * goes out through streaming stores (nin, nshift, isz as act_stream_fn takes them) */
 static void run(act_range_fn f, ptrdiff_t n, int cost, const char *const *in, int pvec,
@@ -166,11 +177,8 @@ static void run(act_range_fn f, ptrdiff_t n, int cost, const char *const *in, in
     if (nt > 1) {
 #pragma omp parallel num_threads(nt)
         {
-            ptrdiff_t T = omp_get_num_threads(), t = omp_get_thread_num();
-            /* chunks are multiples of 64 elements: whole cache lines of y where y starts on
-             * one (a line split between threads is correct, each storing its part) */
-            ptrdiff_t chunk = ((n + T - 1) / T + 63) & ~(ptrdiff_t)63;
-            ptrdiff_t lo = t * chunk, hi = lo + chunk < n ? lo + chunk : n;
+            ptrdiff_t lo, hi;
+            act_thread_range(n, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
             if (lo < hi) {
                 if (stream) {
                     stream(f, lo, hi, in, nin, nshift, pvec, out, isz);
@@ -256,8 +264,8 @@ int act_prelu_channels(int dtype, const char *x, const char *w, ptrdiff_t outer,
         ptrdiff_t T = 1, t = 0;
         (void)nt;
 #endif
-        ptrdiff_t chunk = ((n + T - 1) / T + 63) & ~(ptrdiff_t)63;
-        ptrdiff_t lo = t * chunk, hi = lo + chunk < n ? lo + chunk : n;
+        ptrdiff_t lo, hi;
+        act_thread_range(n, T, t, &lo, &hi);
         for (ptrdiff_t i = lo; i < hi;) {
             ptrdiff_t e;
             const char *in[2];
