@@ -91,6 +91,19 @@ class BuildExt(build_ext):
             return ["-fopenmp-simd"], []
         return [], []
 
+    def _codegen_flags(self):
+        """gcc's -fno-thread-jumps, where the compiler takes it.  Jump threading copies the code
+        between two selects on the same condition into each branch, and the vectoriser then
+        computes both copies: float32 silu, gelu_tanh and mish divided twice per element
+        (`(u >= 0 ? x : x e) / (1 + e)` and then `u >= 0 ? y : y 2^-64`).  On the Intel
+        AVX-512 host one vdivps zmm costs ~0.1 ns/element; bench/results/ab_2026-12-05b.md
+        has the before and after.  Code generation only: the same roundings, the same bits."""
+        if self.compiler.compiler_type == "msvc":
+            return []
+        probe = "int main(void){return 0;}\n"
+        return ["-fno-thread-jumps"] if self._try_compile(["-fno-thread-jumps", "-Werror"], [],
+                                                          probe) else []
+
     def _openmp_flags(self):
         if os.environ.get("ACTCORE_DISABLE_OPENMP", "") not in ("", "0"):
             _warn("ACTCORE_DISABLE_OPENMP is set: building actcore WITHOUT OpenMP. "
@@ -119,6 +132,7 @@ class BuildExt(build_ext):
     def build_extension(self, ext):
         msvc = self.compiler.compiler_type == "msvc"
         common = MSVC_COMMON if msvc else UNIX_COMMON
+        kernel_flags = self._codegen_flags()
         isa_flags = MSVC_ISA if msvc else UNIX_ISA
         omp_c, omp_l = self._openmp_flags()
         isas = _isas()
@@ -131,7 +145,7 @@ class BuildExt(build_ext):
                 [f"csrc/isa_{isa}.c"],
                 output_dir=self.build_temp,
                 include_dirs=["csrc"],
-                extra_postargs=common + isa_flags[isa] + omp_c,
+                extra_postargs=common + kernel_flags + isa_flags[isa] + omp_c,
                 depends=ext.depends,
             )
 

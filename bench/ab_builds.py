@@ -1,14 +1,15 @@
 """Time two builds of actcore against each other, one process per build in alternating rounds.
 
-    python bench/ab_builds.py --old DIR --new DIR [--rounds N] > table.md
+    python bench/ab_builds.py --old DIR --new DIR [--rounds N] [--cases f64,axis,f32] > table.md
 
 DIR is a source tree with the extension built in place (`python setup.py build_ext
 --inplace`), for instance a `git worktree` of an earlier commit.  Each round runs this file's
 cases once in a fresh process per build (old, then new), so that both see the same drift of a
 shared machine; the table gives each build's best time over the rounds and new/old.  The
-cases are the ones this repository's changes were measured on: float64 elementwise kernels in
-cache (2^14 elements, one thread), float64 softmax in cache, and the softmax family's column
-kernel (a non-last axis) from memory on 1 and 2 threads.
+case sets (--cases, default f64,axis) are the ones this repository's changes were measured on:
+  f64   float64 elementwise kernels in cache (2^14 elements, one thread), float64 softmax in cache
+  axis  the softmax family's column kernel (a non-last axis) from memory on 1 and 2 threads
+  f32   every elementwise op's float32 forward and gradient in cache (2^14, one thread)
 """
 
 import argparse
@@ -36,8 +37,30 @@ def _best(f, reps, inner=1):
     return best
 
 
-def run_cases():
-    """The cases in this process: {name: seconds}."""
+def _f32_cases(actcore, np, rng, out):
+    from actcore._registry import OPS, REQUIRED
+
+    n = 1 << 14
+    x = (rng.standard_normal(n) * 3).astype(np.float32)
+    dy = rng.standard_normal(n).astype(np.float32)
+    y = np.empty_like(x)
+    for op in OPS.values():
+        if op.kind != "elementwise" or op.kernel is None or any(
+                v is REQUIRED for _, v in op.params):
+            continue
+        for name, kw in [(op.name, {})] + ([("gelu_tanh", {"approximate": "tanh"})]
+                                           if op.name == "gelu" else []):
+            f = getattr(actcore, op.name)
+            out[f"{name} f32 2^14 t=1 (ns/element)"] = (
+                _best(lambda: f(x, out=y, **kw), 7, 200) / n)
+            g = getattr(actcore, op.name + "_grad", None)
+            if g is not None:
+                out[f"{name}_grad f32 2^14 t=1 (ns/element)"] = (
+                    _best(lambda: g(dy, x, out=y, **kw), 7, 200) / n)
+
+
+def run_cases(sets):
+    """The cases of the named sets in this process: {name: seconds}."""
     import numpy as np
 
     import actcore
@@ -48,24 +71,26 @@ def run_cases():
     rng = np.random.default_rng(0)
     out = {}
     actcore.set_num_threads(1)
+    if "f32" in sets:
+        _f32_cases(actcore, np, rng, out)
     n = 1 << 14
     x = rng.standard_normal(n) * 2
     dy = rng.standard_normal(n)
     y = np.empty_like(x)
-    for op in F64_OPS:
+    for op in F64_OPS if "f64" in sets else ():
         f = getattr(actcore, op)
         out[f"{op} f64 2^14 t=1 (ns/element)"] = _best(lambda f=f: f(x, out=y), 7, 200) / n
-    for op in F64_GRADS:
+    for op in F64_GRADS if "f64" in sets else ():
         g = getattr(actcore, op + "_grad")
         out[f"{op}_grad f64 2^14 t=1 (ns/element)"] = (
             _best(lambda g=g: g(dy, x, out=y), 7, 200) / n)
     xs = rng.standard_normal((16, 4096))
     ys = np.empty_like(xs)
-    for op in ("softmax", "log_softmax"):
+    for op in ("softmax", "log_softmax") if "f64" in sets else ():
         f = getattr(actcore, op)
         out[f"{op} f64 16x4096 t=1 (ns/element)"] = (
             _best(lambda f=f: f(xs, out=ys), 7, 50) / xs.size)
-    for nt in (1, 2):
+    for nt in (1, 2) if "axis" in sets else ():
         actcore.set_num_threads(nt)
         for shape, axis in COLUMNS:
             xc = rng.standard_normal(shape).astype(np.float32)
@@ -83,12 +108,13 @@ def main():
     ap.add_argument("--old", required=True)
     ap.add_argument("--new", required=True)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--cases", default="f64,axis", help="comma-separated: f64, axis, f32")
     a = ap.parse_args()
     res = {"old": [], "new": []}
     for _ in range(a.rounds):
         for which in ("old", "new"):
             env = dict(os.environ, PYTHONPATH=os.path.abspath(getattr(a, which)))
-            p = subprocess.run([sys.executable, os.path.abspath(__file__), "--child"],
+            p = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", a.cases],
                                env=env, capture_output=True, text=True, check=True,
                                cwd=os.path.abspath(getattr(a, which)))
             res[which].append(json.loads(p.stdout))
@@ -115,6 +141,6 @@ def main():
 
 if __name__ == "__main__":
     if "--child" in sys.argv:
-        print(json.dumps(run_cases()))
+        print(json.dumps(run_cases(sys.argv[sys.argv.index("--child") + 1].split(","))))
     else:
         main()
