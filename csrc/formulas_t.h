@@ -507,30 +507,36 @@ GRAD(softsign)
 }
 
 /* ---- hard variants, in PyTorch's operation order so results match it bit for bit ---- */
+/* p/6 correctly rounded, float32 with no division: q = p c, c = 1/6 rounded, then
+ * fma(r, c, q) with the residual r = p - 6q (exact by fma) rounds p/6 correctly wherever the
+ * quotient is normal (Markstein's theorem; checked for every float32 |p| in [2^-123, 36]).
+ * A division per vector was the loop's bound: hardswish 0.216 ns/element in cache against
+ * PyTorch's 0.146.  float64 keeps the division: no fma there (formulas.h), and the correction
+ * without one reached 1.86 ulp against the quotient's 1.45 (docs/accuracy.md). */
+ACT_INLINE W F_CAT(div, 6, WS)(W p)
+{
+#if FAST
+    W q = p * K(1.0 / 6.0);
+    return FMA(FMA(-q, K(6), p), K(1.0 / 6.0), q);
+#else
+    return p / K(6);
+#endif
+}
 FWD(hardsigmoid)
 {
     UNUSED_AB;
-    W t = x + K(3);
+    W t = x + K(3); /* 0 or >= 2^-22 in float32: t/6 is normal, act_div_6 is PyTorch's t/6 */
     t = t < 0 ? K(0) : (t > 6 ? K(6) : t);
-    return t / K(6);
+    return F_CAT(div, 6, WS)(t);
 }
 GRAD(hardsigmoid) { UNUSED_AB; return NZ(x, (x > -3 && x < 3) ? dy * K(1.0 / 6.0) : K(0)); }
 FWD(hardswish)
 {
     UNUSED_AB;
-    /* x (x + 3) / 6 between the kinks, with no division: q = p/6 as p c, c = 1/6 rounded,
-     * then fma(r, c, q) with the residual r = p - 6q (exact by fma), which rounds p/6
-     * correctly (Markstein's theorem, normal range).  The division, one per vector, was
-     * the loop's bound: 0.216 ns/element in cache against PyTorch's 0.146.  Outside: x for
-     * x >= 3 (x*6/6 would overflow above 5.7e37), 0 below -3 (PyTorch's -inf*0 is NaN). */
-    W p = x * (x + K(3));
-#if FAST
-    W q = p * K(1.0 / 6.0);
-    W mid = FMA(FMA(-q, K(6), p), K(1.0 / 6.0), q);
-#else
-    W mid = p / K(6); /* float64: no fma here (formulas.h), and the correction without one
-                       * reached 1.86 ulp against the quotient's 1.45 (docs/accuracy.md) */
-#endif
+    /* x (x + 3) / 6 between the kinks (act_div_6: PyTorch's bits where the result is normal).
+     * Outside: x for x >= 3 (x*6/6 would overflow above 5.7e37), 0 below -3 (PyTorch's
+     * -inf*0 is NaN). */
+    W mid = F_CAT(div, 6, WS)(x * (x + K(3)));
     return x <= -3 ? K(0) : (x >= 3 ? x : mid);
 }
 GRAD(hardswish)

@@ -317,6 +317,28 @@ def test_float16_conversion_exhaustive():
     np.testing.assert_array_equal(actcore.softsign(f16).view(np.uint16), y16.view(np.uint16))
 
 
+def test_hard_variants_divide_by_six_as_pytorch_does():
+    """float32 hardsigmoid and hardswish round t/6 and x(x + 3)/6 without a division (formulas_t.h
+    act_div_6): the bits of the quotient wherever it is normal, on every float32 of [-3, 3] in a
+    dense sample (every 61st bit pattern) and on every float32 within 2^16 ulp of the kinks."""
+    top = int(np.array(3.0, np.float32).view(np.uint32))  # the bit patterns of [0, 3]
+    mag = np.arange(0, top + 1, 61, dtype=np.uint32)
+    x = np.concatenate([mag, mag | np.uint32(0x80000000)]).view(np.float32)
+    for k in (-3.0, 3.0, 0.0):
+        kb = int(np.array(k, np.float32).view(np.int32))
+        x = np.concatenate([x, np.arange(kb - 65536, kb + 65536).astype(np.int32)
+                            .view(np.float32)])
+    x = x[np.isfinite(x)]
+    t = np.clip(x + np.float32(3), np.float32(0), np.float32(6))
+    np.testing.assert_array_equal(bits(actcore.hardsigmoid(x)), bits(t / np.float32(6)))
+    with np.errstate(under="ignore"):
+        q = (x * (x + np.float32(3))) / np.float32(6)
+    normal = np.abs(q) >= np.finfo(np.float32).tiny
+    got = actcore.hardswish(x)
+    mid = (x > -3) & (x < 3) & normal
+    np.testing.assert_array_equal(bits(got[mid]), bits(q[mid]))
+
+
 def test_integer_and_bool_inputs_follow_numpy():
     for dt in (np.int8, np.int16, np.int32, np.int64, np.uint8, np.bool_):
         x = np.arange(-3, 4).astype(dt)
