@@ -10,6 +10,8 @@ case sets (--cases, default f64,axis) are the ones this repository's changes wer
   f64   float64 elementwise kernels in cache (2^14 elements, one thread), float64 softmax in cache
   axis  the softmax family's column kernel (a non-last axis) from memory on 1 and 2 threads
   f32   every elementwise op's float32 forward and gradient in cache (2^14, one thread)
+  mem   every elementwise op's float32 forward and gradient from memory (2^24, 1 and 2
+        threads), two buffer sets taken in turn, with the memory floor (read x, write y)
 """
 
 import argparse
@@ -37,26 +39,58 @@ def _best(f, reps, inner=1):
     return best
 
 
-def _f32_cases(actcore, np, rng, out):
+def _f32_ops():
+    """(label, op, keywords) of every elementwise op with defaults for all its parameters"""
     from actcore._registry import OPS, REQUIRED
 
-    n = 1 << 14
-    x = (rng.standard_normal(n) * 3).astype(np.float32)
-    dy = rng.standard_normal(n).astype(np.float32)
-    y = np.empty_like(x)
     for op in OPS.values():
         if op.kind != "elementwise" or op.kernel is None or any(
                 v is REQUIRED for _, v in op.params):
             continue
-        for name, kw in [(op.name, {})] + ([("gelu_tanh", {"approximate": "tanh"})]
-                                           if op.name == "gelu" else []):
-            f = getattr(actcore, op.name)
-            out[f"{name} f32 2^14 t=1 (ns/element)"] = (
-                _best(lambda: f(x, out=y, **kw), 7, 200) / n)
-            g = getattr(actcore, op.name + "_grad", None)
+        yield op.name, op.name, {}
+        if op.name == "gelu":
+            yield "gelu_tanh", "gelu", {"approximate": "tanh"}
+
+
+def _f32_cases(actcore, np, rng, out):
+    n = 1 << 14
+    x = (rng.standard_normal(n) * 3).astype(np.float32)
+    dy = rng.standard_normal(n).astype(np.float32)
+    y = np.empty_like(x)
+    for name, op, kw in _f32_ops():
+        f = getattr(actcore, op)
+        out[f"{name} f32 2^14 t=1 (ns/element)"] = (
+            _best(lambda: f(x, out=y, **kw), 7, 200) / n)
+        g = getattr(actcore, op + "_grad", None)
+        if g is not None:
+            out[f"{name}_grad f32 2^14 t=1 (ns/element)"] = (
+                _best(lambda: g(dy, x, out=y, **kw), 7, 200) / n)
+
+
+def _mem_cases(actcore, np, rng, out):
+    from actcore import _core
+
+    n = 1 << 24
+    bufs = [((rng.standard_normal(n) * 2).astype(np.float32),
+             rng.standard_normal(n).astype(np.float32), np.empty(n, np.float32))
+            for _ in range(2)]
+
+    def turns(call):  # the two buffer sets in turn, so that neither is in cache
+        it = iter(range(1 << 30))
+        return lambda: call(*bufs[next(it) % 2])
+
+    for nt in (1, 2):
+        actcore.set_num_threads(nt)
+        out[f"floor f32 2^24 t={nt} (ms)"] = _best(turns(lambda x, d, y: _core.memory_floor(
+            x, y)), 5) * 1e3
+        for name, op, kw in _f32_ops():
+            f = getattr(actcore, op)
+            out[f"{name} f32 2^24 t={nt} (ms)"] = (
+                _best(turns(lambda x, d, y: f(x, out=y, **kw)), 5) * 1e3)
+            g = getattr(actcore, op + "_grad", None)
             if g is not None:
-                out[f"{name}_grad f32 2^14 t=1 (ns/element)"] = (
-                    _best(lambda: g(dy, x, out=y, **kw), 7, 200) / n)
+                out[f"{name}_grad f32 2^24 t={nt} (ms)"] = (
+                    _best(turns(lambda x, d, y: g(d, x, out=y, **kw)), 5) * 1e3)
 
 
 def run_cases(sets):
@@ -73,6 +107,9 @@ def run_cases(sets):
     actcore.set_num_threads(1)
     if "f32" in sets:
         _f32_cases(actcore, np, rng, out)
+    if "mem" in sets:
+        _mem_cases(actcore, np, rng, out)
+        actcore.set_num_threads(1)
     n = 1 << 14
     x = rng.standard_normal(n) * 2
     dy = rng.standard_normal(n)
@@ -108,7 +145,7 @@ def main():
     ap.add_argument("--old", required=True)
     ap.add_argument("--new", required=True)
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--cases", default="f64,axis", help="comma-separated: f64, axis, f32")
+    ap.add_argument("--cases", default="f64,axis", help="comma-separated: f64, axis, f32, mem")
     a = ap.parse_args()
     res = {"old": [], "new": []}
     for _ in range(a.rounds):

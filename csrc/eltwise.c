@@ -35,8 +35,24 @@
 #define NX_grad 2
 #define NX_gout 2
 
+/* Software prefetch for the longest loops (ops.def cost >= ACT_PF_COST: gelu_tanh): x (and dy)
+ * ACT_PFD elements ahead, one line at a time, before each chunk of ACT_PFC elements.  With a
+ * loop body of ~160 instructions per vector (gelu_tanh's gradient) the hardware prefetchers
+ * left the loads of a 2^24 call waiting on memory: 14.7 -> 11.7 ms on 2 threads, 28.4 -> 22.8
+ * on one (bench/results/ab_2026-12-05c.md).  The same prefetch in every op's loop cost the
+ * others up to 1.2-1.3x (sigmoid_grad, silu_grad, gelu_grad, hardsigmoid), and gelu_tanh's
+ * forward measured alike with and without it. */
+#define ACT_PF_COST 12
+#define ACT_PFC 1024
+#define ACT_PFD 1024
+#if defined(__GNUC__) /* ACT_PFD elements past p, as an integer: may lie past the array, where
+                       * a prefetch never faults */
+#define ACT_PF(p) __builtin_prefetch((const void *)((uintptr_t)(p) + ACT_PFD * sizeof(*(p))), 0)
+#else
+#define ACT_PF(p) ((void)0)
+#endif
 /* range kernel for float32 / float64: scalar parameters (pvec == 0) or parameter arrays */
-#define DEF_RANGE(op, kind, np, T, EXPR)                                                        \
+#define DEF_RANGE(op, kind, np, T, EXPR, cost)                                                  \
     static void ISA_NAME(act_##op##_##kind##_##T)(ptrdiff_t lo, ptrdiff_t hi,                  \
                                                    const char *const *in, int pvec, char *out) \
     {                                                                                           \
@@ -52,6 +68,16 @@
                  * their defaults) as a constant, so that the formulas' `a == 1` branches and   \
                  * products by a fold away: gcc does not unswitch loops this large itself */    \
                 for (ptrdiff_t i = lo; i < hi; i++) y[i] = EXPR(i0[i], i1[i], (T)1, B);         \
+            }                                                                                   \
+            else if ((cost) >= ACT_PF_COST) {                                                   \
+                for (ptrdiff_t c = lo; c < hi; c += ACT_PFC) {                                  \
+                    ptrdiff_t ce = hi - c < ACT_PFC ? hi : c + ACT_PFC;                         \
+                    for (ptrdiff_t p = c; p < ce; p += 64 / (ptrdiff_t)sizeof(T)) {             \
+                        ACT_PF(i0 + p);                                                         \
+                        if (NX > 1) ACT_PF(i1 + p);                                             \
+                    }                                                                           \
+                    for (ptrdiff_t i = c; i < ce; i++) y[i] = EXPR(i0[i], i1[i], A, B);         \
+                }                                                                               \
             }                                                                                   \
             else {                                                                              \
                 for (ptrdiff_t i = lo; i < hi; i++) y[i] = EXPR(i0[i], i1[i], A, B);            \
@@ -108,9 +134,9 @@
     }
 
 /* stamp the four dtypes of one op and kind */
-#define DEF_KIND(op, kind, np)                                                                  \
-    DEF_KIND_(op, kind, np)
-#define DEF_KIND_(op, kind, np)                                                                 \
+#define DEF_KIND(op, kind, np, cost)                                                            \
+    DEF_KIND_(op, kind, np, cost)
+#define DEF_KIND_(op, kind, np, cost)                                                           \
     ACT_INLINE double ISA_NAME(ex_##op##_##kind##_d)(double u, double v, double a, double b) \
     {                                                                                           \
         (void)v;                                                                                \
@@ -121,17 +147,17 @@
         (void)v;                                                                                \
         return EX_F32(op, kind, u, v, a, b);                                                    \
     }                                                                                           \
-    DEF_RANGE(op, kind, np, double, ISA_NAME(ex_##op##_##kind##_d))                             \
-    DEF_RANGE(op, kind, np, float, ISA_NAME(ex_##op##_##kind##_f))                              \
+    DEF_RANGE(op, kind, np, double, ISA_NAME(ex_##op##_##kind##_d), cost)                       \
+    DEF_RANGE(op, kind, np, float, ISA_NAME(ex_##op##_##kind##_f), cost)                        \
     DEF_RANGE_H(op, kind, np, ISA_NAME(ex_##op##_##kind##_f), f16, act_h2f, act_f2h)          \
     DEF_RANGE_H(op, kind, np, ISA_NAME(ex_##op##_##kind##_f), bf16, act_bf2f, act_f2bf)
 
-#define DEF_GOUT_0(op, np)
-#define DEF_GOUT_1(op, np) DEF_KIND(op, gout, np)
+#define DEF_GOUT_0(op, np, cost)
+#define DEF_GOUT_1(op, np, cost) DEF_KIND(op, gout, np, cost)
 #define ACT_OP(op, np, gout, cost, stream)                                                      \
-    DEF_KIND(op, fwd, np)                                                                       \
-    DEF_KIND(op, grad, np)                                                                      \
-    DEF_GOUT_##gout(op, np)
+    DEF_KIND(op, fwd, np, cost)                                                                 \
+    DEF_KIND(op, grad, np, cost)                                                                \
+    DEF_GOUT_##gout(op, np, cost)
 #include "ops.def"
 #undef ACT_OP
 
