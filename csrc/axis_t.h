@@ -478,7 +478,7 @@ static void F(run_b)(int op, const T *x, const T *x2, const unsigned char *mk, T
  * block factors fb[b AX_J + j] */
 AX_FLAT static void F(col_b)(int op, const T *x, const T *x2, const unsigned char *mk, T *y,
                              ptrdiff_t inner, ptrdiff_t L, ptrdiff_t J, const ax_stats *st,
-                             const double *fb)
+                             const double *fb, int nts)
 {
     T ms[AX_J];
     double rh[AX_J], rl[AX_J]; /* float64 softmax: 1/S as a double-word (ax_recip_dd) */
@@ -523,6 +523,12 @@ AX_FLAT static void F(col_b)(int op, const T *x, const T *x2, const unsigned cha
                 for (ptrdiff_t j = 0; j < J; j++) yr[j] = AX_SCALED(yr[j], hv[j], lv[j], sp[j]);
             else
                 for (ptrdiff_t j = 0; j < J; j++) yr[j] = AX_SCALED(yr[j], hv[j], lv[j], 0);
+        }
+        else if (op == ACT_AX_LOG_SOFTMAX && nts) {
+            /* each row's J outputs through an L1 buffer and streaming stores (F(sm_cols)) */
+            T buf[AX_J];
+            for (ptrdiff_t j = 0; j < J; j++) buf[j] = LOG_SOFTMAX(xr[j], ms[j], lg[j]);
+            act_nt_copy(yr, buf, (size_t)J * sizeof(T));
         }
         else if (op == ACT_AX_LOG_SOFTMAX)
             for (ptrdiff_t j = 0; j < J; j++) yr[j] = LOG_SOFTMAX(xr[j], ms[j], lg[j]);
@@ -729,15 +735,35 @@ static int F(sm_cols)(int op, const T *x, const T *x2, const unsigned char *mk, 
 {
     const ptrdiff_t nb = (L + AX_B - 1) / AX_B;
     const int reduce_only = op == ACT_AX_LOGSUMEXP;
-    const ptrdiff_t ncb = (inner + AX_J - 1) / AX_J, ntask = outer * ncb;
+    /* Task boundaries on y's cache lines where every row of y shares one alignment (a row of
+     * whole lines): the first task of a slab takes the a columns before y's first line
+     * boundary and AX_J - EL more, the others AX_J from a line boundary.  Otherwise (NumPy's
+     * large arrays start 16 bytes into a page) each task's piece of a row began and ended
+     * in a line shared with its neighbour's, and streamed (nts below) those two lines of 17
+     * still took plain stores that missed: 21% of a 16 x 21 x 128 x 128 log_softmax along
+     * axis 1 on one store (perf).  The columns' arithmetic does not depend on the grouping. */
+    enum { EL = 64 / sizeof(T) };
+    const ptrdiff_t a = (inner * (ptrdiff_t)sizeof(T)) % 64 == 0
+                            ? (ptrdiff_t)(((-(uintptr_t)y) & 63) / sizeof(T)) : 0;
+    const ptrdiff_t J0 = a ? a + AX_J - EL : AX_J; /* <= AX_J */
+    const ptrdiff_t ncb = inner <= J0 ? 1 : 1 + (inner - J0 + AX_J - 1) / AX_J;
+    const ptrdiff_t ntask = outer * ncb;
     double *mb = (double *)malloc(sizeof(double) * 4 * (size_t)(nb * AX_J + 1));
     ax_stats st[AX_J];
+    /* log_softmax's pass B is the first touch of y, a light loop over lines that all miss:
+     * far beyond the caches its rows go out by streaming stores (no read for ownership).
+     * With the line-aligned tasks above, one thread / two, against neither: 4096^2 along
+     * axis 0 33.4 / 16.8 -> 24.8 / 12.5 ms, 16 x 21 x 128 x 128 along axis 1 8.76 / 4.05 ->
+     * 7.51 / 3.76 (bench/results/ab_2026-12-05d.md).  softmax's pass B rescales the terms
+     * pass A left in y, in cache by then: not streamed. */
+    const int nts = op == ACT_AX_LOG_SOFTMAX &&
+                    (size_t)(outer * L * inner) * sizeof(T) >= ACT_NT_BYTES;
 #pragma omp for schedule(static)
     for (ptrdiff_t t = 0; t < ntask; t++) {
         if (!mb) continue;
         double *sb = mb + nb * AX_J, *cb = sb + nb * AX_J, *kb = cb + nb * AX_J;
-        ptrdiff_t o = t / ncb, j0 = (t % ncb) * AX_J;
-        ptrdiff_t J = inner - j0 < AX_J ? inner - j0 : AX_J;
+        ptrdiff_t o = t / ncb, c = t % ncb, j0 = c ? J0 + (c - 1) * AX_J : 0;
+        ptrdiff_t w = c ? AX_J : J0, J = inner - j0 < w ? inner - j0 : w;
         ptrdiff_t base = o * L * inner + j0;
         for (ptrdiff_t b = 0; b < nb; b++) {
             ptrdiff_t lo = b * AX_B, n = L - lo < AX_B ? L - lo : AX_B;
@@ -764,8 +790,9 @@ static int F(sm_cols)(int op, const T *x, const T *x2, const unsigned char *mk, 
             for (ptrdiff_t j = 0; j < J; j++) y[o * inner + j0 + j] = (T)st[j].lse;
         else
             F(col_b)(op, x + base, x2 ? x2 + base : NULL, mk ? mk + base : NULL, y + base,
-                     inner, L, J, st, kb);
+                     inner, L, J, st, kb, nts);
     }
+    if (nts) act_nt_fence();
     free(mb);
     return !mb;
 }
