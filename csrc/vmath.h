@@ -500,10 +500,15 @@ ACT_INLINE double act__tanh_impl(double x, int fast)
     double bv = dh - th;
     double de = (th - (dh - bv)) + (2.0 - bv);
     double dl = de + tl;
-    double q1 = th / dh, p, pe;
+    /* (th + tl)/(dh + dl) from one division: q1 = th (1/dh) is within ~1 ulp, the residual
+     * th + tl - q1 (dh + dl) is exact to its last terms (p + pe = q1 dh), and the correction
+     * res/dh, a few ulp of q1, needs only a product by 1/dh.  vdivpd is 16 cycles per 8
+     * doubles on the Intel AVX-512 host: its second division was ~1/3 of the time */
+    double r0 = 1.0 / dh;
+    double q1 = th * r0, p, pe;
     act__two_prod(q1, dh, &p, &pe);
     double res = (((th - p) - pe) + tl) - q1 * dl;
-    double y = q1 + res / dh;
+    double y = q1 + res * r0;
     return act__sign(y, x);
 }
 ACT_INLINE double act_tanh(double x) { return act__tanh_impl(x, 0); }
