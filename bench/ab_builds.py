@@ -12,6 +12,8 @@ case sets (--cases, default f64,axis) are the ones this repository's changes wer
   f32   every elementwise op's float32 forward and gradient in cache (2^14, one thread)
   mem   every elementwise op's float32 forward and gradient from memory (2^24, 1 and 2
         threads), two buffer sets taken in turn, with the memory floor (read x, write y)
+  rows  float32 softmax and log_softmax of ~2^24-element arrays of rows of 100-1000 from
+        memory, 1 and 2 threads, two buffer sets taken in turn
 """
 
 import argparse
@@ -93,6 +95,22 @@ def _mem_cases(actcore, np, rng, out):
                     _best(turns(lambda x, d, y: g(d, x, out=y, **kw)), 5) * 1e3)
 
 
+def _rows_cases(actcore, np, rng, out):
+    for nt in (1, 2):
+        actcore.set_num_threads(nt)
+        for shape in ((167772, 100), (65536, 256), (32768, 512), (16384, 1000)):
+            bufs = [(rng.standard_normal(shape).astype(np.float32),
+                     np.empty(shape, np.float32)) for _ in range(2)]
+            for op in ("softmax", "log_softmax"):
+                f = getattr(actcore, op)
+                it = iter(range(1 << 30))
+                def call(f=f, it=it):
+                    xb, yb = bufs[next(it) % 2]
+                    f(xb, out=yb)
+
+                out[f"{op} f32 {shape[0]}x{shape[1]} t={nt} (ms)"] = _best(call, 7) * 1e3
+
+
 def run_cases(sets):
     """The cases of the named sets in this process: {name: seconds}."""
     import numpy as np
@@ -109,6 +127,9 @@ def run_cases(sets):
         _f32_cases(actcore, np, rng, out)
     if "mem" in sets:
         _mem_cases(actcore, np, rng, out)
+        actcore.set_num_threads(1)
+    if "rows" in sets:
+        _rows_cases(actcore, np, rng, out)
         actcore.set_num_threads(1)
     n = 1 << 14
     x = rng.standard_normal(n) * 2
@@ -145,7 +166,7 @@ def main():
     ap.add_argument("--old", required=True)
     ap.add_argument("--new", required=True)
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--cases", default="f64,axis", help="comma-separated: f64, axis, f32, mem")
+    ap.add_argument("--cases", default="f64,axis", help="comma-separated: f64, axis, f32, mem, rows")
     a = ap.parse_args()
     res = {"old": [], "new": []}
     for _ in range(a.rounds):

@@ -109,6 +109,11 @@ static inline void ax_pipe_flush(ax_pipe *p)
 #define AX_JF 256
 #define AX_JD 64
 #define AX_RG 8   /* one-block rows per task (F(sm_rows1)): 8 double lanes of AVX-512 */
+/* the shortest one-block float32 softmax rows whose terms F(sm_rows1) stages in L1 and streams
+ * out far beyond the caches (snt), against storing them in y: bench/results/ab_2026-12-05e.md,
+ * 1 / 2 threads, 16384 x 1000 0.92 / 0.93x the time, but 32768 x 512 0.99 / 1.06x and 65536 x
+ * 256 1.06 / 1.07x (staged at 128 and up in that run) */
+#define AX_SNT_MIN 768
 
 /* Pass A alternates a memory phase (the block max streams x in) with a compute phase (the
  * exponentials, from L1), and the hardware prefetcher stays idle in the second: measured 15.5

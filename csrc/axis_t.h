@@ -581,24 +581,32 @@ static void F(sm_row)(int op, const T *x, const T *x2, const unsigned char *mk, 
  * then each row's pass B.  Row by row, log_softmax's combine (an act_exp and an act_log1p in
  * double, scalar) was a third of a 1024 x 100 call (perf). */
 static void F(sm_rows1)(int op, const T *x, const unsigned char *mk, T *y, ptrdiff_t L,
-                        ptrdiff_t o0, ax_stats *st, int nts)
+                        ptrdiff_t o0, ax_stats *st, int nts, int snt)
 {
     double m[AX_RG], s[AX_RG], c[AX_RG], k[AX_RG];
     double ms[AX_RG], sum[AX_RG], r[AX_RG], lg[AX_RG], lse[AX_RG];
     const int reduce_only = op == ACT_AX_LOGSUMEXP;
+    /* snt (float32 softmax far beyond the caches): pass A's terms go to this L1 buffer instead
+     * of y, pass B rescales them there, and the group's rows, contiguous in y, go out by
+     * streaming stores at once (no read for ownership of y; the same arithmetic) */
+    T eb[AX_RG * AX_B];
     for (int g = 0; g < AX_RG; g++) {
         ptrdiff_t off = (o0 + g) * L;
-        F(blk_a)(op, x + off, NULL, mk ? mk + off : NULL, reduce_only ? NULL : y + off, L,
-                 &m[g], &s[g], &c[g], &k[g]);
+        F(blk_a)(op, x + off, NULL, mk ? mk + off : NULL,
+                 reduce_only ? NULL : (snt ? eb + g * L : y + off), L, &m[g], &s[g], &c[g],
+                 &k[g]);
     }
     ax_combine1_n(op, AX_RG, m, s, c, k, ms, sum, r, lg, lse);
     for (int g = 0; g < AX_RG; g++) {
         ptrdiff_t off = (o0 + g) * L;
         ax_stats *o = &st[o0 + g];
         o->ms = ms[g], o->s = sum[g], o->r = r[g], o->lg = lg[g], o->lse = lse[g];
-        if (!reduce_only)
+        if (snt)
+            F(run_b1)(op, x + off, NULL, mk ? mk + off : NULL, eb + g * L, L, o, k[g]);
+        else if (!reduce_only)
             F(run_b)(op, x + off, NULL, mk ? mk + off : NULL, y + off, L, o, k[g], nts);
     }
+    if (snt) act_nt_copy(y + o0 * L, eb, sizeof(T) * AX_RG * (size_t)L);
 }
 
 #if AX_KSHIFT
@@ -885,6 +893,8 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
                          (L <= AX_B && L >= 128 &&
                           ((L * sizeof(T)) % 32 == 0 || L * sizeof(T) >= 2400))) &&
                         (size_t)(outer * L) * sizeof(T) >= ACT_NT_BYTES;
+        const int snt = op == ACT_AX_SOFTMAX && AX_STORE_E && L >= AX_SNT_MIN && L <= AX_B &&
+                        (size_t)(outer * L) * sizeof(T) >= ACT_NT_BYTES;
         if (split) {
             ptrdiff_t ntask = outer * nb;
 #pragma omp parallel num_threads(nt)
@@ -922,13 +932,13 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
 #define AX_ROW_TASK(q)                                                                         \
     {                                                                                          \
         if ((q) < ng)                                                                          \
-            F(sm_rows1)(op, x, mk, y, L, (q) * AX_RG, st, nts);                                \
+            F(sm_rows1)(op, x, mk, y, L, (q) * AX_RG, st, nts, snt);                           \
         else                                                                                   \
             F(sm_row)(op, x, x2, mk, y, L, nb, ng * AX_RG + (q) - ng, mb, sb, cb, kb, st,      \
                       nts);                                                                    \
     }
 #define AX_ROW_END                                                                             \
-    if (nts) act_nt_fence();
+    if (nts || snt) act_nt_fence();
             AX_FOR_TASKS_IN(nt, ntask, , AX_ROW_TASK, AX_ROW_END);
 #undef AX_ROW_TASK
 #undef AX_ROW_END
