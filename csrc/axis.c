@@ -631,9 +631,18 @@ static inline ax_dd ax_exp_shift_dd(double x, double ms)
     int c = dh < -800.0;
     dh = c ? -800.0 : dh;
     dl = c ? 0.0 : dl;
+#if ACT_HAS_FMA
+    /* with fma, act_exp_fast's reduction (vmath.h act__exp_reduce_fma: ~36 vector operations
+     * against ~60) and the tail dl as dl e^r, as act__exp_fma takes it; the FMA targets agree
+     * bit for bit, the baseline build keeps the fma-free form below (SPEC §5) */
+    act__redd o = act__exp_reduce_fma(dh);
+    double s = 1.0 + o.r;
+    double t = ACT_FMA(dl, s + o.q, o.q) + ((1.0 - s) + o.r);
+#else
     act__redd o = act__exp_reduce(dh, 0.0, dl);
     double s = 1.0 + o.r; /* act__exp_mant: s + t, its last addition */
     double t = o.q + (((1.0 - s) + o.r) + (o.rlo + o.rlo * o.r));
+#endif
     double mh = s + t, ml = t - (mh - s);
     ax_dd e = {act__scale(mh, o.n1, o.n2), act__scale(ml, o.n1, o.n2)};
     return e;
@@ -641,10 +650,11 @@ static inline ax_dd ax_exp_shift_dd(double x, double ms)
 static inline double ax_exp_shift_d(double x, double ms) { return ax_exp_shift_dd(x, ms).h; }
 /* float64 softmax's outputs, (hi + lo) / S for the double-word e^(x - ms), as (hi + lo)(rh + rl)
  * with rh + rl = 1/S to ~2^-106 (ax_recip_dd, once per row): hi rh carried exactly
- * (act__two_prod: the same two doubles with or without fma, so every target gives the same
- * bits) and the small terms added to its error, so the exponential's rounding (up to 0.77 ulp)
- * and the quotient's do not add up (float64 softmax 2.5 -> 1.8 ulp on the docs/accuracy.md
- * rows, once S's lanes were summed with their errors: ax_lanes; the same 2.31 ulp before and
+ * (act__two_prod: the same two doubles with or without fma, so the product adds no difference
+ * between targets) and the small terms added to its error, so the exponential's rounding (up
+ * to 0.77 ulp) and the quotient's do not add up (float64 softmax 2.5 -> 1.8 ulp on the
+ * docs/accuracy.md rows, once S's lanes were summed with their errors: ax_lanes; the same
+ * 2.31 ulp before and
  * after on 200 rows of 4096 at scale 10).  It replaces two divisions per element (the
  * quotient and its correction): softmax in cache, one thread, 16 x 4096, 5.5 -> 5.3
  * ns/element, one process each, alternating.  The exponential is the rest of pass B's cost:
