@@ -780,7 +780,7 @@ static inline double ax_lsm_d(double x, double ms, double lg)
 #define EXP_SHIFTED(x, ms) ax_exp_shift_d(x, ms)
 #define SOFTMAX_Q(x, ms, rh, rl) ax_softmax_q_d(x, ms, rh, rl)
 #define LOG_SOFTMAX(x, ms, lg) ax_lsm_d(x, ms, lg)
-#define LSM_GRAD(dy, y, s) ((dy) - act_exp(y) * (s))
+#define LSM_GRAD(dy, y, s) ((dy) - act_exp_fast(y) * (s)) /* fma exp where the target has it */
 #define SOFTMAX_GRAD(y, dy, s) ((y) * ((dy) - (s)))
 #define AX_GRAD_NARROW(s) 1
 #define SOFTMAX_GRAD_WIDE(y, dy, s) SOFTMAX_GRAD(y, dy, s)
