@@ -109,7 +109,10 @@ typedef struct {
     unsigned nm[2]; /* calls measured of each */
     unsigned calls;
 } act_pick_state;
-static act_pick_state picks[ACT_NOPS][ACT_NKINDS][2];
+/* one state per op, kind, serial/threaded and dtype: seconds per byte differ by dtype for the
+ * same op (float64 gelu is ~15x the floor where float32 is ~1.5x), and a shared state let one
+ * dtype's timings choose for the other */
+static act_pick_state picks[ACT_NOPS][ACT_NKINDS][2][ACT_NDTYPES];
 
 /* seconds: OpenMP's monotonic clock, else C11's (serial builds) */
 static double act_now(void)
@@ -125,11 +128,11 @@ static double act_now(void)
 
 /* The pick state of a call that may stream (this target has streaming stores, ops.def marks the
  * kind, the output is act_stream_min bytes or more), else NULL.  nt: the call's threads. */
-static act_pick_state *act_stream_slot(int op, int kind, int nt, size_t bytes)
+static act_pick_state *act_stream_slot(int op, int kind, int nt, int dtype, size_t bytes)
 {
     if (!act_table->stream || !(act_stream_kinds[op] >> kind & 1) || bytes < act_stream_min)
         return NULL;
-    return &picks[op][kind][nt > 1];
+    return &picks[op][kind][nt > 1][dtype];
 }
 
 /* 1: stream this call (counted in act_stream_calls) */
@@ -251,7 +254,7 @@ int act_prelu_channels(int dtype, const char *x, const char *w, ptrdiff_t outer,
     int nt = act_threads_for(n * (ptrdiff_t)act_ops[ACT_OP_leaky_relu].cost);
     /* the ufunc's pick state; in place (x == y) never streams, as in act_eltwise_loop */
     act_pick_state *pk =
-        x != y ? act_stream_slot(ACT_OP_leaky_relu, ACT_FWD, nt, (size_t)n * isz) : NULL;
+        x != y ? act_stream_slot(ACT_OP_leaky_relu, ACT_FWD, nt, dtype, (size_t)n * isz) : NULL;
     act_stream_fn stream = pk && act_stream_pick(pk) ? act_table->stream : NULL;
     double t0 = pk ? act_now() : 0;
 #ifdef _OPENMP
@@ -352,7 +355,8 @@ void act_eltwise_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps
          * lines were just read, so a plain store costs no extra read */
         int nshift = pscalar ? nx : nin, cost = act_ops[d->op].cost;
         uintptr_t y0 = (uintptr_t)args[nin], len = (uintptr_t)n * isz;
-        act_pick_state *p = act_stream_slot(d->op, d->kind, act_threads_for(n * cost), len);
+        act_pick_state *p =
+            act_stream_slot(d->op, d->kind, act_threads_for(n * cost), d->dtype, len);
         for (int k = 0; k < nshift && p; k++)
             if ((uintptr_t)args[k] < y0 + len && y0 < (uintptr_t)args[k] + len) p = NULL;
         act_stream_fn stream = p && act_stream_pick(p) ? act_table->stream : NULL;
