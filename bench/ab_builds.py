@@ -1,6 +1,6 @@
 """Time two builds of actcore against each other, one process per build in alternating rounds.
 
-    python bench/ab_builds.py --old DIR --new DIR [--rounds N] [--cases f64,axis,f32] > table.md
+    python bench/ab_builds.py --old DIR --new DIR [--rounds N] [--cases SETS] > table.md
 
 DIR is a source tree with the extension built in place (`python setup.py build_ext
 --inplace`), for instance a `git worktree` of an earlier commit.  Each round runs this file's
@@ -14,6 +14,7 @@ case sets (--cases, default f64,axis) are the ones this repository's changes wer
         threads), two buffer sets taken in turn, with the memory floor (read x, write y)
   rows  float32 softmax and log_softmax of ~2^24-element arrays of rows of 100-1000 from
         memory, 1 and 2 threads, two buffer sets taken in turn
+  rowsc the same in cache (2^14-2^16 elements, one thread: the benchmark's in-cache cases)
 """
 
 import argparse
@@ -104,11 +105,23 @@ def _rows_cases(actcore, np, rng, out):
             for op in ("softmax", "log_softmax"):
                 f = getattr(actcore, op)
                 it = iter(range(1 << 30))
+
                 def call(f=f, it=it):
                     xb, yb = bufs[next(it) % 2]
                     f(xb, out=yb)
 
                 out[f"{op} f32 {shape[0]}x{shape[1]} t={nt} (ms)"] = _best(call, 7) * 1e3
+
+
+def _rowsc_cases(actcore, np, rng, out):
+    actcore.set_num_threads(1)
+    for shape in ((16, 1024), (64, 1024), (128, 512), (256, 256), (512, 128)):
+        x = rng.standard_normal(shape).astype(np.float32)
+        y = np.empty_like(x)
+        for op in ("softmax", "log_softmax"):
+            f = getattr(actcore, op)
+            out[f"{op} f32 {shape[0]}x{shape[1]} t=1 (ns/element)"] = (
+                _best(lambda f=f: f(x, out=y), 7, 100) / x.size)
 
 
 def run_cases(sets):
@@ -128,6 +141,8 @@ def run_cases(sets):
     if "mem" in sets:
         _mem_cases(actcore, np, rng, out)
         actcore.set_num_threads(1)
+    if "rowsc" in sets:
+        _rowsc_cases(actcore, np, rng, out)
     if "rows" in sets:
         _rows_cases(actcore, np, rng, out)
         actcore.set_num_threads(1)
@@ -166,7 +181,8 @@ def main():
     ap.add_argument("--old", required=True)
     ap.add_argument("--new", required=True)
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--cases", default="f64,axis", help="comma-separated: f64, axis, f32, mem, rows")
+    ap.add_argument("--cases", default="f64,axis",
+                    help="comma-separated: f64, axis, f32, mem, rows, rowsc")
     a = ap.parse_args()
     res = {"old": [], "new": []}
     for _ in range(a.rounds):

@@ -588,8 +588,9 @@ static void F(sm_rows1)(int op, const T *x, const unsigned char *mk, T *y, ptrdi
     const int reduce_only = op == ACT_AX_LOGSUMEXP;
     /* snt (float32 softmax far beyond the caches): pass A's terms go to this L1 buffer instead
      * of y, pass B rescales them there, and the group's rows, contiguous in y, go out by
-     * streaming stores at once (no read for ownership of y; the same arithmetic) */
-    T eb[AX_RG * AX_B];
+     * streaming stores at once (no read for ownership of y; the same arithmetic).  32 KB of
+     * stack for float32; float64 never stages (AX_STORE_E 0) */
+    T eb[AX_STORE_E ? AX_RG * AX_B : 1];
     for (int g = 0; g < AX_RG; g++) {
         ptrdiff_t off = (o0 + g) * L;
         F(blk_a)(op, x + off, NULL, mk ? mk + off : NULL,
