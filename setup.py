@@ -95,9 +95,10 @@ class BuildExt(build_ext):
         """gcc's -fno-thread-jumps, where the compiler takes it.  Jump threading copies the code
         between two selects on the same condition into each branch, and the vectoriser then
         computes both copies: float32 silu, gelu_tanh and mish divided twice per element
-        (`(u >= 0 ? x : x e) / (1 + e)` and then `u >= 0 ? y : y 2^-64`).  On the Intel
-        AVX-512 host one vdivps zmm costs ~0.1 ns/element; bench/results/ab_2026-12-05b.md
-        has the before and after.  Code generation only: the same roundings, the same bits."""
+        (`(u >= 0 ? x : x e) / (1 + e)` and then `u >= 0 ? y : y 2^-64`): 8 vdivps in each
+        of those kernels' four loops, 4 with the flag; 0.80-0.85x the time in cache
+        (bench/results/ab_2026-12-05b.md).  Code generation only: the same roundings, the
+        same bits."""
         if self.compiler.compiler_type == "msvc":
             return []
         probe = "int main(void){return 0;}\n"
