@@ -502,8 +502,8 @@ ACT_INLINE double act__tanh_impl(double x, int fast)
     double dl = de + tl;
     /* (th + tl)/(dh + dl) from one division: q1 = th (1/dh) is within ~1 ulp, the residual
      * th + tl - q1 (dh + dl) is exact to its last terms (p + pe = q1 dh), and the correction
-     * res/dh, a few ulp of q1, needs only a product by 1/dh.  vdivpd is 16 cycles per 8
-     * doubles on the Intel AVX-512 host: its second division was ~1/3 of the time */
+     * res/dh, a few ulp of q1, needs only a product by 1/dh.  The second division cost ~10%
+     * of float64 tanh in cache (2.24 -> 2.00 ns/element, bench/results/ab_2026-12-05f.md) */
     double r0 = 1.0 / dh;
     double q1 = th * r0, p, pe;
     act__two_prod(q1, dh, &p, &pe);
