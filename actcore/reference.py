@@ -1042,6 +1042,22 @@ def ref_logsumexp(x: ArrayLike, axis: int = -1) -> np.ndarray:
         return np.squeeze(np.where(ms == np.inf, LD(np.inf), r), axis=axis)
 
 
+def ref_logsumexp_mp(x: ArrayLike) -> np.ndarray:
+    """logsumexp of each row of a 2-D float64 array (the last axis) with mpmath at 50 digits,
+    as long double: where M + log S cancels, ref_logsumexp's long double log S leaves only
+    ~11 bits beyond a double's to the result.  Finite rows only (a reference for the rows
+    that cancel, which are)."""
+    import mpmath
+
+    x = np.asarray(x, np.float64)
+    out = np.empty(x.shape[0], LD)
+    with mpmath.workdps(_MP_DPS):
+        for i, row in enumerate(x):
+            v = mpmath.log(mpmath.fsum(mpmath.exp(mpmath.mpf(float(t))) for t in row))
+            out[i] = LD(mpmath.nstr(v, 30, min_fixed=1, max_fixed=0))
+    return out
+
+
 def ref_softmax_grad(dy: ArrayLike, y: ArrayLike, axis: int = -1) -> np.ndarray:
     """y (dy - sum y dy), from the forward output y."""
     y, dy = np.asarray(y, LD), np.asarray(dy, LD)

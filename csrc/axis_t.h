@@ -796,7 +796,8 @@ static int F(sm_cols)(int op, const T *x, const T *x2, const unsigned char *mk, 
             for (ptrdiff_t j = 0; j < J; j++)
                 ax_combine_strided(op, mb + j, sb + j, cb + j, kb + j, nb, AX_J, &st[j]);
         if (reduce_only)
-            for (ptrdiff_t j = 0; j < J; j++) y[o * inner + j0 + j] = (T)st[j].lse;
+            for (ptrdiff_t j = 0; j < J; j++)
+                y[o * inner + j0 + j] = AX_LSE_OUT(&st[j], x + base + j, L, inner);
         else
             F(col_b)(op, x + base, x2 ? x2 + base : NULL, mk ? mk + base : NULL, y + base,
                      inner, L, J, st, kb, nts);
@@ -944,8 +945,19 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
 #undef AX_ROW_TASK
 #undef AX_ROW_END
         }
-        if (reduce_only)
-            for (ptrdiff_t o = 0; o < outer; o++) y[o] = (T)st[o].lse;
+        if (reduce_only) {
+            /* float64 rows where M + log S cancels are redone in double-double (AX_LSE_OUT,
+             * 5-6x a row's time), on the team when any is: every row of normalised
+             * log-probabilities does */
+            int redo = 0;
+            for (ptrdiff_t o = 0; o < outer; o++) redo |= AX_LSE_CANCELS(&st[o]);
+            if (redo && nt > 1) {
+#pragma omp parallel for num_threads(nt) schedule(static)
+                for (ptrdiff_t o = 0; o < outer; o++) y[o] = AX_LSE_OUT(&st[o], x + o * L, L, 1);
+            }
+            else
+                for (ptrdiff_t o = 0; o < outer; o++) y[o] = AX_LSE_OUT(&st[o], x + o * L, L, 1);
+        }
         if (!small) free(mb), free(st);
         return 0;
     }

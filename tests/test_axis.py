@@ -100,6 +100,43 @@ def test_log_softmax_and_logsumexp_accuracy(dtype, shape, axis, on_isa):
     np.testing.assert_array_equal(zk, np.expand_dims(z, axis))
 
 
+def test_float64_logsumexp_where_it_cancels(on_isa):
+    # M + log S cancels where M < 0 < log S, and normalised log-probabilities cancel to their
+    # own roundings (~1e-17): such rows are redone in double-double (csrc/axis.c ax_lse_dd).
+    # Against mpmath: <= 4 ULP where the result is above 2^-50 log S, and below it (past
+    # double-double's reach) an absolute 2^-102 max(1, log S), docs/accuracy.md.  A plain
+    # double M + log S was off by up to 1e16 ULP on these rows (measured).
+    pytest.importorskip("mpmath")
+    from actcore.reference import ref_logsumexp_mp
+
+    rng = np.random.default_rng(7)
+    a = -np.log(2.0)
+    n7 = rng.standard_normal((3000, 7)) * 10
+    with np.errstate(divide="ignore"):
+        lp = np.log(rng.dirichlet(np.ones(50), 30))
+        sets = [lp, lp + np.array([1e-3, -1e-6, 1e-9, -1e-12, 1e-14] * 6)[:, None],
+                np.log(rng.dirichlet(np.full(1000, 0.3), 4)),
+                np.log(rng.dirichlet(np.ones(20000), 1)),  # one row of several blocks
+                n7[n7.max(axis=1) < 0][:40],  # rows of 7 whose max is negative
+                np.array([[-1.0, -1, -1, -2], [-1.0, -1, -1, -1], [a, a, -np.inf, -800.0],
+                          [np.nextafter(a, 0)] * 2 + [-900.0, -np.inf],
+                          [-0.5, -np.inf, -1.5, -3.0]])]
+    for x in sets:
+        z = actcore.logsumexp(x)
+        ref = ref_logsumexp_mp(x)
+        hi = ref.astype(np.float64)
+        err = ulp_error(z, hi, np.float64, (ref - hi).astype(np.float64))
+        lg = np.log(np.sum(np.exp(x - x.max(axis=1, keepdims=True)), axis=1))
+        deep = np.abs(hi) < 2.0 ** -50 * lg
+        assert err[~deep].max(initial=0) <= 4, (x.shape, err[~deep].max())
+        aerr = np.abs(np.asarray(z, np.longdouble) - ref).astype(np.float64)
+        assert np.all(aerr[deep] <= 2.0 ** -102 * np.maximum(1.0, lg[deep])), x.shape
+        # the same bits along a non-last axis (the column kernel), on one thread and two
+        np.testing.assert_array_equal(actcore.logsumexp(np.ascontiguousarray(x.T), axis=0), z)
+        with actcore.num_threads(1):
+            np.testing.assert_array_equal(actcore.logsumexp(x), z)
+
+
 def test_extreme_inputs_accuracy():
     # huge offsets, a dominant entry, values spanning exp's whole range
     x = np.array([[1e30, 1e30 - 1e24, 0], [-1e4, -1e4 + 1, -1e4 + 2],
