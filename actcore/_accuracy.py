@@ -699,16 +699,14 @@ def format_axis_markdown(rows: Sequence[dict[str, Any]], peer: str | None = None
         "magnitudes).  Where the terms cancel, the gradient's own ULP error is unbounded while "
         "this stays small: SPEC's absolute bound for gradients, per unit of the terms.",
         "* **Known deviations**:",
-        "  * float64 logsumexp where M + log S cancels to far below log S (normalised "
-        "log-probabilities, whose logsumexp is 0 but for their roundings): such rows (M < 0, "
-        "|result| < 2 log S) are redone in double-double (csrc/axis.c ax_lse_dd), which is "
-        "good to ~2^-104 log S absolute.  So a result below ~2^-50 log S can be more than 4 "
-        "ULP off: tests/test_axis.py checks <= 4 ULP above that and an absolute error "
-        "<= 2^-102 max(1, log S) below it (57 ULP at a result of 7e-19, rows of 50 "
-        "log-probabilities; a plain double M + log S was off by up to 1e16 ULP there).  "
-        "Those rows take 5-6x a plain row's time (rows of 50 and 1000 on one thread: 18.9 and "
-        "11.3 ns/element, against 3.9 and 1.8).  The rows "
-        "that cancel are measured against mpmath here, the others against long double.",
+        "  * float64 logsumexp where M + log S cancels (M < 0, |result| < 2 log S; normalised "
+        "log-probabilities, whose logsumexp is 0 but for their own roundings, cancel to "
+        "~1e-17): such rows are redone in triple-double (csrc/axis.c ax_lse_td), good to "
+        "~2^-150 log S absolute, so within 1 ULP for any result above ~2^-95 log S "
+        "(tests/test_axis.py, against mpmath; a plain double M + log S was off by up to 1e16 "
+        "ULP there, double-double by up to 57).  They take 6-9x a plain row's time (rows of "
+        "50 and 1000 on one thread: 23.4 and 15.1 ns/element, against 3.8 and 1.8).  The "
+        "rows that cancel are measured against mpmath here, the others against long double.",
         "  * geglu float32 with a < -14.6 (gelu's clamp) and |b| > ~1e5 gives 0 where "
         "gelu(a) b is a few subnormal ulp (geglu_tanh: a < -11).  geglu float64 multiplies "
         "gelu(a) by b after rounding it, which loses bits where gelu(a) is subnormal "

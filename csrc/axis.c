@@ -682,113 +682,120 @@ static inline double ax_softmax_q_d(double x, double ms, double rh, double rl)
 /* ---- float64 logsumexp where M + log S cancels ----
  * M < 0 < log S: the result M + log S is smaller than log S, whose own ~1 ulp then weighs
  * |log S| / |result| ulp of the result (1680 ULP measured on rows of 7, N(0, 10):
- * docs/accuracy.md before 2026-12-05).  Such rows (|result| < 2 log S, M < 0: outside them
- * the plain sum is <= 2 ulp, see ax_lse_cancels) are redone here in double-double: every term
- * e^(x - M) from the exact shift, their sum, and log S by one Newton step on that sum, so the
- * result is off by ~2^-104 |log S| absolute instead of 2^-53 |log S|.  Only rows that cancel
- * take it, at 5-6x a plain row's time (normalised log-probabilities all do: rows of 50 and
- * 1000, one thread, 18.9 and 11.3 ns/element against 3.9 and 1.8).  ax_dd as above. */
-ACT_INLINE ax_dd ax_dd_2sum(double a, double b)
-{
-    double s = a + b, bb = s - a;
-    ax_dd r = {s, (a - (s - bb)) + (b - bb)};
-    return r;
-}
-ACT_INLINE ax_dd ax_dd_fast(double a, double b) /* |a| >= |b| or a == 0 */
-{
-    double s = a + b;
-    ax_dd r = {s, b - (s - a)};
-    return r;
-}
-ACT_INLINE ax_dd ax_dd_add(ax_dd a, ax_dd b)
-{
-    ax_dd s = ax_dd_2sum(a.h, b.h);
-    return ax_dd_fast(s.h, s.l + (a.l + b.l));
-}
-ACT_INLINE ax_dd ax_dd_mul(ax_dd a, ax_dd b)
-{
-    double p, e;
-    act__two_prod(a.h, b.h, &p, &e); /* exact on every target, so the same bits everywhere */
-    return ax_dd_fast(p, e + (a.h * b.l + a.l * b.h));
-}
-/* 2^(j/64), j = 0..63, as hi + lo (mpmath at 300 bits, rounded to nearest twice) */
-static const double AX_EXP2_64[64][2] = {
-    {0x1.0000000000000p+0, 0x0.0p+0},
-    {0x1.02c9a3e778061p+0, -0x1.19083535b085dp-56},
-    {0x1.059b0d3158574p+0, 0x1.d73e2a475b465p-55},
-    {0x1.0874518759bc8p+0, 0x1.186be4bb284ffp-57},
-    {0x1.0b5586cf9890fp+0, 0x1.8a62e4adc610bp-54},
-    {0x1.0e3ec32d3d1a2p+0, 0x1.03a1727c57b53p-59},
-    {0x1.11301d0125b51p+0, -0x1.6c51039449b3ap-54},
-    {0x1.1429aaea92de0p+0, -0x1.32fbf9af1369ep-54},
-    {0x1.172b83c7d517bp+0, -0x1.19041b9d78a76p-55},
-    {0x1.1a35beb6fcb75p+0, 0x1.e5b4c7b4968e4p-55},
-    {0x1.1d4873168b9aap+0, 0x1.e016e00a2643cp-54},
-    {0x1.2063b88628cd6p+0, 0x1.dc775814a8495p-55},
-    {0x1.2387a6e756238p+0, 0x1.9b07eb6c70573p-54},
-    {0x1.26b4565e27cddp+0, 0x1.2bd339940e9d9p-55},
-    {0x1.29e9df51fdee1p+0, 0x1.612e8afad1255p-55},
-    {0x1.2d285a6e4030bp+0, 0x1.0024754db41d5p-54},
-    {0x1.306fe0a31b715p+0, 0x1.6f46ad23182e4p-55},
-    {0x1.33c08b26416ffp+0, 0x1.32721843659a6p-54},
-    {0x1.371a7373aa9cbp+0, -0x1.63aeabf42eae2p-54},
-    {0x1.3a7db34e59ff7p+0, -0x1.5e436d661f5e3p-56},
-    {0x1.3dea64c123422p+0, 0x1.ada0911f09ebcp-55},
-    {0x1.4160a21f72e2ap+0, -0x1.ef3691c309278p-58},
-    {0x1.44e086061892dp+0, 0x1.89b7a04ef80d0p-59},
-    {0x1.486a2b5c13cd0p+0, 0x1.3c1a3b69062f0p-56},
-    {0x1.4bfdad5362a27p+0, 0x1.d4397afec42e2p-56},
-    {0x1.4f9b2769d2ca7p+0, -0x1.4b309d25957e3p-54},
-    {0x1.5342b569d4f82p+0, -0x1.07abe1db13cadp-55},
-    {0x1.56f4736b527dap+0, 0x1.9bb2c011d93adp-54},
-    {0x1.5ab07dd485429p+0, 0x1.6324c054647adp-54},
-    {0x1.5e76f15ad2148p+0, 0x1.ba6f93080e65ep-54},
-    {0x1.6247eb03a5585p+0, -0x1.383c17e40b497p-54},
-    {0x1.6623882552225p+0, -0x1.bb60987591c34p-54},
-    {0x1.6a09e667f3bcdp+0, -0x1.bdd3413b26456p-54},
-    {0x1.6dfb23c651a2fp+0, -0x1.bbe3a683c88abp-57},
-    {0x1.71f75e8ec5f74p+0, -0x1.16e4786887a99p-55},
-    {0x1.75feb564267c9p+0, -0x1.0245957316dd3p-54},
-    {0x1.7a11473eb0187p+0, -0x1.41577ee04992fp-55},
-    {0x1.7e2f336cf4e62p+0, 0x1.05d02ba15797ep-56},
-    {0x1.82589994cce13p+0, -0x1.d4c1dd41532d8p-54},
-    {0x1.868d99b4492edp+0, -0x1.fc6f89bd4f6bap-54},
-    {0x1.8ace5422aa0dbp+0, 0x1.6e9f156864b27p-54},
-    {0x1.8f1ae99157736p+0, 0x1.5cc13a2e3976cp-55},
-    {0x1.93737b0cdc5e5p+0, -0x1.75fc781b57ebcp-57},
-    {0x1.97d829fde4e50p+0, -0x1.d185b7c1b85d1p-54},
-    {0x1.9c49182a3f090p+0, 0x1.c7c46b071f2bep-56},
-    {0x1.a0c667b5de565p+0, -0x1.359495d1cd533p-54},
-    {0x1.a5503b23e255dp+0, -0x1.d2f6edb8d41e1p-54},
-    {0x1.a9e6b5579fdbfp+0, 0x1.0fac90ef7fd31p-54},
-    {0x1.ae89f995ad3adp+0, 0x1.7a1cd345dcc81p-54},
-    {0x1.b33a2b84f15fbp+0, -0x1.2805e3084d708p-57},
-    {0x1.b7f76f2fb5e47p+0, -0x1.5584f7e54ac3bp-56},
-    {0x1.bcc1e904bc1d2p+0, 0x1.23dd07a2d9e84p-55},
-    {0x1.c199bdd85529cp+0, 0x1.11065895048ddp-55},
-    {0x1.c67f12e57d14bp+0, 0x1.2884dff483cadp-54},
-    {0x1.cb720dcef9069p+0, 0x1.503cbd1e949dbp-56},
-    {0x1.d072d4a07897cp+0, -0x1.cbc3743797a9cp-54},
-    {0x1.d5818dcfba487p+0, 0x1.2ed02d75b3707p-55},
-    {0x1.da9e603db3285p+0, 0x1.c2300696db532p-54},
-    {0x1.dfc97337b9b5fp+0, -0x1.1a5cd4f184b5cp-54},
-    {0x1.e502ee78b3ff6p+0, 0x1.39e8980a9cc8fp-55},
-    {0x1.ea4afa2a490dap+0, -0x1.e9c23179c2893p-54},
-    {0x1.efa1bee615a27p+0, 0x1.dc7f486a4b6b0p-54},
-    {0x1.f50765b6e4540p+0, 0x1.9d3e12dd8a18bp-54},
-    {0x1.fa7c1819e90d8p+0, 0x1.74853f3a5931ep-55}
+ * docs/accuracy.md before 2026-12-05).  Normalised log-probabilities cancel furthest: their
+ * logsumexp is 0 but for their own roundings, ~2^-55, and a plain double result was off by up
+ * to 1e16 ULP.  Such rows (|result| < 2 log S, M < 0: outside them the plain sum is <= 2 ulp,
+ * see ax_lse_cancels) are redone here in triple-double: every term e^(x - M) from the exact
+ * shift, their sum, and log S by one Newton step on that sum, to ~2^-150 log S absolute, so
+ * a result is within 1 ulp down to ~2^-95 log S.  Double-double (~2^-104) was not enough: a
+ * row of 50 log-probabilities with a result of 7e-19 came out 57 ULP off.  Only the rows that
+ * cancel take this path (all log-probability rows do), at 6-9x a plain row's time (rows of 50
+ * and 1000, one thread: 23.4 and 15.1 ns/element against 3.8 and 1.8). */
+
+/* s0 + s1 + s2 += v: two 2Sums, every rounding error kept but s2's own (~2^-106 |s1|) */
+#define AX_TD_ADD(s0, s1, s2, v)                                                               \
+    do {                                                                                       \
+        double t_ = (s0) + (v), b_ = t_ - (s0), e_ = ((s0) - (t_ - b_)) + ((v) - b_);          \
+        (s0) = t_;                                                                             \
+        t_ = (s1) + e_, b_ = t_ - (s1);                                                        \
+        (s2) += ((s1) - (t_ - b_)) + (e_ - b_);                                                \
+        (s1) = t_;                                                                             \
+    } while (0)
+typedef struct {
+    double a, b, c;
+} ax_td;
+/* 2^(j/64), j = 0..63, as three doubles, each the nearest to what the others leave (mpmath at
+ * 400 bits) */
+static const double AX_EXP2_64[64][3] = {
+    {0x1.0000000000000p+0, 0x0.0p+0, 0x0.0p+0},
+    {0x1.02c9a3e778061p+0, -0x1.19083535b085dp-56, -0x1.9085b0a3d74d5p-110},
+    {0x1.059b0d3158574p+0, 0x1.d73e2a475b465p-55, 0x1.05ff94f8d257ep-110},
+    {0x1.0874518759bc8p+0, 0x1.186be4bb284ffp-57, 0x1.15820d96b414fp-111},
+    {0x1.0b5586cf9890fp+0, 0x1.8a62e4adc610bp-54, -0x1.67c9bd6ebf74cp-108},
+    {0x1.0e3ec32d3d1a2p+0, 0x1.03a1727c57b53p-59, -0x1.5aa76994e9ddbp-113},
+    {0x1.11301d0125b51p+0, -0x1.6c51039449b3ap-54, 0x1.9d58b988f562dp-109},
+    {0x1.1429aaea92de0p+0, -0x1.32fbf9af1369ep-54, -0x1.2fe7bb4c76416p-108},
+    {0x1.172b83c7d517bp+0, -0x1.19041b9d78a76p-55, 0x1.4f2406aa13ff0p-109},
+    {0x1.1a35beb6fcb75p+0, 0x1.e5b4c7b4968e4p-55, 0x1.ad36183926ae8p-111},
+    {0x1.1d4873168b9aap+0, 0x1.e016e00a2643cp-54, 0x1.ea62d0881b918p-110},
+    {0x1.2063b88628cd6p+0, 0x1.dc775814a8495p-55, -0x1.781dbc16f1ea4p-111},
+    {0x1.2387a6e756238p+0, 0x1.9b07eb6c70573p-54, -0x1.4d89f9af532e0p-109},
+    {0x1.26b4565e27cddp+0, 0x1.2bd339940e9d9p-55, 0x1.277393a461b77p-110},
+    {0x1.29e9df51fdee1p+0, 0x1.612e8afad1255p-55, 0x1.de54485604690p-111},
+    {0x1.2d285a6e4030bp+0, 0x1.0024754db41d5p-54, -0x1.ee9d8f8cb9307p-110},
+    {0x1.306fe0a31b715p+0, 0x1.6f46ad23182e4p-55, 0x1.7b7b2f09cd0d9p-110},
+    {0x1.33c08b26416ffp+0, 0x1.32721843659a6p-54, -0x1.406a2ea6cfc6bp-108},
+    {0x1.371a7373aa9cbp+0, -0x1.63aeabf42eae2p-54, 0x1.87e3e12516bfap-108},
+    {0x1.3a7db34e59ff7p+0, -0x1.5e436d661f5e3p-56, 0x1.9b0b1ff17c296p-111},
+    {0x1.3dea64c123422p+0, 0x1.ada0911f09ebcp-55, -0x1.808ba68fa8fb7p-109},
+    {0x1.4160a21f72e2ap+0, -0x1.ef3691c309278p-58, -0x1.32b43eafc6518p-114},
+    {0x1.44e086061892dp+0, 0x1.89b7a04ef80d0p-59, -0x1.0ac312de3d922p-114},
+    {0x1.486a2b5c13cd0p+0, 0x1.3c1a3b69062f0p-56, 0x1.e1eebae743ac0p-111},
+    {0x1.4bfdad5362a27p+0, 0x1.d4397afec42e2p-56, 0x1.c06c7745c2b39p-113},
+    {0x1.4f9b2769d2ca7p+0, -0x1.4b309d25957e3p-54, -0x1.1aa1fd7b685cdp-112},
+    {0x1.5342b569d4f82p+0, -0x1.07abe1db13cadp-55, 0x1.fa733951f214cp-111},
+    {0x1.56f4736b527dap+0, 0x1.9bb2c011d93adp-54, -0x1.ff86852a613ffp-111},
+    {0x1.5ab07dd485429p+0, 0x1.6324c054647adp-54, -0x1.744ee506fdafep-109},
+    {0x1.5e76f15ad2148p+0, 0x1.ba6f93080e65ep-54, -0x1.95f9ab75fa7d6p-108},
+    {0x1.6247eb03a5585p+0, -0x1.383c17e40b497p-54, 0x1.5d8e757cfb991p-111},
+    {0x1.6623882552225p+0, -0x1.bb60987591c34p-54, 0x1.4a337f4dc0a3bp-108},
+    {0x1.6a09e667f3bcdp+0, -0x1.bdd3413b26456p-54, 0x1.57d3e3adec175p-108},
+    {0x1.6dfb23c651a2fp+0, -0x1.bbe3a683c88abp-57, 0x1.a59f88abbe778p-115},
+    {0x1.71f75e8ec5f74p+0, -0x1.16e4786887a99p-55, -0x1.269796953a4c3p-109},
+    {0x1.75feb564267c9p+0, -0x1.0245957316dd3p-54, -0x1.8f8e7fa19e5e8p-108},
+    {0x1.7a11473eb0187p+0, -0x1.41577ee04992fp-55, -0x1.4217a932d10d4p-113},
+    {0x1.7e2f336cf4e62p+0, 0x1.05d02ba15797ep-56, 0x1.70a1427f8fcdfp-112},
+    {0x1.82589994cce13p+0, -0x1.d4c1dd41532d8p-54, 0x1.0f6ad65cbbac1p-112},
+    {0x1.868d99b4492edp+0, -0x1.fc6f89bd4f6bap-54, -0x1.f16f65181d921p-109},
+    {0x1.8ace5422aa0dbp+0, 0x1.6e9f156864b27p-54, -0x1.30644a7836333p-110},
+    {0x1.8f1ae99157736p+0, 0x1.5cc13a2e3976cp-55, 0x1.3bf26d2b85163p-114},
+    {0x1.93737b0cdc5e5p+0, -0x1.75fc781b57ebcp-57, 0x1.697e257ac0db2p-111},
+    {0x1.97d829fde4e50p+0, -0x1.d185b7c1b85d1p-54, 0x1.7edb9d7144b6fp-108},
+    {0x1.9c49182a3f090p+0, 0x1.c7c46b071f2bep-56, 0x1.6376b7943085cp-110},
+    {0x1.a0c667b5de565p+0, -0x1.359495d1cd533p-54, 0x1.354084551b4fbp-109},
+    {0x1.a5503b23e255dp+0, -0x1.d2f6edb8d41e1p-54, -0x1.bfd7adfd63f48p-111},
+    {0x1.a9e6b5579fdbfp+0, 0x1.0fac90ef7fd31p-54, 0x1.8b16ae39e8cb9p-109},
+    {0x1.ae89f995ad3adp+0, 0x1.7a1cd345dcc81p-54, 0x1.a7fbc3ae675eap-108},
+    {0x1.b33a2b84f15fbp+0, -0x1.2805e3084d708p-57, 0x1.2babc0edda4d9p-111},
+    {0x1.b7f76f2fb5e47p+0, -0x1.5584f7e54ac3bp-56, 0x1.aa64481e1ab72p-111},
+    {0x1.bcc1e904bc1d2p+0, 0x1.23dd07a2d9e84p-55, 0x1.9a164050e1258p-109},
+    {0x1.c199bdd85529cp+0, 0x1.11065895048ddp-55, 0x1.99e51125928dap-110},
+    {0x1.c67f12e57d14bp+0, 0x1.2884dff483cadp-54, -0x1.fc44c329d5cb2p-109},
+    {0x1.cb720dcef9069p+0, 0x1.503cbd1e949dbp-56, 0x1.d8765566b032ep-110},
+    {0x1.d072d4a07897cp+0, -0x1.cbc3743797a9cp-54, -0x1.e7044039da0f6p-108},
+    {0x1.d5818dcfba487p+0, 0x1.2ed02d75b3707p-55, -0x1.ab053b05531fcp-111},
+    {0x1.da9e603db3285p+0, 0x1.c2300696db532p-54, 0x1.7f6246f0ec615p-108},
+    {0x1.dfc97337b9b5fp+0, -0x1.1a5cd4f184b5cp-54, 0x1.b7225a944efd6p-108},
+    {0x1.e502ee78b3ff6p+0, 0x1.39e8980a9cc8fp-55, 0x1.1e92cb3c2d278p-109},
+    {0x1.ea4afa2a490dap+0, -0x1.e9c23179c2893p-54, -0x1.fc0f242bbf3dep-109},
+    {0x1.efa1bee615a27p+0, 0x1.dc7f486a4b6b0p-54, 0x1.f6dd5d229ff69p-108},
+    {0x1.f50765b6e4540p+0, 0x1.9d3e12dd8a18bp-54, -0x1.4019bffc80ef3p-110},
+    {0x1.fa7c1819e90d8p+0, 0x1.74853f3a5931ep-55, 0x1.dc060c36f7651p-112}
 };
-/* ln2/64 = A + B + C: A has 39 significant bits, so k A is exact for |k| < 2^14 */
+/* ln2/64 = A + B + C (+ 2^-163): A has 39 significant bits, so k A is exact for |k| < 2^14 */
 #define AX_L64A 0x1.62e42fefa4000p-7
 #define AX_L64B -0x1.8432a1b0e2634p-49
 #define AX_L64C 0x1.f97b57a079a19p-109
 #define AX_INV_L64 0x1.71547652b82fep+6 /* 64 / ln2 */
-/* e^(dh + dl) for dh in [-120, 45]: k = round((dh + dl) 64 / ln2), r = dh + dl - k ln2/64 in
- * double-double (|r| <= ln2/128 = 2^-7.5), e^r - 1 by its Taylor series to r^11 (the next term
- * is below 2^-119), degrees 7-11 in double (below 2^-65: their roundings below 2^-118), the rest
- * in double-double; then 2^(k/64) e^r = T + T (e^r - 1) with T from the table.  ~2^-104
- * relative. */
-ACT_INLINE ax_dd ax_exp_dd(double dh, double dl)
+/* a + b * x in double-double, x a double (a Horner step of ax_exp_td) */
+#define AX_DD_HORNER(vh, vl, ah, al, x)                                                        \
+    do {                                                                                       \
+        double p_, pe_;                                                                        \
+        act__two_prod(vh, x, &p_, &pe_);                                                       \
+        pe_ += (vl) * (x);                                                                     \
+        double s_ = (ah) + p_, b_ = s_ - (ah), e_ = ((ah) - (s_ - b_)) + (p_ - b_);            \
+        e_ += (al) + pe_;                                                                      \
+        (vh) = s_ + e_, (vl) = e_ - ((vh) - s_);                                               \
+    } while (0)
+/* e^(dh + dl) for dh in [-120, 45], |dl| <= ulp(dh), in triple-double (~2^-150 relative).
+ * k = round(dh 64 / ln2); r = dh + dl - k ln2/64 = r0 + rho, |r0| <= ln2/128 = 2^-7.5,
+ * |rho| ~ 2^-60; e^r0 - 1 = r0 + r0^2/2 + r0^3 Q(r0), r0^2 exact (two_prod), Q = 1/6 +
+ * r0/24 + ... in double-double (degrees 3-7; 8-14 in double: below 2^-75, their roundings
+ * below 2^-128; the next term below 2^-150), and e^r - 1 = u0 + rho (1 + u0) + rho^2/2.  Then
+ * 2^(k/64) e^r = T + T u with T from the table, the products kept exact where they reach
+ * 2^-125.  Every operation is exact on every target (act__two_prod), so the same bits
+ * everywhere; no branch, so a loop of it vectorises (the table's load is a gather). */
+ACT_INLINE ax_td ax_exp_td(double dh, double dl)
 {
     /* k in the low bits of kd (|k| < 2^14); integer steps only in 64-bit lanes, with the
      * floor of k / 64 from a logical shift of k + 2^17 (AVX2 has no 64-bit arithmetic shift
@@ -797,37 +804,67 @@ ACT_INLINE ax_dd ax_exp_dd(double dh, double dl)
     double kd = dh * AX_INV_L64 + shifter, kf = kd - shifter, pb, eb;
     uint64_t kb = act__d2u(kd) - act__d2u(shifter) + (1u << 17);
     act__two_prod(kf, AX_L64B, &pb, &eb);
-    ax_dd r = ax_dd_2sum(dh - kf * AX_L64A, -pb); /* dh - k A: exact (A's 39 bits) */
-    r = ax_dd_fast(r.h, (r.l - eb) + (dl - kf * AX_L64C));
-    double q = (((0x1.ae64567f544e4p-26 * r.h + 0x1.27e4fb7789f5cp-22) * r.h +
-                 0x1.71de3a556c734p-19) * r.h + 0x1.a01a01a01a01ap-16) * r.h +
-               0x1.a01a01a01a01ap-13;
-    ax_dd v = ax_dd_fast(0x1.6c16c16c16c17p-10, -0x1.f49f49f49f49fp-65 + q * r.h);
-#define AX_DD_STEP(h, l) v = ax_dd_add(ax_dd_mul(v, r), (ax_dd){h, l})
-    AX_DD_STEP(0x1.1111111111111p-7, 0x1.1111111111111p-63);
-    AX_DD_STEP(0x1.5555555555555p-5, 0x1.5555555555555p-59);
-    AX_DD_STEP(0x1.5555555555555p-3, 0x1.5555555555555p-57);
-    AX_DD_STEP(0x1.0p-1, 0.0);
-#undef AX_DD_STEP
-    ax_dd one = {1.0, 0.0};
-    ax_dd u = ax_dd_mul(ax_dd_add(ax_dd_mul(v, r), one), r); /* e^r - 1 */
-    ax_dd t = {AX_EXP2_64[kb & 63][0], AX_EXP2_64[kb & 63][1]};
-    ax_dd e = ax_dd_add(t, ax_dd_mul(t, u));
+    double r0 = dh - kf * AX_L64A, r1 = 0.0, r2 = 0.0; /* dh - k A: exact (A's 39 bits) */
+    AX_TD_ADD(r0, r1, r2, -pb);
+    AX_TD_ADD(r0, r1, r2, dl);
+    AX_TD_ADD(r0, r1, r2, -eb);
+    AX_TD_ADD(r0, r1, r2, -kf * AX_L64C); /* k C: <= 2^-95, its rounding below 2^-148 */
+    double rho = r1 + r2;
+    /* e^r0 - 1 */
+    double p2, e2, q3, q3e;
+    act__two_prod(r0, r0, &p2, &e2);
+    double q8 = ((((((0x1.93974a8c07c9dp-37 * r0 + 0x1.6124613a86d09p-33) * r0 +
+                     0x1.1eed8eff8d898p-29) * r0 + 0x1.ae64567f544e4p-26) * r0 +
+                   0x1.27e4fb7789f5cp-22) * r0 + 0x1.71de3a556c734p-19) * r0 +
+                 0x1.a01a01a01a01ap-16);
+    double vh = 0x1.a01a01a01a01ap-13, vl = 0x1.a01a01a01a01ap-73 + q8 * r0;
+    AX_DD_HORNER(vh, vl, 0x1.6c16c16c16c17p-10, -0x1.f49f49f49f49fp-65, r0);
+    AX_DD_HORNER(vh, vl, 0x1.1111111111111p-7, 0x1.1111111111111p-63, r0);
+    AX_DD_HORNER(vh, vl, 0x1.5555555555555p-5, 0x1.5555555555555p-59, r0);
+    AX_DD_HORNER(vh, vl, 0x1.5555555555555p-3, 0x1.5555555555555p-57, r0); /* Q */
+    act__two_prod(p2, r0, &q3, &q3e); /* r0^3 = q3 + q3e, to 2^-106 */
+    q3e += e2 * r0;
+    double wh, wl; /* W = r0^3 Q <= 2^-25, to 2^-104 of it */
+    act__two_prod(q3, vh, &wh, &wl);
+    wl += q3 * vl + q3e * vh;
+    double u0 = r0, u1 = 0.0, u2 = 0.0;
+    AX_TD_ADD(u0, u1, u2, 0.5 * p2);
+    AX_TD_ADD(u0, u1, u2, wh);
+    AX_TD_ADD(u0, u1, u2, 0.5 * e2);
+    AX_TD_ADD(u0, u1, u2, wl);
+    /* rho (1 + u0) + rho^2/2: rho ~ 2^-60, so u0 to 2^-57 of itself and doubles suffice */
+    double ua = r0 + (0.5 * p2 + wh);
+    AX_TD_ADD(u0, u1, u2, rho);
+    AX_TD_ADD(u0, u1, u2, rho * ua + 0.5 * rho * rho);
+    /* T + T u, T = t0 + t1 + t2 */
+    const uint64_t j = kb & 63;
+    const double T[3] = {AX_EXP2_64[j][0], AX_EXP2_64[j][1], AX_EXP2_64[j][2]};
+    double a, ae, b, be, c, ce;
+    act__two_prod(T[0], u0, &a, &ae);
+    act__two_prod(T[0], u1, &b, &be);
+    act__two_prod(T[1], u0, &c, &ce);
+    double x0 = T[0], x1 = 0.0, x2 = 0.0;
+    AX_TD_ADD(x0, x1, x2, a);
+    AX_TD_ADD(x0, x1, x2, T[1]);
+    AX_TD_ADD(x0, x1, x2, ae);
+    AX_TD_ADD(x0, x1, x2, b);
+    AX_TD_ADD(x0, x1, x2, c);
+    AX_TD_ADD(x0, x1, x2, T[2] + ((be + ce) + (T[0] * u2 + T[1] * u1 + T[2] * u0)));
     double s = act__u2d(((kb >> 6) + (1023 - 2048)) << 52); /* 2^floor(k/64), exact */
-    e.h *= s, e.l *= s;
+    ax_td e = {x0 * s, x1 * s, x2 * s};
     return e;
 }
+#undef AX_DD_HORNER
 
 /* logsumexp of one float64 row (L elements, stride apart) with M = ms its shift and lg = log S
  * from the plain sum (the Newton step's start): the terms AX_LC at a time in a vector loop,
- * term i added into lane i % AX_LW of a double-double sum (each add's error ~2^-106 of the
- * lane), the lanes added in order at the end.  One double-double sum was a chain of ~10
- * dependent adds per term, most of the row's time. */
-static double ax_lse_dd(const double *x, ptrdiff_t L, ptrdiff_t stride, double M, double lg)
+ * term i added into lane i % AX_LW of a triple-double sum, the lanes added in order at the
+ * end.  One sum was a chain of ~20 dependent adds per term, most of the row's time. */
+static double ax_lse_td(const double *x, ptrdiff_t L, ptrdiff_t stride, double M, double lg)
 {
     enum { AX_LC = 64, AX_LW = 8 };
-    double th[AX_LC], tl[AX_LC], sh[AX_LW], sl[AX_LW];
-    for (int w = 0; w < AX_LW; w++) sh[w] = sl[w] = 0.0;
+    double t0[AX_LC], t1[AX_LC], t2[AX_LC], s0[AX_LW], s1[AX_LW], s2[AX_LW];
+    for (int w = 0; w < AX_LW; w++) s0[w] = s1[w] = s2[w] = 0.0;
     /* -120 that gcc cannot fold (0 M is NaN for an infinite M, which never comes here):
      * with a constant, it computed the clamped lanes' exp at compile time and kept the
      * others' under a mask */
@@ -836,41 +873,54 @@ static double ax_lse_dd(const double *x, ptrdiff_t L, ptrdiff_t stride, double M
         const ptrdiff_t n = L - i0 < AX_LC ? L - i0 : AX_LC;
 #pragma omp simd
         for (ptrdiff_t i = 0; i < n; i++) {
-            ax_dd d = ax_dd_2sum(x[(i0 + i) * stride], -M); /* x - M, exact */
+            double v = x[(i0 + i) * stride], dh = v - M, bb = dh - v;
+            double dl = (v - (dh - bb)) + (-M - bb); /* dh + dl = x - M exactly (2Sum) */
             /* a term below e^-120 = 2^-173 is nothing to S >= 1: such shifts (and -inf) are
              * clamped to -120, whose term is added instead, so that every lane computes the
              * same thing (a select of the result made gcc mask the table's gather, which AVX2
              * cannot: the loop was not vectorised) */
-            int keep = d.h >= lo;
-            ax_dd e = ax_exp_dd(keep ? d.h : lo, keep ? d.l : 0.0);
-            th[i] = e.h;
-            tl[i] = e.l;
+            int keep = dh >= lo;
+            ax_td e = ax_exp_td(keep ? dh : lo, keep ? dl : 0.0);
+            t0[i] = e.a, t1[i] = e.b, t2[i] = e.c;
         }
         const ptrdiff_t nw = (n + AX_LW - 1) / AX_LW * AX_LW;
-        for (ptrdiff_t i = n; i < nw; i++) th[i] = tl[i] = 0.0; /* adds nothing */
+        for (ptrdiff_t i = n; i < nw; i++) t0[i] = t1[i] = t2[i] = 0.0; /* adds nothing */
         for (ptrdiff_t g = 0; g < nw; g += AX_LW)
 #pragma omp simd
             for (int w = 0; w < AX_LW; w++) {
-                ax_dd a = {sh[w], sl[w]}, t = {th[g + w], tl[g + w]};
-                a = ax_dd_add(a, t);
-                sh[w] = a.h, sl[w] = a.l;
+                double a = s0[w], b = s1[w], c = s2[w];
+                AX_TD_ADD(a, b, c, t0[g + w]);
+                AX_TD_ADD(a, b, c, t1[g + w]);
+                c += t2[g + w];
+                s0[w] = a, s1[w] = b, s2[w] = c;
             }
     }
-    ax_dd S = {sh[0], sl[0]};
+    double S0 = s0[0], S1 = s1[0], S2 = s2[0];
     for (int w = 1; w < AX_LW; w++) {
-        ax_dd a = {sh[w], sl[w]};
-        S = ax_dd_add(S, a);
+        AX_TD_ADD(S0, S1, S2, s0[w]);
+        AX_TD_ADD(S0, S1, S2, s1[w]);
+        S2 += s2[w];
     }
-    /* log S = lg + log(S / e^lg), with S / e^lg - 1 = t ~ 2^-52: log1p(t) = t - t^2/2 to
-     * 2^-156.  S.h - E.h is exact (Sterbenz: S and E agree to a few ulp). */
-    ax_dd E = ax_exp_dd(lg, 0.0);
-    double t = ((S.h - E.h) + (S.l - E.l)) / E.h;
-    ax_dd z = ax_dd_2sum(M, lg);
-    return z.h + (z.l + (t - 0.5 * t * t));
+    /* log S = lg + log1p(t), t = S / e^lg - 1 ~ 2^-52 as th + tl: log1p(t) = t - t^2/2 to
+     * 2^-150.  S0 - E0 is exact (Sterbenz: S and E agree to a few ulp) */
+    ax_td E = ax_exp_td(lg, 0.0);
+    double d0 = S0 - E.a, d1 = 0.0, d2 = 0.0;
+    AX_TD_ADD(d0, d1, d2, S1);
+    AX_TD_ADD(d0, d1, d2, -E.b);
+    AX_TD_ADD(d0, d1, d2, S2 - E.c);
+    double th = d0 / E.a, p, pe;
+    act__two_prod(th, E.a, &p, &pe);
+    double tl = ((((d0 - p) - pe) + (d1 + d2)) - th * E.b) / E.a;
+    double z0 = M, z1 = 0.0, z2 = 0.0;
+    AX_TD_ADD(z0, z1, z2, lg);
+    AX_TD_ADD(z0, z1, z2, th);
+    AX_TD_ADD(z0, z1, z2, tl - 0.5 * th * th);
+    double h = z0 + z1, hb = h - z0;
+    return h + (((z0 - (h - hb)) + (z1 - hb)) + z2);
 }
 
 /* float64 logsumexp's output for a row with statistics st: the plain M + log S where it is
- * accurate, else ax_lse_dd.  Plain: log S's error ~1.5 eps log S is at most 0.75 eps |result|
+ * accurate, else ax_lse_td.  Plain: log S's error ~1.5 eps log S is at most 0.75 eps |result|
  * when |result| >= 2 log S, and nothing cancels when M >= 0; NaN, +-inf and S == 0 (lse
  * -inf) fail the test and stay as they are. */
 ACT_INLINE int ax_lse_cancels(const ax_stats *st)
@@ -879,7 +929,7 @@ ACT_INLINE int ax_lse_cancels(const ax_stats *st)
 }
 static double ax_lse_refine(const ax_stats *st, const double *x, ptrdiff_t L, ptrdiff_t stride)
 {
-    return ax_lse_cancels(st) ? ax_lse_dd(x, L, stride, st->ms, st->lg) : st->lse;
+    return ax_lse_cancels(st) ? ax_lse_td(x, L, stride, st->ms, st->lg) : st->lse;
 }
 /* log_softmax: float32 as (x - ms) - lg in float, lg = log S rounded to float: x - ms <= 0 and
  * -lg <= 0 (S >= 1, the max term is 1), so nothing cancels and the three roundings give

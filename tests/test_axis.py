@@ -102,10 +102,9 @@ def test_log_softmax_and_logsumexp_accuracy(dtype, shape, axis, on_isa):
 
 def test_float64_logsumexp_where_it_cancels(on_isa):
     # M + log S cancels where M < 0 < log S, and normalised log-probabilities cancel to their
-    # own roundings (~1e-17): such rows are redone in double-double (csrc/axis.c ax_lse_dd).
-    # Against mpmath: <= 4 ULP where the result is above 2^-50 log S, and below it (past
-    # double-double's reach) an absolute 2^-102 max(1, log S), docs/accuracy.md.  A plain
-    # double M + log S was off by up to 1e16 ULP on these rows (measured).
+    # own roundings (~1e-17): such rows are redone in triple-double (csrc/axis.c ax_lse_td),
+    # within 1 ULP of mpmath (correctly rounded but for ~2^-150 log S).  A plain double
+    # M + log S was off by up to 1e16 ULP on these rows, double-double by up to 57 (measured).
     pytest.importorskip("mpmath")
     from actcore.reference import ref_logsumexp_mp
 
@@ -126,11 +125,7 @@ def test_float64_logsumexp_where_it_cancels(on_isa):
         ref = ref_logsumexp_mp(x)
         hi = ref.astype(np.float64)
         err = ulp_error(z, hi, np.float64, (ref - hi).astype(np.float64))
-        lg = np.log(np.sum(np.exp(x - x.max(axis=1, keepdims=True)), axis=1))
-        deep = np.abs(hi) < 2.0 ** -50 * lg
-        assert err[~deep].max(initial=0) <= 4, (x.shape, err[~deep].max())
-        aerr = np.abs(np.asarray(z, np.longdouble) - ref).astype(np.float64)
-        assert np.all(aerr[deep] <= 2.0 ** -102 * np.maximum(1.0, lg[deep])), x.shape
+        assert err.max() <= 1, (x.shape, err.max())
         # the same bits along a non-last axis (the column kernel), on one thread and two
         np.testing.assert_array_equal(actcore.logsumexp(np.ascontiguousarray(x.T), axis=0), z)
         with actcore.num_threads(1):
