@@ -192,7 +192,10 @@ DEF_FLOOR(uint16_t, f16) /* integer add: same traffic, nothing to convert; bfloa
  * offset of the block's first input: NumPy's large arrays all start 16 bytes into a page, and
  * a buffer at another offset made the kernel's loads wait on its recent stores to the same
  * page offset (4K aliasing): 2^24 float32, 2 threads, relu 0.88x -> 0.80x the floor, selu
- * 1.22x -> 1.03x (interleaved in one process).  4 KB blocks: 1, 2, 4 and 8 KB measured alike.
+ * 1.22x -> 1.03x (interleaved in one process).  4 KB blocks: 1, 2, 4 and 8 KB measured alike
+ * (and again 512 B and 1 KB on the Intel host, within +-10% either way: ab_2026-12-05h/i.md).
+ * A software prefetch of the next block's inputs made every op 1.05-1.3x slower
+ * (ab_2026-12-05g.md): the hardware prefetchers follow these streams already.
  * Targets without streaming stores (ACT_NTW 1: aarch64) have no such function: a buffer and
  * a memcpy would gain nothing. */
 #define ACT_NTBLK 4096
