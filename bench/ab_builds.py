@@ -26,7 +26,7 @@ import sys
 import time
 
 F64_OPS = ["sigmoid", "tanh", "elu", "selu", "celu", "silu", "mish", "softplus", "log_sigmoid",
-           "gelu"]
+           "gelu", "tanhshrink"]
 F64_GRADS = ["sigmoid", "elu", "softplus", "silu", "mish"]
 COLUMNS = [((4096, 4096), 0), ((16, 21, 128, 128), 1)]
 
