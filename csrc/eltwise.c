@@ -41,7 +41,8 @@
  * left the loads of a 2^24 call waiting on memory: 14.7 -> 11.7 ms on 2 threads, 28.4 -> 22.8
  * on one (bench/results/ab_2026-12-05c.md).  The same prefetch in every op's loop cost the
  * others up to 1.2-1.3x (sigmoid_grad, silu_grad, gelu_grad, hardsigmoid), and gelu_tanh's
- * forward measured alike with and without it. */
+ * forward measured alike with and without it.  From cost 5 (log_sigmoid, tanh, gelu, silu,
+ * mish, tanhshrink too) those ops took 1.04-1.19x their time at 2^24 (ab_2026-12-05l.md). */
 #define ACT_PF_COST 12
 #define ACT_PFC 1024
 #define ACT_PFD 1024
