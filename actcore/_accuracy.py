@@ -704,9 +704,10 @@ def format_axis_markdown(rows: Sequence[dict[str, Any]], peer: str | None = None
         "~1e-17): such rows are redone in triple-double (csrc/axis.c ax_lse_td), good to "
         "~2^-150 log S absolute, so within 1 ULP for any result above ~2^-95 log S "
         "(tests/test_axis.py, against mpmath; a plain double M + log S was off by up to 1e16 "
-        "ULP there, double-double by up to 57).  They take 6-9x a plain row's time (rows of "
-        "50 and 1000 on one thread: 23.4 and 15.1 ns/element, against 3.8 and 1.8).  The "
-        "rows that cancel are measured against mpmath here, the others against long double.",
+        "ULP there, double-double by up to 57).  They take 6-8x a plain row's time (rows of "
+        "50 and 1000 on one thread: 22.3 and 14.4 ns/element, against 3.7 and 1.8: "
+        "bench/results/logsumexp_cancel.md).  The rows that cancel are measured against "
+        "mpmath here, the others against long double.",
         "  * geglu float32 with a < -14.6 (gelu's clamp) and |b| > ~1e5 gives 0 where "
         "gelu(a) b is a few subnormal ulp (geglu_tanh: a < -11).  geglu float64 multiplies "
         "gelu(a) by b after rounding it, which loses bits where gelu(a) is subnormal "

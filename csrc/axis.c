@@ -689,8 +689,9 @@ static inline double ax_softmax_q_d(double x, double ms, double rh, double rl)
  * shift, their sum, and log S by one Newton step on that sum, to ~2^-150 log S absolute, so
  * a result is within 1 ulp down to ~2^-95 log S.  Double-double (~2^-104) was not enough: a
  * row of 50 log-probabilities with a result of 7e-19 came out 57 ULP off.  Only the rows that
- * cancel take this path (all log-probability rows do), at 6-9x a plain row's time (rows of 50
- * and 1000, one thread: 23.4 and 15.1 ns/element against 3.8 and 1.8). */
+ * cancel take this path (all log-probability rows do), at 6-8x a plain row's time (rows of 50
+ * and 1000, one thread: 22.3 and 14.4 ns/element against 3.7 and 1.8,
+ * bench/results/logsumexp_cancel.md). */
 
 /* s0 + s1 + s2 += v: two 2Sums, every rounding error kept but s2's own (~2^-106 |s1|) */
 #define AX_TD_ADD(s0, s1, s2, v)                                                               \

@@ -947,7 +947,7 @@ static int F(softmax)(int op, const T *x, const T *x2, const unsigned char *mk, 
         }
         if (reduce_only) {
             /* float64 rows where M + log S cancels are redone in triple-double (AX_LSE_OUT,
-             * 6-9x a row's time), on the team when any is: every row of normalised
+             * 6-8x a row's time), on the team when any is: every row of normalised
              * log-probabilities does */
             int redo = 0;
             for (ptrdiff_t o = 0; o < outer; o++) redo |= AX_LSE_CANCELS(&st[o]);

@@ -100,6 +100,9 @@ ACT_INLINE void F_CAT(two, sum, WS)(W a, W b, W *s, W *e)
  * -700 in double) x*sigmoid(u) would multiply its lost bits by |x|: there the exp is taken of
  * u - deep, exact by Sterbenz's lemma for deep/2 >= u >= 2 deep, and the product is scaled by
  * the normal constant e^deep last, so only the final product rounds into the subnormals. */
+/* where the tail form starts (e^u subnormal) and e^deep, shared by XSIG and XSIG0 */
+#define XSIG_DEEP (sizeof(W) == 4 ? K(-80) : K(-700))
+#define XSIG_EDEEP (sizeof(W) == 4 ? K(1.8048513285848406e-35) : K(9.85967654375977e-305))
 ACT_INLINE W F_CAT(xsig, dd, WS)(W x, W u, W du)
 {
 #if FAST
@@ -115,8 +118,7 @@ ACT_INLINE W F_CAT(xsig, dd, WS)(W x, W u, W du)
     W yc = du == 0 ? y : FMA(y, du * (K(1) - e), y);
     return u >= 0 ? y : yc * K(0x1p-64);
 #else
-    const W deep = sizeof(W) == 4 ? K(-80) : K(-700);
-    const W edeep = sizeof(W) == 4 ? K(1.8048513285848406e-35) : K(9.85967654375977e-305);
+    const W deep = XSIG_DEEP, edeep = XSIG_EDEEP;
     /* one exp for both branches: e^-|u|, or e^(u - deep) in the tail */
     W e = EXP(u < deep ? u - deep : -ABS(u));
     W r = K(1) / (K(1) + e);
@@ -143,7 +145,7 @@ ACT_INLINE W F_CAT(xsig0, dd, WS)(W x)
 #if FAST
     return XSIG(x, x, K(0));
 #else
-    const W deep = K(-700), edeep = K(9.85967654375977e-305);
+    const W deep = XSIG_DEEP, edeep = XSIG_EDEEP;
     const int tail = x < deep;
     W e = EXP(tail ? x - deep : -ABS(x));
     W num = x >= 0 ? x : MULZ(x, e); /* x = -inf: e = 0, the limit -0 */
@@ -623,10 +625,10 @@ FWD(tanhshrink)
      * z/15 + ...), so the roundings stay near an ulp.  |x| >= 1: (|x| - 1) + 2e/(1 + e), e =
      * e^-2|x|, two terms >= 0 (tanh |x| = 1 - 2e/(1 + e)), |x| - 1 exact.  The form this
      * replaces (a Taylor series at x/8 and three doublings g(2h) = (2g + 2h t^2)/(1 + t^2),
-     * then x - tanh x from |x| = 2) took five divisions per element: 4.62 -> 2.18 ns/element,
-     * PyTorch 1.57 (2^14 in cache, one thread, AVX-512, one process; 4.99 -> 2.20 in
-     * bench/results/ab_2026-12-05k.md), and its max error 3.58 -> 2.47 ulp (docs/accuracy.md;
-     * 2.67 on 90000 samples against mpmath down to 1e-300, development harness). */
+     * then x - tanh x from |x| = 2) took five divisions per element: 4.99 -> 2.20 ns/element
+     * in cache, one thread (bench/results/ab_2026-12-05k.md; PyTorch 1.57 in the full run,
+     * bench/results/README.md), and its max error 3.58 -> 2.47 ulp (docs/accuracy.md; 2.67 on
+     * 90000 samples against mpmath down to 1e-300, development harness). */
     W ax = ABS(x), z = x * x;
     W p = K(-0x1.b028f6cb72ebfp-26);
     p = p * z + K(0x1.1ab979c0ab58cp-22);
@@ -673,5 +675,8 @@ GRAD(step) { UNUSED_AB; (void)dy; return NZ(x, K(0)); }
 #undef SIGN_
 #undef SIG_PAIR
 #undef XSIG
+#undef XSIG0
+#undef XSIG_DEEP
+#undef XSIG_EDEEP
 #undef F_CAT
 #undef F_CAT_

@@ -177,11 +177,13 @@ ACT_INLINE float act_ftanhf(float x)
      * ns/element (ab_2026-12-05j.md): the ~40 vector ops around it, not vdivps, set the pace.
      * A single rational x P(x^2)/Q(x^2) of degrees 5 and 4 (own fit, relative error 2^-26.2
      * with float coefficients) on |x| clamped to 9.1, no exp and no select, took 0.236 against
-     * 0.394 ns/element (in cache, one thread, one process) but was 5.3 ulp off at x = 8.07:
+     * 0.394 ns/element (a development timing: in cache, one thread, one process, best of 3000
+     * calls) but was 5.3 ulp off at x = 8.07 (exhaustive over the floats below 12):
      * near saturation P ~ 30 and Q ~ 270 carry the roundings of their Horner steps into a
      * result just below 1 (and tanh(9.1) came out 1 - 2^-24).  Rejected: SPEC's bound is 4.
      * Split at |x| = 2 (a (3, 2) rational below, 1 - 2e(1 - e + e^2 - e^3) above, both on
-     * every lane): 0.426 ns/element and 3.5 ulp at x = 1.74.  Rejected too. */
+     * every lane): 0.426 ns/element (the same development timing) and 3.5 ulp at x = 1.74.
+     * Rejected too. */
     float big = 1.0f - (e + e) / (1.0f + e);
     /* |x| < 0.75: x + x^3 P(x^2), own minimax fit (relative error 2^-27.0 with the coefficients
      * rounded to float); exact for tiny x (x^3 P underflows below x itself) */
