@@ -15,6 +15,7 @@ case sets (--cases, default f64,axis) are the ones this repository's changes wer
   rows  float32 softmax and log_softmax of ~2^24-element arrays of rows of 100-1000 from
         memory, 1 and 2 threads, two buffer sets taken in turn
   rowsc the same in cache (2^14-2^16 elements, one thread: the benchmark's in-cache cases)
+--ops a,b limits f32 and mem to those elementwise ops (gelu_tanh is its own name there).
 """
 
 import argparse
@@ -42,6 +43,9 @@ def _best(f, reps, inner=1):
     return best
 
 
+ONLY = None  # --ops: the labels to time in the f32 and mem sets (None: all)
+
+
 def _f32_ops():
     """(label, op, keywords) of every elementwise op with defaults for all its parameters"""
     from actcore._registry import OPS, REQUIRED
@@ -50,9 +54,10 @@ def _f32_ops():
         if op.kind != "elementwise" or op.kernel is None or any(
                 v is REQUIRED for _, v in op.params):
             continue
-        yield op.name, op.name, {}
+        cases = [(op.name, op.name, {})]
         if op.name == "gelu":
-            yield "gelu_tanh", "gelu", {"approximate": "tanh"}
+            cases.append(("gelu_tanh", "gelu", {"approximate": "tanh"}))
+        yield from (c for c in cases if ONLY is None or c[0] in ONLY)
 
 
 def _f32_cases(actcore, np, rng, out):
@@ -183,12 +188,14 @@ def main():
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--cases", default="f64,axis",
                     help="comma-separated: f64, axis, f32, mem, rows, rowsc")
+    ap.add_argument("--ops", default="", help="comma-separated op labels for f32 and mem")
     a = ap.parse_args()
     res = {"old": [], "new": []}
     for _ in range(a.rounds):
         for which in ("old", "new"):
             env = dict(os.environ, PYTHONPATH=os.path.abspath(getattr(a, which)))
-            p = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", a.cases],
+            p = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", a.cases,
+                                a.ops],
                                env=env, capture_output=True, text=True, check=True,
                                cwd=os.path.abspath(getattr(a, which)))
             res[which].append(json.loads(p.stdout))
@@ -215,6 +222,9 @@ def main():
 
 if __name__ == "__main__":
     if "--child" in sys.argv:
-        print(json.dumps(run_cases(sys.argv[sys.argv.index("--child") + 1].split(","))))
+        i = sys.argv.index("--child")
+        if sys.argv[i + 2:] and sys.argv[i + 2]:
+            ONLY = set(sys.argv[i + 2].split(","))
+        print(json.dumps(run_cases(sys.argv[i + 1].split(","))))
     else:
         main()

@@ -14,6 +14,7 @@
 #define EXPM1 act_expm1_fast
 #define LOG1P act_log1p
 #define TANH act_tanh_fast
+#define TANH_ACC act_tanh_fast
 #define LOG1P_UNIT act_log1p
 #define EXP_TAIL act_exp_tail_fast
 #define WS wd
@@ -119,6 +120,7 @@ ACT_INLINE float act__gelu_tanh_grad_f(float dy, float x)
 #define EXPM1 act_fexpm1f
 #define LOG1P act_log1pf
 #define TANH act_ftanhf
+#define TANH_ACC act_ftanhf_acc
 #define LOG1P_UNIT act_flog1p_unitf
 #define EXP_TAIL act_fexpf_tail
 #include "formulas_t.h"

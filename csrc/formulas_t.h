@@ -9,9 +9,10 @@
  *            has it, SPEC §5 lets the no-FMA path differ within the bounds); the formulas
  *            marked `#if FAST` are cheaper forms whose error budget float32 affords
  *   FMA(a,b,c)  a fused multiply-add where FAST and the target has one, else a*b+c
- *   EXP EXPNEG EXPM1 LOG1P TANH LOG1P_UNIT EXP_TAIL  the math functions of that type (EXPNEG:
- *            for arguments <= 0; LOG1P_UNIT: for arguments in [0, 1]; EXP_TAIL(x, xl): e^(x+xl)
- *            for a small tail xl)
+ *   EXP EXPNEG EXPM1 LOG1P TANH TANH_ACC LOG1P_UNIT EXP_TAIL  the math functions of that type
+ *            (EXPNEG: for arguments <= 0; LOG1P_UNIT: for arguments in [0, 1]; EXP_TAIL(x, xl):
+ *            e^(x+xl) for a small tail xl; TANH_ACC: a tanh whose error may be doubled, for
+ *            tanh^2, where TANH trades accuracy for speed)
  *
  * Every formula has the uniform signature
  *   fwd : W act_<op>_fwd_<WS>(W x, W a, W b)          a, b: the op's parameters (unused ones 0)
@@ -655,7 +656,7 @@ FWD(tanhshrink)
 GRAD(tanhshrink)
 {
     UNUSED_AB;
-    W t = TANH(x);
+    W t = TANH_ACC(x);
     return dy * (t * t);
 }
 

@@ -9,5 +9,6 @@
 #undef EXPM1
 #undef LOG1P
 #undef TANH
+#undef TANH_ACC
 #undef LOG1P_UNIT
 #undef EXP_TAIL

@@ -26,9 +26,10 @@
  *  expm1: the same reduction; expm1 = 2 * fma(2^(n-1), r + r^2 P, 2^(n-1) - 1/2): the last two
  *         terms are exact, the fma rounds once (with fma; without, the product rounds too), so
  *         n = 0 and n = +-1 lose nothing to cancellation.
- *  tanh:  |x| < 0.75: x + x^3 P(x^2) (P degree 5, own minimax fit, relative error 2^-27.0);
- *         else 1 - 2/(1 + e^2|x|), whose quotient (<= 0.5, ~2 ulp) reaches the result as <= 1 ulp.
- *         (-m/(2+m) with m = expm1(-2|x|) was 2.5 ulp: the rounding of 2+m alone is an ulp.)
+ *  tanh:  F/(F + 1), F = expm1(2|x|)/2 from the same reduction, for |x| >= 2^-13 (x below).
+ *         tanh_acc (1.28 ulp, for tanh^2): |x| < 0.75: x + x^3 P(x^2) (P degree 5, own minimax
+ *         fit, relative error 2^-27.0); else 1 - 2/(1 + e^2|x|), whose quotient (<= 0.5, ~2
+ *         ulp) reaches the result as <= 1 ulp.
  *
  * MEASURED ACCURACY (max ulp over all 2^32 floats against glibc's double libm, the same
  * exhaustive harness as vmath.h's table; the ops built from these are measured by
@@ -37,12 +38,14 @@
  *    exp              1.048        1.017
  *    exp (x <= 0)     1.042        1.017    (act_fexpnegf)
  *    expm1            1.585        1.715
- *    tanh             1.283        1.280
+ *    tanh             2.573        2.610
+ *    tanh_acc         1.283        1.280
  *    log1p on [0,1]   1.352        1.906    (act_flog1p_unitf: a polynomial, no division)
  *
  * THROUGHPUT (a microbenchmark of the bare functions while developing them, not the committed
  * benchmark: ns/element, 1 thread, 4096 floats in cache, AVX2 build; vmath.h's in brackets)
- *    exp 0.57 (0.97), exp (x <= 0) 0.34, tanh 0.80 (2.31); sigmoid from it 0.57 (1.26)
+ *    exp 0.57 (0.97), exp (x <= 0) 0.34, tanh 0.80 (2.31; 0.384 in its present form, best of
+ *    2000 calls of 16384 floats); sigmoid from it 0.57 (1.26)
  */
 #ifndef ACTCORE_VMATHF_H
 #define ACTCORE_VMATHF_H
@@ -163,7 +166,11 @@ ACT_INLINE float act_fexpm1f(float x)
     /* |x| < 2^-25: expm1(x) rounds to x; also keeps -0 and subnormals exact */
     return act__absf(x) < 0x1p-25f ? x : y;
 }
-ACT_INLINE float act_ftanhf(float x)
+/* tanh to 1.28 ulp (all floats, table above), for tanhshrink's gradient dy tanh^2 x, which
+ * doubles tanh's relative error (act_ftanhf's 2.57 ulp gave 5.0 there): |x| < 0.75 takes
+ * x + x^3 P(x^2), the rest 1 - 2e/(1 + e), both on every lane and a select (~40 vector ops,
+ * 0.357 ns/element where act_ftanhf takes 0.281, AVX-512 in cache). */
+ACT_INLINE float act_ftanhf_acc(float x)
 {
     float ax = act__absf(x);
     /* |x| >= 0.75: 1 - 2e/(1 + e), e = e^-2|x|: the quotient is <= 0.4 and its ~2 ulp reach
@@ -172,18 +179,6 @@ ACT_INLINE float act_ftanhf(float x)
     act__fexp_t o = act__fexpf_core(-2.0f * act__fclamp(ax, -1.0f, 9.1f), -0.0f);
     float s = act__u2f(o.n23 + ((uint32_t)127 << 23));
     float e = ACT_FMAF(o.v, s, s);
-    /* the quotient without a division (a linear guess of 1/(1 + e), one Newton step, a
-     * Markstein correction: the same 1.28 ulp) was no faster in cache, 0.407 -> 0.439
-     * ns/element (ab_2026-12-05j.md): the ~40 vector ops around it, not vdivps, set the pace.
-     * A single rational x P(x^2)/Q(x^2) of degrees 5 and 4 (own fit, relative error 2^-26.2
-     * with float coefficients) on |x| clamped to 9.1, no exp and no select, took 0.236 against
-     * 0.394 ns/element (a development timing: in cache, one thread, one process, best of 3000
-     * calls) but was 5.3 ulp off at x = 8.07 (exhaustive over the floats below 12):
-     * near saturation P ~ 30 and Q ~ 270 carry the roundings of their Horner steps into a
-     * result just below 1 (and tanh(9.1) came out 1 - 2^-24).  Rejected: SPEC's bound is 4.
-     * Split at |x| = 2 (a (3, 2) rational below, 1 - 2e(1 - e + e^2 - e^3) above, both on
-     * every lane): 0.426 ns/element (the same development timing) and 3.5 ulp at x = 1.74.
-     * Rejected too. */
     float big = 1.0f - (e + e) / (1.0f + e);
     /* |x| < 0.75: x + x^3 P(x^2), own minimax fit (relative error 2^-27.0 with the coefficients
      * rounded to float); exact for tiny x (x^3 P underflows below x itself) */
@@ -197,6 +192,32 @@ ACT_INLINE float act_ftanhf(float x)
     float small = ACT_FMAF(x * z, p, x);
     /* NaN: the negated compare is true, and small is NaN */
     return !(ax >= 0.75f) ? small : act__signf(big, x);
+}
+
+/* tanh x = F/(F + 1), F = expm1(2|x|)/2 = 2^(n-1)(1 + v) - 1/2 (one fma, as in act_fexpm1f),
+ * the sign put back, for every |x| >= 2^-13: one exp, one division and no second path.  The
+ * errors: F's (~1 ulp) weighs 1/(F + 1) <= 1 in the result, the rounding of F + 1 and the
+ * quotient's a full ulp and half of one, so 2.57 ulp at most (x = 0.06236, just below the
+ * binade edge 2^-4; all floats, table above).  Below 2^-13 F + 1 would round away the -x^3/3
+ * of tanh x = x - x^3/3 (tanh(1e-7) one ulp above 1e-7), and x itself is within 0.1 ulp.
+ * |x| is clamped at 9.1, where F/(F + 1) already rounds to 1 (2^(n-1) stays normal).
+ * The version before (|x| < 0.75: x + x^3 P(x^2), P degree 5; else 1 - 2e/(1 + e), e = e^-2|x|;
+ * both on every lane and a select) was 1.28 ulp but ~40 vector ops: 0.357 -> 0.281 ns/element
+ * (AVX-512) and 0.498 -> 0.384 (AVX2), in cache, one thread, best of 2000 calls of 16384
+ * floats (development harness); the A/B of the two builds is bench/results/ab_2026-12-05n.md.
+ * Tried and rejected before that: a reciprocal by Newton steps in place of the division (no
+ * faster, ab_2026-12-05j.md); one rational x P(x^2)/Q(x^2) of degrees 5 and 4 on |x| clamped
+ * to 9.1 (0.236 ns/element but 5.3 ulp at x = 8.07: near saturation P ~ 30 and Q ~ 270 carry
+ * their Horner roundings into a result just below 1); a (3, 2) rational below |x| = 2 and
+ * 1 - 2e(1 - e + e^2 - e^3) above, both on every lane (slower, and 3.5 ulp). */
+ACT_INLINE float act_ftanhf(float x)
+{
+    float ax = act__absf(x);
+    act__fexp_t o = act__fexpf_core(2.0f * act__fclamp(ax, -1.0f, 9.1f), -0.0f);
+    float h = act__u2f((uint32_t)(o.n - 1 + 127) << 23); /* n - 1 in [-1, 26] */
+    float F = ACT_FMAF(h, o.v, h - 0.5f);
+    float t = act__u2f(act__f2u(F / (F + 1.0f)) | (act__f2u(x) & 0x80000000u));
+    return !(ax >= 0x1p-13f) ? x : t; /* NaN: x (the clamp made it finite in t) */
 }
 
 /* log1p(e) for e in [0, 1] or NaN (softplus and log_sigmoid's log1p(e^-|x|)) with no division
