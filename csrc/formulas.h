@@ -190,8 +190,8 @@ ACT_INLINE double act_gelu_grad_wd(double dy, double x, double a, double b)
  *  - e^(-x^2/2) = (1 + v) 2^n with x^2/2 carried exactly: n from y = -x^2/2 rounded, then
  *    r = x (-x/2) - n ln2hi in one fma (exact product, one rounding; without fma the Dekker
  *    product, where the sum is exact by Sterbenz), r -= n ln2lo, vmathf.h's expm1 polynomial.
- *    2^n is applied last as s64 = 2^(n+64), the 2^-64 folded into the rationals, so a product
- *    with x is formed before the one scaling that may be subnormal.
+ *    2^n is applied as s64 = 2^(n+64), the 2^-64 folded into the rationals: xc s64 is exact,
+ *    and its product with (1 + v) R the one rounding, subnormal or not.
  *  - forward: Phi(-a) = e^(-x^2/2) R(a), a = |x|, R(a) = erfcx(a/sqrt2)/2 as the rational
  *    N(a) / (s a N(a) + M(a)), s = sqrt(2 pi) (s a exact: two_prod), N and M of degree 5 and 4,
  *    own fit on all of [0, 14.6] (relative error 2^-30.5 in double; the degree 4/3 fit of the
@@ -201,8 +201,7 @@ ACT_INLINE double act_gelu_grad_wd(double dy, double x, double a, double b)
  *    and the denominator just above 1 and 2 would each round by ~1 ulp of R there (3.8 ulp
  *    at x = -0.015 unscaled).  x < 0: gelu = x Phi(-a); x > 0: gelu = x - x Phi(-a) (one
  *    fma), where Phi(-a) <= 1/2 makes its few ulp less than ~1.5 ulp of the result.
- *    |x| < 2^-40: x/2 (x R 2^-64 would underflow; x/2 + x^2/s rounds to x/2 there), which
- *    also keeps -0 and the subnormals as before.
+ *    Tiny x (subnormals, -0) come out as x/2 from the same two forms (act__gelu_from).
  *  - gradient: Phi(x) + x phi(x) = e G(a) for x < 0 and 1 - e G(a) for x > 0, with
  *    G(a) = R(a) - a/s, whose root at a0 = 0.75179... is gelu's root.  G is computed as
  *    (A0H - a) (cs + D(a)) + C, A0H = a0 to 21 bits, C = G(A0H), cs = 1/s rounded to float,
@@ -330,30 +329,35 @@ ACT_INLINE act_gelu_parts act_gelu_core_wf(float x)
     o.v = act__gelu_exp_wf(o.xc, &o.s64);
     return o;
 }
-/* gelu(x) from its core's parts; t = x Phi(-|x|) 2^-(n+64) */
-ACT_INLINE float act__gelu_from(float x, act_gelu_parts g, float t)
+/* gelu(x) from its core's parts.  u = xc 2^(n+64) is exact (xc times a power of 2, normal
+ * for every xc in [-14.6, 6]: n + 64 >= -90) and w = (1 + v) R = Phi(-|x|) 2^-(n+64), so u w =
+ * xc Phi(-|x|) rounds once, subnormal or not: x < 0: gelu = u w; x > 0: gelu = x - u w (one
+ * fma; x, not xc, so +inf stays inf and NaN NaN).  Tiny x need no case of their own: u is
+ * x 2^64 and w R(0) 2^-64 = 2^-65, so u w = x/2, and -0 takes the first form (-0 w = -0).
+ * The version before formed x w first, which underflows for |x| < 2^-61, so it took a
+ * select for |x| < 2^-40 and scaled afterwards: 4 vector ops more per element (bench/results/
+ * ab_2026-12-05o.md). */
+ACT_INLINE float act__gelu_from(float x, act_gelu_parts g)
 {
-    /* t 2^(n+64) = x Phi(-|x|): x < 0: gelu = t s64; x > 0: gelu = x - t s64 (one fma; x, not
-     * xc, so +inf stays inf and NaN NaN) */
-    float big = x < 0 ? t * g.s64 : ACT_FMAF(-t, g.s64, x);
-    return act__absf(g.xc) < 0x1p-40f ? 0.5f * x : big; /* keeps -0, subnormals: x/2 */
+    float u = g.xc * g.s64;
+    float w = ACT_FMAF(g.v, g.R, g.R);
+    /* sign bit set and not NaN (-0, -inf and every negative): the bits as int32 <= -inf's */
+    return (int32_t)act__f2u(x) <= (int32_t)0xff800000u ? u * w : ACT_FMAF(-u, w, x);
 }
 ACT_INLINE float act_gelu_fwd_wf(float x, float a, float b)
 {
     (void)a, (void)b;
-    act_gelu_parts g = act_gelu_core_wf(x);
-    return act__gelu_from(x, g, g.xc * ACT_FMAF(g.v, g.R, g.R));
+    return act__gelu_from(x, act_gelu_core_wf(x));
 }
 /* gelu(a) m (geglu: m = b).  Below a = -12 gelu(a) nears the subnormals (it is subnormal
- * below -13.3), so there the product with m is formed before the last scaling, as mulsig does
- * for sigmoid; down to the clamp at -14.6, below which gelu(a) m is taken as gelu's own (0
- * times m: off by at most a few subnormal ulp unless |m| exceeds ~1e5). */
+ * below -13.3), so there the product with m is formed before the last rounding, (u m) w,
+ * as mulsig does for sigmoid; down to the clamp at -14.6, below which gelu(a) m is taken as
+ * gelu's own (0 times m: off by at most a few subnormal ulp unless |m| exceeds ~1e5). */
 ACT_INLINE float act_gelu_mul_wf(float x, float m)
 {
     act_gelu_parts g = act_gelu_core_wf(x);
-    float t = g.xc * ACT_FMAF(g.v, g.R, g.R); /* gelu(x) 2^-(n+64), for x < 0 */
-    float tail = (t * m) * g.s64;
-    return x < -12.0f && x >= -14.6f ? tail : act__gelu_from(x, g, t) * m;
+    float tail = (g.xc * g.s64 * m) * ACT_FMAF(g.v, g.R, g.R);
+    return x < -12.0f && x >= -14.6f ? tail : act__gelu_from(x, g) * m;
 }
 ACT_INLINE double act_gelu_mul_wd(double x, double m) { return act_gelu_fwd_wd(x, 0, 0) * m; }
 ACT_INLINE float act_gelu_grad_wf(float dy, float x, float a, float b)
