@@ -51,13 +51,13 @@ ACT_INLINE act__gt_parts act__gelu_tanh_core_f(float x)
     float wl = (GT_C_HI - (w - bb)) + (t - bb);
     wl = wl + (ACT_FMAF(GT_CK_HI, o.pe, ACT_FMAF(GT_CK_LO, o.p, te)) + GT_C_LO);
     float nax = -o.ax;
-    float tt = ACT_FMAF(nax * w, 0x1.715476p0f, ACT__F_MAGIC);
-    float kd = tt - ACT__F_MAGIC;
-    uint32_t n23 = act__f2u(tt) << 23;
+    float tt = ACT_FMAF(nax * w, 0x1.715476p0f, ACT__F_MAGIC_K(64)); /* vmathf.h */
+    float kd = tt - ACT__F_MAGIC_K(64);
+    uint32_t n23 = act__f2u(tt) << 23; /* 2^(n+64) */
     float r = act__fmaf_x(nax, w, -(kd * ACT__F_LN2HI)); /* kd LN2HI is exact (8 + 15 bits) */
     r = ACT_FMAF(kd, -ACT__F_LN2LO, ACT_FMAF(nax, wl, r));
     o.v = act__fexpm1_poly(r);
-    o.s64 = act__u2f(n23 + ((uint32_t)(127 + 64) << 23)); /* 2^(n+64) */
+    o.s64 = act__u2f(n23);
     o.e64 = ACT_FMAF(o.v, o.s64, o.s64);                 /* e^-|u| 2^64 */
     o.e = o.e64 * 0x1p-64f;
     return o;
@@ -240,9 +240,9 @@ ACT_INLINE float act__gelu_exp_wf(float xc, float *s64)
 {
     float nx = -0.5f * xc;
     float y = xc * nx;
-    float t = ACT_FMAF(y, 0x1.715476p0f, ACT__F_MAGIC);
-    float kd = t - ACT__F_MAGIC;
-    *s64 = act__u2f((act__f2u(t) << 23) + ((uint32_t)(127 + 64) << 23));
+    float t = ACT_FMAF(y, 0x1.715476p0f, ACT__F_MAGIC_K(64)); /* vmathf.h: bias in the magic */
+    float kd = t - ACT__F_MAGIC_K(64);
+    *s64 = act__u2f(act__f2u(t) << 23);
     float r = act__fmaf_x(xc, nx, kd * -ACT__F_LN2HI); /* kd LN2HI is exact (8 + 15 bits) */
     r = ACT_FMAF(kd, -ACT__F_LN2LO, r);
     return act__fexpm1_poly(r);

@@ -614,8 +614,8 @@ FWD(tanhshrink)
     W ys = (x * z) * p;
     /* |x| clamped at 9.1 as in tanh (vmathf.h): beyond it 2e/(1+e) < 2.5e-8 is below half an
      * ulp of |x| - 1, and e >= e^-18.2 is normal, so 2^n is one factor */
-    act__fexp_t o = act__fexpf_core(K(-2) * act__fclamp(ax, K(-1), K(9.1)), K(-0.0));
-    W sc = act__u2f(o.n23 + ((uint32_t)127 << 23));
+    act__fexp_t o = act__fexpf_core_k(K(-2) * act__fclamp(ax, K(-1), K(9.1)), K(-0.0), 0);
+    W sc = act__u2f(o.n23); /* 2^n */
     W e = FMA(o.v, sc, sc);
     W big = (ax - K(1)) + (e + e) / (K(1) + e);
     return ax < 1 || x != x ? ys : (x < 0 ? -big : big);

@@ -92,20 +92,30 @@ ACT_INLINE float act__fexpm1_poly(float r)
 }
 /* e^(x + xl) = (1 + v) * 2^n, v = e^r - 1, for x in [-104, 89] (callers clamp) and a small
  * tail xl (|xl| <= 2^-10, the rounding error of an argument computed in double-word; -0.0f for
- * none, which the compiler folds away). */
-typedef struct { float v; int32_t n; uint32_t n23; } act__fexp_t; /* n23 = n << 23 */
-ACT_INLINE act__fexp_t act__fexpf_core(float x, float xl)
+ * none, which the compiler folds away).  n23 holds the bits of the float 2^(n + k) for the
+ * caller's constant k (n + k in [-126, 127]): the rounding constant 1.5 2^23 + k + 127 carries
+ * the exponent bias in its low bits, which t's shift by 23 leaves alone while the constant's own
+ * bits shift out, so the scale costs one integer op, not two (a shift and an add of the bias;
+ * one vector op of ~20-40 in every exp-based kernel: 0-6% in cache, bench/results/
+ * ab_2026-12-05p.md).  k = -127 gives n << 23, for callers
+ * that add a bias of their own at run time. */
+typedef struct { float v; int32_t n; uint32_t n23; } act__fexp_t;
+#define ACT__F_MAGIC_K(k) ((float)(0x1.8p23 + ((k) + 127))) /* exact: an integer below 2^24 */
+ACT_INLINE act__fexp_t act__fexpf_core_k(float x, float xl, int k)
 {
     act__fexp_t o;
-    float t = ACT_FMAF(x, 0x1.715476p0f, ACT__F_MAGIC);
-    float kd = t - ACT__F_MAGIC;
-    o.n = (int32_t)(act__f2u(t) - act__f2u(ACT__F_MAGIC));
-    o.n23 = act__f2u(t) << 23; /* the magic's own bits shift out: one op fewer than n << 23 */
+    const float magic = ACT__F_MAGIC_K(k);
+    float t = ACT_FMAF(x, 0x1.715476p0f, magic);
+    float kd = t - magic;
+    o.n = (int32_t)(act__f2u(t) - act__f2u(magic));
+    o.n23 = act__f2u(t) << 23;
     float r = ACT_FMAF(kd, -ACT__F_LN2HI, x); /* exact (Sterbenz; kd*LN2HI is exact) */
     r = ACT_FMAF(kd, -ACT__F_LN2LO, r) + xl;
     o.v = act__fexpm1_poly(r);
     return o;
 }
+/* the same with n23 = n << 23 */
+ACT_INLINE act__fexp_t act__fexpf_core(float x, float xl) { return act__fexpf_core_k(x, xl, -127); }
 /* 2^n as two normal factors (n in [-150, 128]) */
 ACT_INLINE float act__fscale2(float m, int32_t n)
 {
@@ -129,8 +139,8 @@ ACT_INLINE float act_fexpf(float x) { return act_fexpf_tail(x, -0.0f); }
 /* e^(x + xl) 2^64 for x in [-131, 0] (or NaN), |xl| <= 2^-10: for callers that clamp already */
 ACT_INLINE float act__fexpneg64f_inrange(float x, float xl)
 {
-    act__fexp_t o = act__fexpf_core(x, xl);
-    float s = act__u2f(o.n23 + ((uint32_t)(127 + 64) << 23));
+    act__fexp_t o = act__fexpf_core_k(x, xl, 64);
+    float s = act__u2f(o.n23); /* 2^(n+64) */
     return ACT_FMAF(o.v, s, s); /* (1 + v) s: one rounding, one op fewer where there is an fma */
 }
 ACT_INLINE float act__fexpneg64f_tail(float x, float xl) /* e^(x + xl) 2^64, |xl| <= 2^-10 */
@@ -154,8 +164,8 @@ ACT_INLINE float act_fexpnegf(float x) { return act__fexpneg64f(x) * 0x1p-64f; }
 /* expm1 for x in [-25, 89] (callers clamp; expm1f(-25) rounds to -1) */
 ACT_INLINE float act__fexpm1f_core(float x)
 {
-    act__fexp_t o = act__fexpf_core(x, -0.0f);
-    float h = act__u2f((uint32_t)(o.n - 1 + 127) << 23); /* 2^(n-1): n-1 in [-37, 127] */
+    act__fexp_t o = act__fexpf_core_k(x, -0.0f, -1);
+    float h = act__u2f(o.n23); /* 2^(n-1): n-1 in [-37, 127] */
     return 2.0f * ACT_FMAF(h, o.v, h - 0.5f);
 }
 ACT_INLINE float act_fexpm1f(float x)
@@ -176,8 +186,8 @@ ACT_INLINE float act_ftanhf_acc(float x)
     /* |x| >= 0.75: 1 - 2e/(1 + e), e = e^-2|x|: the quotient is <= 0.4 and its ~2 ulp reach
      * the result as <= 1.  |x| is clamped at 9.1, where 1 - 2e/(1 + e) already rounds to 1, so
      * e >= e^-18.2 is normal and 2^n one factor (no 2^64 detour, no clamp at -131) */
-    act__fexp_t o = act__fexpf_core(-2.0f * act__fclamp(ax, -1.0f, 9.1f), -0.0f);
-    float s = act__u2f(o.n23 + ((uint32_t)127 << 23));
+    act__fexp_t o = act__fexpf_core_k(-2.0f * act__fclamp(ax, -1.0f, 9.1f), -0.0f, 0);
+    float s = act__u2f(o.n23); /* 2^n */
     float e = ACT_FMAF(o.v, s, s);
     float big = 1.0f - (e + e) / (1.0f + e);
     /* |x| < 0.75: x + x^3 P(x^2), own minimax fit (relative error 2^-27.0 with the coefficients
@@ -213,8 +223,8 @@ ACT_INLINE float act_ftanhf_acc(float x)
 ACT_INLINE float act_ftanhf(float x)
 {
     float ax = act__absf(x);
-    act__fexp_t o = act__fexpf_core(2.0f * act__fclamp(ax, -1.0f, 9.1f), -0.0f);
-    float h = act__u2f((uint32_t)(o.n - 1 + 127) << 23); /* n - 1 in [-1, 26] */
+    act__fexp_t o = act__fexpf_core_k(2.0f * act__fclamp(ax, -1.0f, 9.1f), -0.0f, -1);
+    float h = act__u2f(o.n23); /* 2^(n-1): n - 1 in [-1, 26] */
     float F = ACT_FMAF(h, o.v, h - 0.5f);
     float t = act__u2f(act__f2u(F / (F + 1.0f)) | (act__f2u(x) & 0x80000000u));
     return !(ax >= 0x1p-13f) ? x : t; /* NaN: x (the clamp made it finite in t) */
