@@ -196,7 +196,9 @@ DEF_FLOOR(uint16_t, f16) /* integer add: same traffic, nothing to convert; bfloa
  * 1.22x -> 1.03x (interleaved in one process).  4 KB blocks: 1, 2, 4 and 8 KB measured alike
  * (and again 512 B and 1 KB on the Intel host, within +-10% either way: ab_2026-12-05h/i.md).
  * A software prefetch of the next block's inputs made every op 1.05-1.3x slower
- * (ab_2026-12-05g.md): the hardware prefetchers follow these streams already.
+ * (ab_2026-12-05g.md): the hardware prefetchers follow these streams already.  So did a
+ * single prefetch per block, of the line two blocks ahead (to start each page's first DRAM
+ * access early): 1.05-1.18x, relu too (ab_2026-12-05q.md).
  * Targets without streaming stores (ACT_NTW 1: aarch64) have no such function: a buffer and
  * a memcpy would gain nothing. */
 #define ACT_NTBLK 4096
