@@ -599,8 +599,8 @@ FWD(tanhshrink)
     UNUSED_AB;
 #if FAST
     /* |x| < 1: x^3 P(x^2), own minimax fit (relative error 2^-23.8 with float coefficients);
-     * |x| >= 1: (|x| - 1) + 2e/(1+e), e = e^-2|x| (tanh|x| = 1 - 2e/(1+e)): both terms are
-     * >= 0, so nothing cancels, and |x| - 1 is exact */
+     * |x| >= 1: (|x| - 1) + (1 - tanh|x|): both terms are >= 0, so nothing cancels, and
+     * |x| - 1 is exact */
     W ax = ABS(x);
     W z = x * x;
     W p = K(-0x1.2b8948p-13);
@@ -612,13 +612,15 @@ FWD(tanhshrink)
     p = FMA(p, z, K(-0x1.1110f2p-3));
     p = FMA(p, z, K(0x1.555556p-2));
     W ys = (x * z) * p;
-    /* |x| clamped at 9.1 as in tanh (vmathf.h): beyond it 2e/(1+e) < 2.5e-8 is below half an
-     * ulp of |x| - 1, and e >= e^-18.2 is normal, so 2^n is one factor */
-    act__fexp_t o = act__fexpf_core_k(K(-2) * act__fclamp(ax, K(-1), K(9.1)), K(-0.0), 0);
-    W sc = act__u2f(o.n23); /* 2^n */
-    W e = FMA(o.v, sc, sc);
-    W big = (ax - K(1)) + (e + e) / (K(1) + e);
-    return ax < 1 || x != x ? ys : (x < 0 ? -big : big);
+    /* 1 - tanh|x| = 2/(e^2|x| + 1) = 1/(F + 1), F + 1 = 2^(n-1)(1 + v) + 1/2 in one fma (e^2|x|
+     * = (1 + v) 2^n), so big = (|x| - 1) + 1/(F + 1).  |x| clamped at 9.1 as in tanh (vmathf.h):
+     * beyond it 1/(F + 1) < 2.5e-8 is below half an ulp of |x| - 1; 2^(n-1) stays normal.  The
+     * form before, (|x| - 1) + 2e/(1 + e) with e = e^-2|x| and a select on the sign, took ~4
+     * vector ops more (bench/results/ab_2026-12-05r.md) */
+    act__fexp_t o = act__fexpf_core_k(K(2) * act__fclamp(ax, K(-1), K(9.1)), K(-0.0), -1);
+    W h = act__u2f(o.n23); /* 2^(n-1), n - 1 in [-1, 26] */
+    W big = (ax - K(1)) + K(1) / FMA(h, o.v, h + K(0.5));
+    return !(ax >= K(1)) ? ys : act__signf(big, x); /* NaN: ys, which is NaN */
 #else
     /* |x| < 1: x^3 P(x^2), P a degree-15 Chebyshev fit (mpmath chebyfit) of (x - tanh x)/x^3
      * on x^2 in [0, 1], relative error 2^-57.6 (tanh's poles at +-i pi/2 lie 2.47 from 0 in
