@@ -198,7 +198,10 @@ DEF_FLOOR(uint16_t, f16) /* integer add: same traffic, nothing to convert; bfloa
  * A software prefetch of the next block's inputs made every op 1.05-1.3x slower
  * (ab_2026-12-05g.md): the hardware prefetchers follow these streams already.  So did a
  * single prefetch per block, of the line two blocks ahead (to start each page's first DRAM
- * access early): 1.05-1.18x, relu too (ab_2026-12-05q.md).
+ * access early): 1.05-1.18x, relu too (ab_2026-12-05q.md); and a prefetcht1 of a whole block
+ * two blocks ahead, 1.05-1.2x (ab_2026-12-05s.md), although in a standalone C harness it took
+ * tanh 5.5 -> 4.7 ms on 4 KB pages: NumPy puts large arrays on 2 MB pages (MADV_HUGEPAGE),
+ * where the same harness ran tanh in 3.85 ms without it and 4.77 with it.
  * Targets without streaming stores (ACT_NTW 1: aarch64) have no such function: a buffer and
  * a memcpy would gain nothing. */
 #define ACT_NTBLK 4096
