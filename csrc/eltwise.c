@@ -93,6 +93,52 @@
         }                                                                                       \
     }
 
+/* The same kernel with its output streamed from inside its own loop (ntstore.h), scalar
+ * parameters only (pvec == 0, the caller's check): chunks of ACT_NTCH bytes computed into a
+ * local array and streamed out at once, plain stores before y's first store-width boundary
+ * and after the last whole chunk; the caller fences.  The bits are the direct kernel's (the
+ * same EXPR).  This replaced the op's kernel run on 4 KB blocks into an L1 buffer and a
+ * separate streaming copy (act_stream_range, kept for parameter arrays and float16): 2^24
+ * float32 on 2 threads, tanh 4.05 -> 3.24 ms, gelu 5.24 -> 4.69, silu 4.53 -> 3.52, most
+ * kinds 0.76-0.92x (bench/results/ab_2026-12-05t.md).  Short chunks keep each line's compute
+ * and its store together; blocks that short made of separate kernel calls lost their gain to
+ * the calls (512 B and 1 KB: ab_2026-12-05h/i.md).  gcc unrolls the 512-byte chunk's loop
+ * fully, which the larger formulas need (kept rolled, gelu and silu were 1.1-1.2x slower than
+ * the buffer; 1 KB chunks, which it leaves rolled, likewise); in a C harness (2^24 floats, 2
+ * threads, 2 MB pages) gelu took 3.80 ms in 512-byte chunks, 4.84 through 4 KB blocks and
+ * 6.38 in 256-byte chunks. */
+#define ACT_NTCH 512
+#define ACT_NT_BODY(T, EXPR, AV)                                                                \
+    for (; i < i_h; i++) y[i] = EXPR(i0[i], i1[i], AV, B);                                      \
+    for (; i + CH <= hi; i += CH) {                                                             \
+        T t_[CH];                                                                               \
+        for (int j = 0; j < CH; j++) t_[j] = EXPR(i0[i + j], i1[i + j], AV, B);                 \
+        act_nt_copy(y + i, t_, sizeof t_);                                                      \
+    }                                                                                           \
+    for (; i < hi; i++) y[i] = EXPR(i0[i], i1[i], AV, B);
+#define DEF_RANGE_NT(op, kind, np, T, EXPR)                                                     \
+    static void ISA_NAME(act_##op##_##kind##_##T##_nt)(ptrdiff_t lo, ptrdiff_t hi,             \
+                                                        const char *const *in, int pvec,       \
+                                                        char *out)                             \
+    {                                                                                           \
+        enum { NX = NX_##kind, CH = ACT_NTCH / (int)sizeof(T) };                                \
+        const T *i0 = (const T *)in[0];                                                         \
+        const T *i1 = (const T *)in[NX > 1 ? 1 : 0];                                            \
+        T *y = (T *)out;                                                                        \
+        const T A = (np) > 0 ? *(const T *)in[NX] : (T)0;                                       \
+        const T B = (np) > 1 ? *(const T *)in[NX + 1] : (T)0;                                   \
+        (void)pvec;                                                                             \
+        ptrdiff_t i = lo, i_h = lo + (ptrdiff_t)((-(uintptr_t)(y + lo) & (ACT_NTW - 1)) /      \
+                                                 sizeof(T));                                    \
+        if (i_h > hi) i_h = hi;                                                                 \
+        if ((np) > 0 && A == (T)1) {                                                            \
+            ACT_NT_BODY(T, EXPR, (T)1)                                                          \
+        }                                                                                       \
+        else {                                                                                  \
+            ACT_NT_BODY(T, EXPR, A)                                                             \
+        }                                                                                       \
+    }
+
 /* float16 and bfloat16: blocks converted to float32, the float32 expression, rounded back once.
  * One macro for both: SFX names the kernel, LD/ST are the storage <-> float32 conversions
  * (half.h). */
@@ -134,6 +180,20 @@
         }                                                                                       \
     }
 
+/* the streamed kernels (DEF_RANGE_NT) of float32 and float64, where the target has streaming
+ * stores; float16 and bfloat16 convert through their own blocks and stream through
+ * act_stream_range */
+#if ACT_NTW > 1
+#define DEF_NT(op, kind, np)                                                                    \
+    DEF_RANGE_NT(op, kind, np, double, ISA_NAME(ex_##op##_##kind##_d))                          \
+    DEF_RANGE_NT(op, kind, np, float, ISA_NAME(ex_##op##_##kind##_f))
+#define TBL_NT(op, kind)                                                                        \
+    {NULL, ISA_NAME(act_##op##_##kind##_float_nt), ISA_NAME(act_##op##_##kind##_double_nt), NULL}
+#else
+#define DEF_NT(op, kind, np)
+#define TBL_NT(op, kind) {NULL, NULL, NULL, NULL}
+#endif
+
 /* stamp the four dtypes of one op and kind */
 #define DEF_KIND(op, kind, np, cost)                                                            \
     DEF_KIND_(op, kind, np, cost)
@@ -150,6 +210,7 @@
     }                                                                                           \
     DEF_RANGE(op, kind, np, double, ISA_NAME(ex_##op##_##kind##_d), cost)                       \
     DEF_RANGE(op, kind, np, float, ISA_NAME(ex_##op##_##kind##_f), cost)                        \
+    DEF_NT(op, kind, np)                                                                        \
     DEF_RANGE_H(op, kind, np, ISA_NAME(ex_##op##_##kind##_f), f16, act_h2f, act_f2h)          \
     DEF_RANGE_H(op, kind, np, ISA_NAME(ex_##op##_##kind##_f), bf16, act_bf2f, act_f2bf)
 
@@ -186,7 +247,9 @@ DEF_FLOOR(float, f32)
 DEF_FLOOR(double, f64)
 DEF_FLOOR(uint16_t, f16) /* integer add: same traffic, nothing to convert; bfloat16 too */
 
-/* ---- outputs beyond the caches (act_stream_fn in act.h; loops.c decides when): blocks of
+/* ---- outputs beyond the caches where the kernel has no streaming form of its own (parameter
+ * arrays, float16, bfloat16, softplus's forward; act_stream_fn in act.h; loops.c decides
+ * when): blocks of
  * ACT_NTBLK bytes computed into an L1 buffer by the op's own kernel, so the bits are those of
  * the direct call, and streamed out.  Block ends fall on y's cache lines, so only the ends of a
  * call, up to the store width's alignment, take plain stores.  The buffer sits at the page
@@ -253,4 +316,12 @@ const act_isa_table ISA_NAME(act_table) = {
      ISA_NAME(act_copy_f16)},
     {ISA_NAME(act_add_f16), ISA_NAME(act_add_f32), ISA_NAME(act_add_f64), ISA_NAME(act_add_f16)},
     ACT_STREAM_FN,
+    {
+#define TBL_NT_GOUT_0(op) {NULL, NULL, NULL, NULL}
+#define TBL_NT_GOUT_1(op) TBL_NT(op, gout)
+#define ACT_OP(op, np, gout, cost, stream)                                                      \
+    {TBL_NT(op, fwd), TBL_NT(op, grad), TBL_NT_GOUT_##gout(op)},
+#include "ops.def"
+#undef ACT_OP
+    },
 };

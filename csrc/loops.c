@@ -150,6 +150,12 @@ static int act_stream_pick(act_pick_state *p)
     act_stream_calls += (size_t)on;
     return on;
 }
+/* 0 for the kinds whose own streaming kernel (eltwise.c DEF_RANGE_NT) measured slower than
+ * their kernel through act_stream_range's buffer: softplus's forward, 1.07-1.11x at 2^24
+ * float32 on 1 and 2 threads in development runs (bench/results/ab_2026-12-05t.md's header;
+ * its fully unrolled chunk has 3x the stack accesses of its plain kernel; with 1 KB chunks,
+ * which gcc leaves rolled, gelu lost instead) */
+static int act_nt_fused(int op, int kind) { return !(op == ACT_OP_softplus && kind == ACT_FWD); }
 static void act_stream_learn(act_pick_state *p, int streamed, double secs, size_t bytes)
 {
     if (!(secs > 0)) return; /* a clock step (serial builds' clock is not monotonic) */
@@ -170,11 +176,13 @@ static void act_thread_range(ptrdiff_t n, ptrdiff_t T, ptrdiff_t t, ptrdiff_t *l
 }
 
 /* f over [0, n) split into per-thread chunks; with stream (an act_stream_fn) each chunk's output
- * goes out through streaming stores (nin, nshift, isz as act_stream_fn takes them) */
+ * goes out through streaming stores (nin, nshift, isz as act_stream_fn takes them); fence: f
+ * streams its stores itself (eltwise.c DEF_RANGE_NT), so each thread fences after it too */
 static void run(act_range_fn f, ptrdiff_t n, int cost, const char *const *in, int pvec,
-                char *out, act_stream_fn stream, int nin, int nshift, size_t isz)
+                char *out, act_stream_fn stream, int nin, int nshift, size_t isz, int fence)
 {
     (void)cost; /* serial builds */
+    fence = fence || stream;
 #ifdef _OPENMP
     int nt = act_threads_for(n * (ptrdiff_t)cost);
     if (nt > 1) {
@@ -183,28 +191,26 @@ static void run(act_range_fn f, ptrdiff_t n, int cost, const char *const *in, in
             ptrdiff_t lo, hi;
             act_thread_range(n, omp_get_num_threads(), omp_get_thread_num(), &lo, &hi);
             if (lo < hi) {
-                if (stream) {
+                if (stream)
                     stream(f, lo, hi, in, nin, nshift, pvec, out, isz);
-                    act_nt_fence();
-                }
                 else
                     f(lo, hi, in, pvec, out);
+                if (fence) act_nt_fence();
             }
         }
         return;
     }
 #endif
-    if (stream) {
+    if (stream)
         stream(f, 0, n, in, nin, nshift, pvec, out, isz);
-        act_nt_fence();
-    }
     else
         f(0, n, in, pvec, out);
+    if (fence) act_nt_fence();
 }
 
 void act_run(act_range_fn f, ptrdiff_t n, const char *const *in, int pvec, char *out)
 {
-    run(f, n, 1, in, pvec, out, NULL, 0, 0, 0);
+    run(f, n, 1, in, pvec, out, NULL, 0, 0, 0, 0);
 }
 
 static const size_t itemsizes[ACT_NDTYPES] = {2, 4, 8, 2}; /* f16, f32, f64, bf16 */
@@ -359,11 +365,17 @@ void act_eltwise_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps
             act_stream_slot(d->op, d->kind, act_threads_for(n * cost), d->dtype, len);
         for (int k = 0; k < nshift && p; k++)
             if ((uintptr_t)args[k] < y0 + len && y0 < (uintptr_t)args[k] + len) p = NULL;
-        act_stream_fn stream = p && act_stream_pick(p) ? act_table->stream : NULL;
+        int on = p && act_stream_pick(p);
+        /* streamed: the kernel's own streaming form where it has one (scalar parameters),
+         * else the kernel through act_stream_range's buffer */
+        act_range_fn fnt = on && pscalar && act_nt_fused(d->op, d->kind)
+                               ? act_table->ntfn[d->op][d->kind][d->dtype]
+                               : NULL;
+        act_stream_fn stream = on && !fnt ? act_table->stream : NULL;
         double t0 = p ? act_now() : 0;
-        run(f, n, cost, (const char *const *)args, !pscalar, args[nin], stream, nin, nshift,
-            isz);
-        if (p) act_stream_learn(p, stream != NULL, act_now() - t0, len);
+        run(fnt ? fnt : f, n, cost, (const char *const *)args, !pscalar, args[nin], stream, nin,
+            nshift, isz, fnt != NULL);
+        if (p) act_stream_learn(p, on, act_now() - t0, len);
     }
     else
         strided(f, n, args, steps, nin, nx, isz);
