@@ -12,6 +12,8 @@ case sets (--cases, default f64,axis) are the ones this repository's changes wer
   f32   every elementwise op's float32 forward and gradient in cache (2^14, one thread)
   mem   every elementwise op's float32 forward and gradient from memory (2^24, 1 and 2
         threads), two buffer sets taken in turn, with the memory floor (read x, write y)
+  mem64 the float64 forwards of F64_OPS from memory (2^24, 2 threads), two buffer sets in
+        turn, with the memory floor
   rows  float32 softmax and log_softmax of ~2^24-element arrays of rows of 100-1000 from
         memory, 1 and 2 threads, two buffer sets taken in turn
   rowsc the same in cache (2^14-2^16 elements, one thread: the benchmark's in-cache cases)
@@ -75,6 +77,14 @@ def _f32_cases(actcore, np, rng, out):
                 _best(lambda: g(dy, x, out=y, **kw), 7, 200) / n)
 
 
+def _turner(bufs):
+    """call -> a function that calls it on the two buffer sets in turn, so neither is cached"""
+    def turns(call):
+        it = iter(range(1 << 30))
+        return lambda: call(*bufs[next(it) % 2])
+    return turns
+
+
 def _mem_cases(actcore, np, rng, out):
     from actcore import _core
 
@@ -83,9 +93,7 @@ def _mem_cases(actcore, np, rng, out):
              rng.standard_normal(n).astype(np.float32), np.empty(n, np.float32))
             for _ in range(2)]
 
-    def turns(call):  # the two buffer sets in turn, so that neither is in cache
-        it = iter(range(1 << 30))
-        return lambda: call(*bufs[next(it) % 2])
+    turns = _turner(bufs)
 
     for nt in (1, 2):
         actcore.set_num_threads(nt)
@@ -99,6 +107,22 @@ def _mem_cases(actcore, np, rng, out):
             if g is not None:
                 out[f"{name}_grad f32 2^24 t={nt} (ms)"] = (
                     _best(turns(lambda x, d, y: g(d, x, out=y, **kw)), 5) * 1e3)
+
+
+def _mem64_cases(actcore, np, rng, out):
+    from actcore import _core
+
+    n = 1 << 24
+    bufs = [(rng.standard_normal(n) * 2, np.empty(n)) for _ in range(2)]
+
+    turns = _turner(bufs)
+
+    actcore.set_num_threads(2)
+    out["floor f64 2^24 t=2 (ms)"] = _best(turns(_core.memory_floor), 5) * 1e3
+    for op in F64_OPS:
+        f = getattr(actcore, op)
+        out[f"{op} f64 2^24 t=2 (ms)"] = (
+            _best(turns(lambda x, y, f=f: f(x, out=y)), 5) * 1e3)
 
 
 def _rows_cases(actcore, np, rng, out):
@@ -146,6 +170,9 @@ def run_cases(sets):
     if "mem" in sets:
         _mem_cases(actcore, np, rng, out)
         actcore.set_num_threads(1)
+    if "mem64" in sets:
+        _mem64_cases(actcore, np, rng, out)
+        actcore.set_num_threads(1)
     if "rowsc" in sets:
         _rowsc_cases(actcore, np, rng, out)
     if "rows" in sets:
@@ -187,7 +214,7 @@ def main():
     ap.add_argument("--new", required=True)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--cases", default="f64,axis",
-                    help="comma-separated: f64, axis, f32, mem, rows, rowsc")
+                    help="comma-separated: f64, axis, f32, mem, mem64, rows, rowsc")
     ap.add_argument("--ops", default="", help="comma-separated op labels for f32 and mem")
     a = ap.parse_args()
     res = {"old": [], "new": []}

@@ -183,7 +183,7 @@
 
 /* the streamed kernels (DEF_RANGE_NT) of float32, where the target has streaming stores.
  * float64's measured slower than through act_stream_range's buffer (2^24 on 2 threads: tanh
- * 17.3 -> 43 ms, silu 13.4 -> 26, elu 12 -> 15; bench/results/ab_2026-12-05u.md): its longer
+ * 18.8 -> 43.8 ms, silu 16.6 -> 26.3, elu 12.6 -> 22; bench/results/ab_2026-12-05u.md): its longer
  * formulas, unrolled over a chunk, spill.  float16 and bfloat16 convert through their own
  * blocks and stream through the buffer too. */
 #if ACT_NTW > 1
