@@ -46,12 +46,13 @@
 #define ACT_PF_COST 12
 #define ACT_PFC 1024
 #define ACT_PFD 1024
-#if defined(__GNUC__) /* ACT_PFD elements past p, as an integer: may lie past the array, where
-                       * a prefetch never faults */
-#define ACT_PF(p) __builtin_prefetch((const void *)((uintptr_t)(p) + ACT_PFD * sizeof(*(p))), 0)
+#if defined(__GNUC__) /* `bytes` past p, as an integer: may lie past the array, where a
+                       * prefetch never faults */
+#define ACT_PF_AT(p, bytes) __builtin_prefetch((const void *)((uintptr_t)(p) + (bytes)), 0)
 #else
-#define ACT_PF(p) ((void)0)
+#define ACT_PF_AT(p, bytes) ((void)0)
 #endif
+#define ACT_PF(p) ACT_PF_AT(p, ACT_PFD * sizeof(*(p)))
 /* range kernel for float32 / float64: scalar parameters (pvec == 0) or parameter arrays */
 #define DEF_RANGE(op, kind, np, T, EXPR, cost)                                                  \
     static void ISA_NAME(act_##op##_##kind##_##T)(ptrdiff_t lo, ptrdiff_t hi,                  \
@@ -109,10 +110,28 @@
  * threads, 2 MB pages) gelu took 3.80 ms in 512-byte chunks, 4.84 through 4 KB blocks and
  * 6.38 in 256-byte chunks. */
 #define ACT_NTCH 512
+/* ... and each chunk first prefetches the lines ACT_NT_PFD bytes ahead of it (two chunks), one
+ * prefetch per line, spread over the loop rather than in bursts.  Without it the time of a
+ * chunk's arithmetic and of its loads' misses added up once the arithmetic outlasted the
+ * memory: on one thread softplus's forward computes 2^24 floats in ~7.5 ms in cache, yet took
+ * 11.5 from memory (log_sigmoid: ~6.2 and 7.5).  2^24 float32, 1 and 2 threads: gelu 12.3 ->
+ * 8.18 ms (t=1) and 5.03 -> 4.32 (t=2), softplus 11.2 -> 7.96 and 5.71 -> 4.32, mish 0.82x,
+ * gelu_tanh's gradient 0.67-0.69x, the cheap kinds within 0.90-1.10x
+ * (bench/results/ab_2026-12-05w.md, whose header has the development runs: 1 KB measured a
+ * little ahead of 2 KB and 3 KB).  The prefetches that lost before were bursts ahead of
+ * act_stream_range's buffer (a whole 4 KB block, or one line per page: ab_2026-12-05g/q/s.md)
+ * and ACT_PF's blocks in the plain kernels of cost 5-8 (ab_2026-12-05l.md). */
+#define ACT_NT_PFD 1024
+#define ACT_NT_PF(p)                                                                            \
+    do {                                                                                        \
+        for (int q_ = 0; q_ < ACT_NTCH; q_ += 64) ACT_PF_AT(p, ACT_NT_PFD + q_);                \
+    } while (0)
 #define ACT_NT_BODY(T, EXPR, AV)                                                                \
     for (; i < i_h; i++) y[i] = EXPR(i0[i], i1[i], AV, B);                                      \
     for (; i + CH <= hi; i += CH) {                                                             \
         T t_[CH];                                                                               \
+        ACT_NT_PF(i0 + i);                                                                      \
+        if (NX > 1) ACT_NT_PF(i1 + i);                                                          \
         for (int j = 0; j < CH; j++) t_[j] = EXPR(i0[i + j], i1[i + j], AV, B);                 \
         act_nt_copy(y + i, t_, sizeof t_);                                                      \
     }                                                                                           \
@@ -248,7 +267,7 @@ DEF_FLOOR(double, f64)
 DEF_FLOOR(uint16_t, f16) /* integer add: same traffic, nothing to convert; bfloat16 too */
 
 /* ---- outputs beyond the caches where the kernel has no streaming form of its own (parameter
- * arrays, float64, float16, bfloat16, softplus's forward; act_stream_fn in act.h; loops.c decides
+ * arrays, float64, float16, bfloat16; act_stream_fn in act.h; loops.c decides
  * when): blocks of
  * ACT_NTBLK bytes computed into an L1 buffer by the op's own kernel, so the bits are those of
  * the direct call, and streamed out.  Block ends fall on y's cache lines, so only the ends of a

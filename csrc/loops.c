@@ -150,12 +150,6 @@ static int act_stream_pick(act_pick_state *p)
     act_stream_calls += (size_t)on;
     return on;
 }
-/* 0 for the kinds whose own streaming kernel (eltwise.c DEF_RANGE_NT) measured slower than
- * their kernel through act_stream_range's buffer: softplus's forward, 1.07-1.11x at 2^24
- * float32 on 1 and 2 threads in development runs (bench/results/ab_2026-12-05t.md's header;
- * its fully unrolled chunk has 3x the stack accesses of its plain kernel; with 1 KB chunks,
- * which gcc leaves rolled, gelu lost instead) */
-static int act_nt_fused(int op, int kind) { return !(op == ACT_OP_softplus && kind == ACT_FWD); }
 static void act_stream_learn(act_pick_state *p, int streamed, double secs, size_t bytes)
 {
     if (!(secs > 0)) return; /* a clock step (serial builds' clock is not monotonic) */
@@ -368,9 +362,7 @@ void act_eltwise_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps
         int on = p && act_stream_pick(p);
         /* streamed: the kernel's own streaming form where it has one (scalar parameters),
          * else the kernel through act_stream_range's buffer */
-        act_range_fn fnt = on && pscalar && act_nt_fused(d->op, d->kind)
-                               ? act_table->ntfn[d->op][d->kind][d->dtype]
-                               : NULL;
+        act_range_fn fnt = on && pscalar ? act_table->ntfn[d->op][d->kind][d->dtype] : NULL;
         act_stream_fn stream = on && !fnt ? act_table->stream : NULL;
         double t0 = p ? act_now() : 0;
         run(fnt ? fnt : f, n, cost, (const char *const *)args, !pscalar, args[nin], stream, nin,
