@@ -62,8 +62,8 @@ typedef struct {
     act_range_fn add[ACT_NDTYPES];  /* three-stream floor: y = a + b (as a gradient's traffic) */
     act_stream_fn stream;
     /* the kernels with their output streamed from their own loop (eltwise.c DEF_RANGE_NT),
-     * scalar parameters only; the caller fences.  float32 only (NULL elsewhere, and on targets
-     * without streaming stores): the others take `stream` */
+     * scalar parameters only; the caller fences.  float32 and float64 (NULL for the 16-bit
+     * types, and on targets without streaming stores): the others take `stream` */
     act_range_fn ntfn[ACT_NOPS][ACT_NKINDS][ACT_NDTYPES];
 } act_isa_table;
 

@@ -99,9 +99,8 @@
  * local array and streamed out at once, plain stores before y's first store-width boundary
  * and after the last whole chunk; the caller fences.  The bits are the direct kernel's (the
  * same EXPR).  This replaced the op's kernel run on 4 KB blocks into an L1 buffer and a
- * separate streaming copy (act_stream_range, kept for parameter arrays, float64 and the 16-bit
- * types): 2^24
- * float32 on 2 threads, tanh 4.05 -> 3.24 ms, gelu 5.24 -> 4.69, silu 4.53 -> 3.52, most
+ * separate streaming copy (act_stream_range, kept for parameter arrays and the 16-bit types):
+ * 2^24 float32 on 2 threads, tanh 4.05 -> 3.24 ms, gelu 5.24 -> 4.69, silu 4.53 -> 3.52, most
  * kinds 0.76-0.92x (bench/results/ab_2026-12-05t.md).  Short chunks keep each line's compute
  * and its store together; blocks that short made of separate kernel calls lost their gain to
  * the calls (512 B and 1 KB: ab_2026-12-05h/i.md).  gcc unrolls the 512-byte chunk's loop
@@ -200,14 +199,18 @@
         }                                                                                       \
     }
 
-/* the streamed kernels (DEF_RANGE_NT) of float32, where the target has streaming stores.
- * float64's measured slower than through act_stream_range's buffer (2^24 on 2 threads: tanh
- * 18.8 -> 43.8 ms, silu 16.6 -> 26.3, elu 12.6 -> 22; bench/results/ab_2026-12-05u.md): its longer
- * formulas, unrolled over a chunk, spill.  float16 and bfloat16 convert through their own
- * blocks and stream through the buffer too. */
+/* the streamed kernels (DEF_RANGE_NT) of float32 and float64, where the target has streaming
+ * stores.  float64's measured slower than through act_stream_range's buffer until the chunks
+ * prefetched (2^24 on 2 threads: tanh 18.8 -> 43.8 ms, silu 16.6 -> 26.3;
+ * bench/results/ab_2026-12-05u.md); with ACT_NT_PF they beat the buffer, 0.80-0.96x (sigmoid
+ * 12.4 -> 10.1 ms, tanh 18.8 -> 16.6, silu 14.4 -> 11.9: ab_2026-12-05x.md).  float16 and
+ * bfloat16 convert through their own blocks and stream through the buffer. */
 #if ACT_NTW > 1
-#define DEF_NT(op, kind, np) DEF_RANGE_NT(op, kind, np, float, ISA_NAME(ex_##op##_##kind##_f))
-#define TBL_NT(op, kind) {NULL, ISA_NAME(act_##op##_##kind##_float_nt), NULL, NULL}
+#define DEF_NT(op, kind, np)                                                                    \
+    DEF_RANGE_NT(op, kind, np, float, ISA_NAME(ex_##op##_##kind##_f))                           \
+    DEF_RANGE_NT(op, kind, np, double, ISA_NAME(ex_##op##_##kind##_d))
+#define TBL_NT(op, kind)                                                                        \
+    {NULL, ISA_NAME(act_##op##_##kind##_float_nt), ISA_NAME(act_##op##_##kind##_double_nt), NULL}
 #else
 #define DEF_NT(op, kind, np)
 #define TBL_NT(op, kind) {NULL, NULL, NULL, NULL}
@@ -267,9 +270,8 @@ DEF_FLOOR(double, f64)
 DEF_FLOOR(uint16_t, f16) /* integer add: same traffic, nothing to convert; bfloat16 too */
 
 /* ---- outputs beyond the caches where the kernel has no streaming form of its own (parameter
- * arrays, float64, float16, bfloat16; act_stream_fn in act.h; loops.c decides
- * when): blocks of
- * ACT_NTBLK bytes computed into an L1 buffer by the op's own kernel, so the bits are those of
+ * arrays, float16, bfloat16; act_stream_fn in act.h; loops.c decides when): blocks of ACT_NTBLK
+ * bytes computed into an L1 buffer by the op's own kernel, so the bits are those of
  * the direct call, and streamed out.  Block ends fall on y's cache lines, so only the ends of a
  * call, up to the store width's alignment, take plain stores.  The buffer sits at the page
  * offset of the block's first input: NumPy's large arrays all start 16 bytes into a page, and
