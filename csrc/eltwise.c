@@ -112,8 +112,9 @@
 /* ... and each chunk first prefetches the lines ACT_NT_PFD bytes ahead of it (two chunks), one
  * prefetch per line, spread over the loop rather than in bursts.  Without it the time of a
  * chunk's arithmetic and of its loads' misses added up once the arithmetic outlasted the
- * memory: on one thread softplus's forward computes 2^24 floats in ~7.5 ms in cache, yet took
- * 11.5 from memory (log_sigmoid: ~6.2 and 7.5).  2^24 float32, 1 and 2 threads: gelu 12.3 ->
+ * memory: on one thread softplus's forward took 11.5 ms for 2^24 floats from memory, where its
+ * in-cache speed makes ~7.5 ms of arithmetic (log_sigmoid: 7.5 and ~6.2; development
+ * measurements).  2^24 float32, 1 and 2 threads: gelu 12.3 ->
  * 8.18 ms (t=1) and 5.03 -> 4.32 (t=2), softplus 11.2 -> 7.96 and 5.71 -> 4.32, mish 0.82x,
  * gelu_tanh's gradient 0.67-0.69x, the cheap kinds within 0.90-1.10x
  * (bench/results/ab_2026-12-05w.md, whose header has the development runs: 1 KB measured a

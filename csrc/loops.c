@@ -150,12 +150,21 @@ static int act_stream_pick(act_pick_state *p)
     act_stream_calls += (size_t)on;
     return on;
 }
+/* A call of the method in favour moves its average a quarter of the way; an exploring call
+ * (the other method, once in ACT_EXPLORE calls) replaces its estimate, which is that many calls
+ * old.  Averaged in instead, an estimate left 2x too slow by a passing state of the VM took
+ * ~5 explorations (~160 calls) to win back, longer than a benchmark case lasts: the 17:31
+ * full run on 2026-12-05 timed step's forward (2^24 float32, 2 threads) at 4.58 ms, the time
+ * of its plain stores, where it streams in 2.66 (bench/results/README.md, and
+ * fwd_2p24_picker.md run after this change; that a case now recovers is reasoned, not shown:
+ * the state that caused it cannot be produced on demand). */
 static void act_stream_learn(act_pick_state *p, int streamed, double secs, size_t bytes)
 {
     if (!(secs > 0)) return; /* a clock step (serial builds' clock is not monotonic) */
     double v = secs / (double)bytes, *t = &p->t[streamed];
+    int exploring = p->nm[!streamed] >= 2 && (p->t[1] <= p->t[0]) != streamed;
     unsigned k = p->nm[streamed]++;
-    *t = k == 0 ? v : k == 1 ? 0.5 * (*t + v) : 0.75 * *t + 0.25 * v;
+    *t = k == 0 ? v : k == 1 ? 0.5 * (*t + v) : exploring ? v : 0.75 * *t + 0.25 * v;
 }
 
 /* Thread t's share [lo, hi) of n elements split T ways (lo >= hi: none).  Chunks are

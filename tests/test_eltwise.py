@@ -78,9 +78,10 @@ def test_streamed_outputs_same_bits(kernel, dtype):
     (csrc/ntstore.h) for the kinds ops.def marks: float32 and float64 with scalar parameters
     from the kernel's own loop in 512-byte chunks (eltwise.c DEF_RANGE_NT), the rest
     (parameter arrays, the 16-bit types) through an L1 buffer.  With the threshold at 0 and
-    every kind marked, every kernel gives the bits of the direct path: fresh and misaligned out= (element
-    offsets 1-3, so partial cache lines at both ends), parameter arrays that vary along x (each
-    block must take its own slice), 1 and 2 threads, and in place (which never streams)."""
+    every kind marked, every kernel gives the bits of the direct path: fresh and misaligned
+    out= (element offsets 1-3, so partial cache lines at both ends), parameter arrays that vary
+    along x (each block must take its own slice), 1 and 2 threads, and in place (which never
+    streams)."""
     name, params = kernel
     n = 9000 + 13  # several 4 KB blocks and a tail, for every dtype
     x = sample(n, dtype)
