@@ -104,9 +104,10 @@ int act_stream_always = 0;
  * within a few dozen calls at a cost of at most 1/ACT_EXPLORE of the slower method's excess.
  * Either way the bits are the same.  Races between Python threads only blur the estimates. */
 #define ACT_EXPLORE 32
+#define ACT_PICK_WIN 4
 typedef struct {
-    double t[2];    /* seconds per byte, moving averages: plain, streamed */
-    unsigned nm[2]; /* calls measured of each */
+    double s[2][ACT_PICK_WIN]; /* seconds per byte of the last calls: plain, streamed */
+    unsigned nm[2];            /* calls measured of each */
     unsigned calls;
 } act_pick_state;
 /* one state per op, kind, serial/threaded and dtype: seconds per byte differ by dtype for the
@@ -135,36 +136,42 @@ static act_pick_state *act_stream_slot(int op, int kind, int nt, int dtype, size
     return &picks[op][kind][nt > 1][dtype];
 }
 
+/* A method's estimate: the least of its last ACT_PICK_WIN samples.  Other work only ever
+ * adds to a call's time (a peer's threads still spinning after its call, other processes on
+ * these 2 cores), so the least sample is the method's own speed, and a change of the memory's
+ * state shows within ACT_PICK_WIN calls of the method in favour.  Moving averages let one
+ * slowed call move the choice: the 17:31 full run on 2026-12-05 timed step's forward (2^24
+ * float32, 2 threads) at 4.58 ms, its plain stores' time, where it streams in 2.66
+ * (bench/results/README.md, fwd_2p24_picker.md), and the 17:58 run gelu's at 5.36 ms, where
+ * plain stores take 5.57 and streaming 4.12 (full_rerun_1758.md, with averages whose exploring
+ * sample replaced the estimate). */
+static double act_pick_est(const act_pick_state *p, int m)
+{
+    unsigned n = p->nm[m] < ACT_PICK_WIN ? p->nm[m] : ACT_PICK_WIN;
+    double e = p->s[m][0];
+    for (unsigned k = 1; k < n; k++) e = p->s[m][k] < e ? p->s[m][k] : e;
+    return e;
+}
+
 /* 1: stream this call (counted in act_stream_calls) */
 static int act_stream_pick(act_pick_state *p)
 {
     int on;
     if (act_stream_always)
         on = 1;
-    else if (p->nm[0] < 2 || p->nm[1] < 2) /* two calls of each first, alternating (a first */
-        on = p->nm[1] <= p->nm[0];          /* call may carry page faults) */
+    else if (p->nm[0] < 2 || p->nm[1] < 2) /* two calls of each first, alternating */
+        on = p->nm[1] <= p->nm[0];
     else {
-        int best = p->t[1] <= p->t[0];
+        int best = act_pick_est(p, 1) <= act_pick_est(p, 0);
         on = ++p->calls % ACT_EXPLORE == 0 ? !best : best;
     }
     act_stream_calls += (size_t)on;
     return on;
 }
-/* A call of the method in favour moves its average a quarter of the way; an exploring call
- * (the other method, once in ACT_EXPLORE calls) replaces its estimate, which is that many calls
- * old.  Averaged in instead, an estimate left 2x too slow by a passing state of the VM took
- * ~5 explorations (~160 calls) to win back, longer than a benchmark case lasts: the 17:31
- * full run on 2026-12-05 timed step's forward (2^24 float32, 2 threads) at 4.58 ms, the time
- * of its plain stores, where it streams in 2.66 (bench/results/README.md, and
- * fwd_2p24_picker.md run after this change; that a case now recovers is reasoned, not shown:
- * the state that caused it cannot be produced on demand). */
 static void act_stream_learn(act_pick_state *p, int streamed, double secs, size_t bytes)
 {
     if (!(secs > 0)) return; /* a clock step (serial builds' clock is not monotonic) */
-    double v = secs / (double)bytes, *t = &p->t[streamed];
-    int exploring = p->nm[!streamed] >= 2 && (p->t[1] <= p->t[0]) != streamed;
-    unsigned k = p->nm[streamed]++;
-    *t = k == 0 ? v : k == 1 ? 0.5 * (*t + v) : exploring ? v : 0.75 * *t + 0.25 * v;
+    p->s[streamed][p->nm[streamed]++ % ACT_PICK_WIN] = secs / (double)bytes;
 }
 
 /* Thread t's share [lo, hi) of n elements split T ways (lo >= hi: none).  Chunks are
