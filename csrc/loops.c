@@ -140,11 +140,11 @@ static act_pick_state *act_stream_slot(int op, int kind, int nt, int dtype, size
  * adds to a call's time (a peer's threads still spinning after its call, other processes on
  * these 2 cores), so the least sample is the method's own speed, and a change of the memory's
  * state shows within ACT_PICK_WIN calls of the method in favour.  Moving averages let one
- * slowed call move the choice: the 17:31 full run on 2026-12-05 timed step's forward (2^24
- * float32, 2 threads) at 4.58 ms, its plain stores' time, where it streams in 2.66
- * (bench/results/README.md, fwd_2p24_picker.md), and the 17:58 run gelu's at 5.36 ms, where
- * plain stores take 5.57 and streaming 4.12 (full_rerun_1758.md, with averages whose exploring
- * sample replaced the estimate). */
+ * slowed call move the choice (2^24 float32, 2 threads): the 17:31 full run on 2026-12-05
+ * timed step's forward at 4.58 ms, its plain stores' time, where it streams in 2.66
+ * (bench/results/README.md as of ac47dc6; fwd_2p24_picker.md), and the 17:58 run, whose
+ * exploring calls replaced the estimate, gelu's at 5.36 ms (full_rerun_1758.md), where a
+ * direct check took 5.57 with plain stores and 4.12 streamed. */
 static double act_pick_est(const act_pick_state *p, int m)
 {
     unsigned n = p->nm[m] < ACT_PICK_WIN ? p->nm[m] : ACT_PICK_WIN;
