@@ -1,4 +1,5 @@
-"""Build actcore's extension: the C cores in csrc/ compiled once per CPU target, plus the glue.
+"""Build actcore's extension: the C cores in csrc/ compiled once per CPU target, plus the glue
+(actcore/_core.pyx, Cython 3).
 
 Build only; metadata lives in pyproject.toml.  Environment switches:
   ACTCORE_DISABLE_OPENMP=1   build without OpenMP (serial kernels), as on a compiler without it
@@ -14,6 +15,7 @@ import tempfile
 import textwrap
 
 import numpy as np
+from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
@@ -164,15 +166,20 @@ class BuildExt(build_ext):
 csrc_headers = [os.path.join("csrc", f) for f in os.listdir("csrc") if f.endswith((".h", ".def"))]
 csrc_kernels = [os.path.join("csrc", f) for f in ("eltwise.c", "bnorm.c", "axis.c")]
 
+# The glue: one module, so that the elementwise, axis and batch-norm entry points share the one
+# dispatch state of csrc/dispatch.c.  The compiler directives are at the top of _core.pyx.
+glue = Extension(
+    "actcore._core",
+    sources=["actcore/_core.pyx", "csrc/dispatch.c", "csrc/loops.c"],
+    include_dirs=["csrc", np.get_include()],
+    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_25_API_VERSION")],
+    depends=csrc_headers + csrc_kernels + [os.path.join("actcore", f) for f in
+                                           ("_csrc.pxd", "_axis.pxi", "_bnorm.pxi")],
+)
+
 setup(
-    ext_modules=[
-        Extension(
-            "actcore._core",
-            sources=["actcore/_core.c", "actcore/_bnorm.c", "actcore/_axis.c", "csrc/dispatch.c",
-                     "csrc/loops.c"],
-            include_dirs=["csrc", "actcore", np.get_include()],
-            depends=csrc_headers + csrc_kernels,
-        )
-    ],
+    # the generated C goes to build/, never beside the sources (it is not committed)
+    ext_modules=cythonize([glue], build_dir=os.path.join("build", "cython"),
+                          compiler_directives={"language_level": 3}),
     cmdclass={"build_ext": BuildExt},
 )

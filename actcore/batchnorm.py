@@ -486,7 +486,7 @@ def _same_view(a, b):
 def _params(mean, invstd, w, b, T, var=None, eps=0.0):
     """(mh, ml, scale, shift) of the kernels in T: mean split in a high and a low part,
     scale = w * invstd, shift = b (invstd = 1/sqrt(var + eps) when var is given), computed in
-    float64 and rounded once (_bnorm.c: bn_params)."""
+    float64 and rounded once (_bnorm.pxi: bn_params)."""
     return _core.bn_params(mean, invstd, w, b, T == np.float64, var, eps)
 
 
@@ -596,7 +596,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, *, training
     if (not training and residual is None and activation_params is None
             and num_batches_tracked is None and type(eps) is float
             and (momentum is None or (type(momentum) is float and 0.0 <= momentum <= 1.0))):
-        # the common inference call in C (_bnorm.c bn_infer_fast: the same parameters and
+        # the common inference call in C (_bnorm.pxi bn_infer_fast: the same parameters and
         # kernel as the direct path below, so the same bits; ~8 us of Python handling a call
         # less), for activations already parsed once; NotImplemented: the full path
         act = _NO_ACT if activation is None else (
@@ -650,7 +650,7 @@ def batch_norm_train(x, weight=None, bias=None, *, eps=1e-5, axis=1, activation=
     """
     if (residual is None and activation_params is None and num_batches_tracked is None
             and type(eps) is float and type(momentum) is float):
-        # the common call in C (_bnorm.c bn_train_fast: the same arithmetic and kernels, so the
+        # the common call in C (_bnorm.pxi bn_train_fast: the same arithmetic and kernels, so the
         # same bits; ~20 us of Python handling less); NotImplemented: the full path
         act = _NO_ACT if activation is None else (
             _ACT_BY_NAME.get(activation) if type(activation) is str else None)
@@ -736,7 +736,7 @@ def batch_norm_grad(dy, x, mean, invstd, weight, *, axis=1, activation=None, y=N
     """
     fname = "batch_norm_grad"
     if residual is None and activation_params is None and type(training) is bool:
-        # the common call in C (_bnorm.c bn_grad_fast, as bn_train_fast): no activation, or
+        # the common call in C (_bnorm.pxi bn_grad_fast, as bn_train_fast): no activation, or
         # one whose gradient comes from the output y; NotImplemented: below
         act = _NO_ACT if activation is None else (
             _ACT_BY_NAME.get(activation) if type(activation) is str else None)

@@ -17,6 +17,9 @@ case sets (--cases, default f64,axis) are the ones this repository's changes wer
   rows  float32 softmax and log_softmax of ~2^24-element arrays of rows of 100-1000 from
         memory, 1 and 2 threads, two buffer sets taken in turn
   rowsc the same in cache (2^14-2^16 elements, one thread: the benchmark's in-cache cases)
+  calls the fixed cost of small calls through the glue (us per call, one thread): ufuncs on 16
+        elements, the softmax, GLU and batch-norm fast paths, and the kernel entry points the
+        Python layer takes when a fast path declines (maxout, float16, a residual)
 --ops a,b limits f32 and mem to those elementwise ops (gelu_tanh is its own name there).
 """
 
@@ -153,6 +156,45 @@ def _rowsc_cases(actcore, np, rng, out):
                 _best(lambda f=f: f(x, out=y), 7, 100) / x.size)
 
 
+def _calls_cases(actcore, np, rng, out):
+    actcore.set_num_threads(1)
+    f32 = np.float32
+    x16 = rng.standard_normal(16).astype(f32)
+    y16 = np.empty_like(x16)
+    x1 = rng.standard_normal((1, 1)).astype(f32)
+    xr = rng.standard_normal((1, 1000)).astype(f32)
+    yr = actcore.softmax(xr)
+    xh = xr.astype(np.float16)  # declined by the fast path: softmax_kernel
+    xg = rng.standard_normal((4, 64)).astype(f32)
+    xm = rng.standard_normal((4, 64)).astype(f32)
+    xn = rng.standard_normal((1, 64, 16, 16)).astype(f32)
+    xc = rng.standard_normal((1, 16, 16, 64)).astype(f32)
+    dc = rng.standard_normal(xc.shape).astype(f32)
+    C = 64
+    rm, rv = np.zeros(C, f32), np.ones(C, f32)
+    w, b = np.ones(C, f32), np.zeros(C, f32)
+    _, mean, invstd = actcore.batch_norm_train(xc, w, b, axis=-1)
+    cases = {
+        "sigmoid 16": lambda: actcore.sigmoid(x16),
+        "sigmoid 16 out=": lambda: actcore.sigmoid(x16, out=y16),
+        "leaky_relu 16, 0.2": lambda: actcore.leaky_relu(x16, 0.2),
+        "softmax 1x1": lambda: actcore.softmax(x1),
+        "softmax 1x1000": lambda: actcore.softmax(xr),
+        "softmax_grad 1x1000": lambda: actcore.softmax_grad(xr, yr),
+        "softmax 1x1000 float16": lambda: actcore.softmax(xh),
+        "glu 4x64": lambda: actcore.glu(xg),
+        "maxout 4x64 pool 2": lambda: actcore.maxout(xm, 2),
+        "batch_norm 1x64x16x16": lambda: actcore.batch_norm(xn, rm, rv, w, b, axis=1),
+        "batch_norm 1x64x16x16 residual": lambda: actcore.batch_norm(xn, rm, rv, w, b, axis=1,
+                                                                     residual=xn),
+        "batch_norm_train 1x16x16x64": lambda: actcore.batch_norm_train(xc, w, b, axis=-1),
+        "batch_norm_grad 1x16x16x64": lambda: actcore.batch_norm_grad(dc, xc, mean, invstd, w,
+                                                                      axis=-1),
+    }
+    for name, f in cases.items():
+        out[f"{name} t=1 (us/call)"] = _best(f, 7, 2000)
+
+
 def run_cases(sets):
     """The cases of the named sets in this process: {name: seconds}."""
     import numpy as np
@@ -175,6 +217,8 @@ def run_cases(sets):
         actcore.set_num_threads(1)
     if "rowsc" in sets:
         _rowsc_cases(actcore, np, rng, out)
+    if "calls" in sets:
+        _calls_cases(actcore, np, rng, out)
     if "rows" in sets:
         _rows_cases(actcore, np, rng, out)
         actcore.set_num_threads(1)
@@ -205,7 +249,8 @@ def run_cases(sets):
                 f = getattr(actcore, op)
                 out[f"{op} f32 {label} axis={axis} t={nt} (ms)"] = (
                     _best(lambda f=f: f(xc, axis=axis, out=yc), 7) * 1e3)
-    return {k: (v * 1e9 if k.endswith("(ns/element)") else v) for k, v in out.items()}
+    scale = {"(ns/element)": 1e9, "(us/call)": 1e6}
+    return {k: v * scale.get(k[k.rfind("("):], 1) for k, v in out.items()}
 
 
 def main():
@@ -214,7 +259,7 @@ def main():
     ap.add_argument("--new", required=True)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--cases", default="f64,axis",
-                    help="comma-separated: f64, axis, f32, mem, mem64, rows, rowsc")
+                    help="comma-separated: f64, axis, f32, mem, mem64, rows, rowsc, calls")
     ap.add_argument("--ops", default="", help="comma-separated op labels for f32 and mem")
     a = ap.parse_args()
     res = {"old": [], "new": []}
@@ -238,8 +283,8 @@ def main():
     except (OSError, StopIteration):
         pass
     print(f"Best of {a.rounds} rounds, each round one fresh process per build (old, then new). "
-          f"ns/element in cache, ms from memory. {cpu}, {os.cpu_count()} CPUs, "
-          f"{time.strftime('%Y-%m-%d %H:%M')}.\n")
+          "ns/element in cache, ms from memory, us per call for small calls. "
+          f"{cpu}, {os.cpu_count()} CPUs, {time.strftime('%Y-%m-%d %H:%M')}.\n")
     print("| case | old | new | new/old |")
     print("|---|---|---|---|")
     for k in best["old"]:

@@ -1,6 +1,6 @@
 /* Axis activations: softmax / log_softmax / logsumexp and their gradients, the GLU family and
  * maxout.  Compiled once per CPU target through isa_<target>.c (after eltwise.c), like the
- * elementwise kernels; axis.h has the table, actcore/_axis.c picks it by act_isa_current().
+ * elementwise kernels; axis.h has the table, dispatch.c picks it (act_axis_current).
  *
  * The reduction order (why results are the same bits for any thread count and any layout):
  * a reduced row of length L is cut into fixed blocks of AX_B elements.  For each block, pass A

@@ -1,7 +1,7 @@
 /* Axis activations (softmax family, GLU family, maxout): the per-ISA function table.
  * Plain C, no Python.  The kernels take C-contiguous float32/float64 arrays viewed as
  * (outer, L, inner) with the reduced / split axis of length L in the middle; the glue
- * (actcore/_axis.c) makes that view, float16 goes through float32 in actcore/axis.py. */
+ * (actcore/_axis.pxi) makes that view, float16 goes through float32 in actcore/axis.py. */
 #ifndef ACT_AXIS_H
 #define ACT_AXIS_H
 #include <stddef.h>
@@ -36,5 +36,8 @@ typedef struct {
     void (*maxout_grad)(int dtype, const void *dy, const void *x, void *dx, ptrdiff_t outer,
                         ptrdiff_t G, ptrdiff_t pool, ptrdiff_t inner);
 } act_axis_fns;
+
+/* the table of the kernel target in use (dispatch.c) */
+const act_axis_fns *act_axis_current(void);
 
 #endif

@@ -1,4 +1,4 @@
-/* Batch normalization kernels: declarations shared by csrc/bnorm.c and actcore/_bnorm.c.
+/* Batch normalization kernels: declarations shared by csrc/bnorm.c and actcore/_bnorm.pxi.
  * Plain C: no Python here.
  *
  * Every tensor is seen as a 3-D view (outer, C, inner) with byte strides; statistics run over
@@ -67,13 +67,7 @@ typedef struct {
     float (*read_floor)(const float *const *arrs, int k, ptrdiff_t n);
 } act_bn_table;
 
-/* the table for the kernel table in use (act_isa_current()); defined in each isa_*.c */
-extern const act_bn_table act_bn_table_baseline;
-#ifdef ACT_BUILD_AVX2
-extern const act_bn_table act_bn_table_avx2;
-#endif
-#ifdef ACT_BUILD_AVX512
-extern const act_bn_table act_bn_table_avx512;
-#endif
+/* the table of the kernel target in use (dispatch.c; each isa_*.c defines one) */
+const act_bn_table *act_bn_current(void);
 
 #endif

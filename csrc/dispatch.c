@@ -3,6 +3,8 @@
  * register state (a CPU with AVX2 under an OS that does not save YMM must not use it).
  * ACTCORE_ISA caps the choice (tests, bug reports). */
 #include "act.h"
+#include "axis.h"
+#include "bnorm.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +31,47 @@ static const act_isa_table *const tables[ACT_NISAS] = {
 #endif
 #ifdef ACT_BUILD_AVX512
     &act_table_avx512,
+#else
+    NULL,
+#endif
+};
+/* the axis and batch-norm kernels of each target (axis.c, bnorm.c), switched with act_table */
+extern const act_axis_fns act_axis_table_baseline;
+#ifdef ACT_BUILD_AVX2
+extern const act_axis_fns act_axis_table_avx2;
+#endif
+#ifdef ACT_BUILD_AVX512
+extern const act_axis_fns act_axis_table_avx512;
+#endif
+static const act_axis_fns *const axis_tables[ACT_NISAS] = {
+    &act_axis_table_baseline,
+#ifdef ACT_BUILD_AVX2
+    &act_axis_table_avx2,
+#else
+    NULL,
+#endif
+#ifdef ACT_BUILD_AVX512
+    &act_axis_table_avx512,
+#else
+    NULL,
+#endif
+};
+extern const act_bn_table act_bn_table_baseline;
+#ifdef ACT_BUILD_AVX2
+extern const act_bn_table act_bn_table_avx2;
+#endif
+#ifdef ACT_BUILD_AVX512
+extern const act_bn_table act_bn_table_avx512;
+#endif
+static const act_bn_table *const bn_tables[ACT_NISAS] = {
+    &act_bn_table_baseline,
+#ifdef ACT_BUILD_AVX2
+    &act_bn_table_avx2,
+#else
+    NULL,
+#endif
+#ifdef ACT_BUILD_AVX512
+    &act_bn_table_avx512,
 #else
     NULL,
 #endif
@@ -90,6 +133,8 @@ const char *act_isa_name(int isa) { return isa >= 0 && isa < ACT_NISAS ? isa_nam
 int act_isa_built(int isa) { return isa >= 0 && isa < ACT_NISAS && tables[isa] != NULL; }
 int act_isa_supported(int isa) { return act_isa_built(isa) && isa <= cpu_level(); }
 int act_isa_current(void) { return current; }
+const act_axis_fns *act_axis_current(void) { return axis_tables[current]; }
+const act_bn_table *act_bn_current(void) { return bn_tables[current]; }
 
 int act_isa_from_name(const char *name)
 {

@@ -1127,7 +1127,7 @@ def test_empty_inference(shape):
 @pytest.mark.parametrize("T", [np.float32, np.float64])
 @pytest.mark.parametrize("affine", [False, True])
 def test_kernel_parameters_match_their_numpy_formulas(T, affine):
-    """_bnorm.c's bn_params gives the kernels' per-channel parameters with the bits of the
+    """_bnorm.pxi's bn_params gives the kernels' per-channel parameters with the bits of the
     NumPy expressions it replaced (mean split in hi + lo, w * invstd, bias, 1/sqrt(var + eps))."""
     from actcore import _core
 
