@@ -12,6 +12,8 @@ case sets (--cases, default f64,axis) are the ones this repository's changes wer
   f32   every elementwise op's float32 forward and gradient in cache (2^14, one thread)
   mem   every elementwise op's float32 forward and gradient from memory (2^24, 1 and 2
         threads), two buffer sets taken in turn, with the memory floor (read x, write y)
+  inplace every op's float32 forward in place (f(x, out=x)) from memory (2^24, 1 and 2
+        threads), each call on fresh values, with the floor of a copy in place
   mem64 the float64 forwards of F64_OPS from memory (2^24, 2 threads), two buffer sets in
         turn, with the memory floor
   rows  float32 softmax and log_softmax of ~2^24-element arrays of rows of 100-1000 from
@@ -20,7 +22,7 @@ case sets (--cases, default f64,axis) are the ones this repository's changes wer
   calls the fixed cost of small calls through the glue (us per call, one thread): ufuncs on 16
         elements, the softmax, GLU and batch-norm fast paths, and the kernel entry points the
         Python layer takes when a fast path declines (maxout, float16, a residual)
---ops a,b limits f32 and mem to those elementwise ops (gelu_tanh is its own name there).
+--ops a,b limits f32, mem and inplace to those elementwise ops (gelu_tanh is its own name there).
 """
 
 import argparse
@@ -110,6 +112,37 @@ def _mem_cases(actcore, np, rng, out):
             if g is not None:
                 out[f"{name}_grad f32 2^24 t={nt} (ms)"] = (
                     _best(turns(lambda x, d, y: g(d, x, out=y, **kw)), 5) * 1e3)
+
+
+def _inplace_cases(actcore, np, rng, out):
+    """every float32 forward in place, f(x, out=x), from memory (2^24, 1 and 2 threads).  Each
+    timed call gets fresh values: of two buffers, one is refilled from x0 (untimed) while the
+    other, refilled the round before and evicted since by that copy, is timed."""
+    from actcore import _core
+
+    n = 1 << 24
+    x0 = (rng.standard_normal(n) * 2).astype(np.float32)
+    bufs = [x0.copy(), x0.copy()]
+
+    def best_inplace(call, reps=5):
+        best = float("inf")
+        for k in range(reps + 1):
+            np.copyto(bufs[(k + 1) % 2], x0)
+            x = bufs[k % 2]
+            t0 = time.perf_counter()
+            call(x)
+            if k:  # the first round's buffer was filled before this case began
+                best = min(best, time.perf_counter() - t0)
+        return best
+
+    for nt in (1, 2):
+        actcore.set_num_threads(nt)
+        out[f"floor in place f32 2^24 t={nt} (ms)"] = best_inplace(
+            lambda x: _core.memory_floor(x, x)) * 1e3
+        for name, op, kw in _f32_ops():
+            f = getattr(actcore, op)
+            out[f"{name} in place f32 2^24 t={nt} (ms)"] = best_inplace(
+                lambda x: f(x, out=x, **kw)) * 1e3
 
 
 def _mem64_cases(actcore, np, rng, out):
@@ -212,6 +245,9 @@ def run_cases(sets):
     if "mem" in sets:
         _mem_cases(actcore, np, rng, out)
         actcore.set_num_threads(1)
+    if "inplace" in sets:
+        _inplace_cases(actcore, np, rng, out)
+        actcore.set_num_threads(1)
     if "mem64" in sets:
         _mem64_cases(actcore, np, rng, out)
         actcore.set_num_threads(1)
@@ -259,7 +295,7 @@ def main():
     ap.add_argument("--new", required=True)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--cases", default="f64,axis",
-                    help="comma-separated: f64, axis, f32, mem, mem64, rows, rowsc, calls")
+                    help="comma-separated: f64, axis, f32, mem, inplace, mem64, rows, rowsc, calls")
     ap.add_argument("--ops", default="", help="comma-separated op labels for f32 and mem")
     a = ap.parse_args()
     res = {"old": [], "new": []}

@@ -113,7 +113,7 @@ typedef struct {
 /* one state per op, kind, serial/threaded and dtype: seconds per byte differ by dtype for the
  * same op (float64 gelu is ~15x the floor where float32 is ~1.5x), and a shared state let one
  * dtype's timings choose for the other */
-static act_pick_state picks[ACT_NOPS][ACT_NKINDS][2][ACT_NDTYPES];
+static act_pick_state picks[ACT_NOPS][ACT_NKINDS][2][ACT_NDTYPES][2];
 
 /* seconds: OpenMP's monotonic clock, else C11's (serial builds) */
 static double act_now(void)
@@ -127,13 +127,25 @@ static double act_now(void)
 #endif
 }
 
+/* In-place calls (y is an input) may stream too, through a pick state of their own: the
+ * streamed kernels' prefetching chunks take the compute-bound forwards in place 0.32-0.76x the
+ * time of the plain kernels (2^24 float32, 1 and 2 threads; softplus 22.9 -> 7.3 ms on one
+ * thread), the cheap ones 0.92-1.06x (bench/results/ab_2026-12-05aa.md, whose "old" is this
+ * file built with -DACT_STREAM_INPLACE=0, the rule before). */
+#ifndef ACT_STREAM_INPLACE
+#define ACT_STREAM_INPLACE 1
+#endif
 /* The pick state of a call that may stream (this target has streaming stores, ops.def marks the
- * kind, the output is act_stream_min bytes or more), else NULL.  nt: the call's threads. */
-static act_pick_state *act_stream_slot(int op, int kind, int nt, int dtype, size_t bytes)
+ * kind, the output is act_stream_min bytes or more), else NULL.  nt: the call's threads;
+ * inplace: y is an input itself, with a state of its own (a plain store in place costs no
+ * read for ownership, so plain stores fare better there than for a separate y). */
+static act_pick_state *act_stream_slot(int op, int kind, int nt, int dtype, size_t bytes,
+                                       int inplace)
 {
-    if (!act_table->stream || !(act_stream_kinds[op] >> kind & 1) || bytes < act_stream_min)
+    if (!act_table->stream || !(act_stream_kinds[op] >> kind & 1) || bytes < act_stream_min ||
+        (inplace && !ACT_STREAM_INPLACE))
         return NULL;
-    return &picks[op][kind][nt > 1][dtype];
+    return &picks[op][kind][nt > 1][dtype][inplace != 0];
 }
 
 /* A method's estimate: the least of its last ACT_PICK_WIN samples.  Other work only ever
@@ -268,9 +280,9 @@ int act_prelu_channels(int dtype, const char *x, const char *w, ptrdiff_t outer,
         slopes = tile;
     }
     int nt = act_threads_for(n * (ptrdiff_t)act_ops[ACT_OP_leaky_relu].cost);
-    /* the ufunc's pick state; in place (x == y) never streams, as in act_eltwise_loop */
+    /* the ufunc's pick state (in place: its own, as in act_eltwise_loop) */
     act_pick_state *pk =
-        x != y ? act_stream_slot(ACT_OP_leaky_relu, ACT_FWD, nt, dtype, (size_t)n * isz) : NULL;
+        act_stream_slot(ACT_OP_leaky_relu, ACT_FWD, nt, dtype, (size_t)n * isz, x == y);
     act_stream_fn stream = pk && act_stream_pick(pk) ? act_table->stream : NULL;
     double t0 = pk ? act_now() : 0;
 #ifdef _OPENMP
@@ -367,14 +379,22 @@ void act_eltwise_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps
     }
     int flags = act_fp_save(); /* see act.h */
     if (contig && (pscalar || pcontig)) {
-        /* streamed beyond act_stream_min, unless y overlaps an operand (in place): there its
-         * lines were just read, so a plain store costs no extra read */
-        int nshift = pscalar ? nx : nin, cost = act_ops[d->op].cost;
+        /* streamed beyond act_stream_min where that measures faster (act_stream_pick).  In
+         * place (y is an input itself) too: its lines were just read, so streaming saves no
+         * read there, but the streamed kernels' chunks prefetch their inputs (eltwise.c
+         * ACT_NT_PF), which the compute-bound kinds need from memory.  A y overlapping an
+         * input otherwise never streams (NumPy hands such calls over buffered anyway). */
+        int nshift = pscalar ? nx : nin, cost = act_ops[d->op].cost, inplace = 0, partial = 0;
         uintptr_t y0 = (uintptr_t)args[nin], len = (uintptr_t)n * isz;
-        act_pick_state *p =
-            act_stream_slot(d->op, d->kind, act_threads_for(n * cost), d->dtype, len);
-        for (int k = 0; k < nshift && p; k++)
-            if ((uintptr_t)args[k] < y0 + len && y0 < (uintptr_t)args[k] + len) p = NULL;
+        for (int k = 0; k < nshift; k++) {
+            if ((uintptr_t)args[k] == y0)
+                inplace = 1;
+            else if ((uintptr_t)args[k] < y0 + len && y0 < (uintptr_t)args[k] + len)
+                partial = 1;
+        }
+        act_pick_state *p = partial ? NULL
+                                    : act_stream_slot(d->op, d->kind, act_threads_for(n * cost),
+                                                      d->dtype, len, inplace);
         int on = p && act_stream_pick(p);
         /* streamed: the kernel's own streaming form where it has one (scalar parameters),
          * else the kernel through act_stream_range's buffer */

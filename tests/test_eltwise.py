@@ -80,8 +80,8 @@ def test_streamed_outputs_same_bits(kernel, dtype):
     (parameter arrays, the 16-bit types) through an L1 buffer.  With the threshold at 0 and
     every kind marked, every kernel gives the bits of the direct path: fresh and misaligned
     out= (element offsets 1-3, so partial cache lines at both ends), parameter arrays that vary
-    along x (each block must take its own slice), 1 and 2 threads, and in place (which never
-    streams)."""
+    along x (each block must take its own slice), 1 and 2 threads, and in place (out is x,
+    each chunk computed before it is stored)."""
     name, params = kernel
     n = 9000 + 13  # several 4 KB blocks and a tail, for every dtype
     x = sample(n, dtype)
@@ -111,10 +111,10 @@ def test_streamed_outputs_same_bits(kernel, dtype):
                         xx = x.copy()
                         call(name, kind, xx, ps, dy=dy, out=xx)
                         np.testing.assert_array_equal(bits(xx), bits(want), err_msg=kind)
-                # 8 streamed calls (fresh, 3 offsets; 2 thread counts); in place does not
-                # stream.  x86-64 only: targets without streaming stores have no stream path
+                # 10 streamed calls (fresh, 3 offsets, in place; 2 thread counts).  x86-64
+                # only: targets without streaming stores have no stream path
                 if STREAMING_STORES:
-                    assert _core.stream_calls() - calls == 8, kind
+                    assert _core.stream_calls() - calls == 10, kind
             finally:
                 _core.stream_min(old_min)
                 _core.parallel_min(old_par)
@@ -629,8 +629,8 @@ def test_prelu_per_channel_threaded_path_same_bits(dtype, shape, axis, monkeypat
             for a in (got, o, xx):
                 assert a.dtype == dtype
                 np.testing.assert_array_equal(bits(a), bits(want), err_msg=f"t={threads}")
-            if STREAMING_STORES:  # fresh and out= streamed at threshold 0; in place never
-                assert _core.stream_calls() - calls == (2 if smin == 0 else 0)
+            if STREAMING_STORES:  # fresh, out= and in place streamed at threshold 0
+                assert _core.stream_calls() - calls == (3 if smin == 0 else 0)
     assert ran == [ax] * 12  # the C path ran for every call above
     # out= the threaded path cannot take: strided, overlapping x, another dtype
     strided = np.zeros(shape + (2,), dtype)[..., 0]
