@@ -549,7 +549,12 @@ FWD(hardsigmoid)
 {
     UNUSED_AB;
     W t = x + K(3); /* 0 or >= 2^-22 in float32: t/6 is normal, act_div_6 is PyTorch's t/6 */
-    t = t < 0 ? K(0) : (t > 6 ? K(6) : t);
+    /* two selects one after the other (NaN passes both).  As one nested select, gcc 12
+     * evaluated div_6 for t, 0 and 6 alike and blended the three: 19 vector instructions a
+     * vector (AVX-512), now 11; 0.182 -> 0.121 ns/element in cache, where hardswish, with
+     * more arithmetic, takes 0.128 (bench/results/ab_2026-12-05ab.md) */
+    t = t < 0 ? K(0) : t;
+    t = t > 6 ? K(6) : t;
     return F_CAT(div, 6, WS)(t);
 }
 GRAD(hardsigmoid) { UNUSED_AB; return NZ(x, (x > -3 && x < 3) ? dy * K(1.0 / 6.0) : K(0)); }
