@@ -87,7 +87,7 @@ def _validate(fname, checks, values):
 
 _TEMPLATE = """
 def {fname}({lead}{sig}, *, out=None, **kwargs):
-    {check}{fast}return _uf({lead}{args}, out=out, **kwargs)
+    {fast}{check}{fill}return _uf({lead}{args}, out=out, **kwargs)
 """
 
 # Python-float parameters as cached 0-d arrays of the loop's dtype.  A Python float reaches the
@@ -104,9 +104,9 @@ _PC_MAX = 512
 _pcache: dict = {}
 
 
-def _pfill(dtype, values):
+def _pfill(fname, dtype, values):
     ch = dtype.char
-    key = (ch, *values)
+    key = (fname, ch, *values)
     if ch not in "fd" or len(_pcache) >= _PC_MAX or key in _pcache:
         return
     limit = 3.4028234663852886e38 if ch == "f" else math.inf
@@ -124,7 +124,7 @@ def _make(fname, uf, lead, op, checks, doc):
     check = ""
     ns = {"_uf": uf, "_validate": _validate, "_checks": checks, "_nd": np.ndarray,
           "_pc": _pcache, "_pfill": _pfill, "_cs": math.copysign}
-    quick = ""
+    quick = fill = ""
     if pnames:
         # Fast path: Python floats that pass the checks go straight to the ufunc (the generic
         # _validate costs 1-4 us, more than a 1000-element activation); anything else (arrays,
@@ -136,7 +136,10 @@ def _make(fname, uf, lead, op, checks, doc):
         values = "{" + ", ".join(f"{p!r}: {p}" for p in pnames) + "}"
         check = (f"if not ({' and '.join(fast)}):\n"
                  f"        _validate({fname!r}, _checks, {values})\n    ")
-        # then, for plain arrays of one dtype, the parameters as cached 0-d arrays (_pfill)
+        # For plain arrays of one dtype, the parameters as cached 0-d arrays (_pfill), looked up
+        # first: an entry exists only for values that passed this function's checks once (the
+        # key starts with its name: elu's alpha -1.0 is no gradient-from-output's alpha), so a
+        # hit skips them (their predicate's call was ~60 of softplus's ~320 ns over its ufunc).
         arrays = [a.strip() for a in lead.split(",")]
         conds = ["not kwargs"] + [f"type({a}) is _nd" for a in arrays]
         conds += [f"{arrays[0]}.dtype is {a}.dtype" for a in arrays[1:]]
@@ -146,12 +149,13 @@ def _make(fname, uf, lead, op, checks, doc):
         # no -0.0 among the call's parameters, tested inline (a helper's call cost 0.25 us)
         nozero = " and ".join(f"({q} != 0 or _cs(1.0, {q}) > 0)" for q in pnames)
         quick = (f"if {' and '.join(conds)}:\n"
-                 f"        _p = _pc.get(({dt}.char, {plist}))\n"
+                 f"        _p = _pc.get(({fname!r}, {dt}.char, {plist}))\n"
                  f"        if _p is not None and (not _p[-1] or ({nozero})):\n"
-                 f"            return _uf({lead}, {pargs}, out=out)\n"
-                 f"        _pfill({dt}, ({plist},))\n    ")
+                 f"            return _uf({lead}, {pargs}, out=out)\n    ")
+        fill = (f"if {' and '.join(conds)}:\n"
+                f"        _pfill({fname!r}, {dt}, ({plist},))\n    ")
     src = _TEMPLATE.format(fname=fname, lead=lead, sig=sig, args=", " + ", ".join(pnames),
-                           check=check, fast=quick)
+                           check=check, fast=quick, fill=fill)
     exec(src, ns)  # noqa: S102 - the source is built above from the registry, not from input
     fn = ns[fname]
     fn.__doc__ = doc

@@ -19,10 +19,13 @@ case sets (--cases, default f64,axis) are the ones this repository's changes wer
   rows  float32 softmax and log_softmax of ~2^24-element arrays of rows of 100-1000 from
         memory, 1 and 2 threads, two buffer sets taken in turn
   rowsc the same in cache (2^14-2^16 elements, one thread: the benchmark's in-cache cases)
+  tiny  every float32 forward on 1000 elements with its default parameters (us per call, one
+        thread), and np.maximum(x, 0, out=y), SPEC's reference for a tiny call
   calls the fixed cost of small calls through the glue (us per call, one thread): ufuncs on 16
         elements, the softmax, GLU and batch-norm fast paths, and the kernel entry points the
         Python layer takes when a fast path declines (maxout, float16, a residual)
---ops a,b limits f32, mem and inplace to those elementwise ops (gelu_tanh is its own name there).
+--ops a,b limits f32, mem, inplace and tiny to those elementwise ops (gelu_tanh is its own
+name there).
 """
 
 import argparse
@@ -50,7 +53,7 @@ def _best(f, reps, inner=1):
     return best
 
 
-ONLY = None  # --ops: the labels to time in the f32 and mem sets (None: all)
+ONLY = None  # --ops: the labels to time in the f32, mem, inplace and tiny sets (None: all)
 
 
 def _f32_ops():
@@ -228,6 +231,17 @@ def _calls_cases(actcore, np, rng, out):
         out[f"{name} t=1 (us/call)"] = _best(f, 7, 2000)
 
 
+def _tiny_cases(actcore, np, rng, out):
+    actcore.set_num_threads(1)
+    x = rng.standard_normal(1000).astype(np.float32)
+    y = np.empty_like(x)
+    out["np.maximum(x, 0, out=y) 1000 t=1 (us/call)"] = _best(
+        lambda: np.maximum(x, 0, out=y), 7, 5000)
+    for name, op, kw in _f32_ops():
+        f = getattr(actcore, op)
+        out[f"{name} 1000 t=1 (us/call)"] = _best(lambda: f(x, out=y, **kw), 7, 5000)
+
+
 def run_cases(sets):
     """The cases of the named sets in this process: {name: seconds}."""
     import numpy as np
@@ -255,6 +269,8 @@ def run_cases(sets):
         _rowsc_cases(actcore, np, rng, out)
     if "calls" in sets:
         _calls_cases(actcore, np, rng, out)
+    if "tiny" in sets:
+        _tiny_cases(actcore, np, rng, out)
     if "rows" in sets:
         _rows_cases(actcore, np, rng, out)
         actcore.set_num_threads(1)
@@ -295,8 +311,10 @@ def main():
     ap.add_argument("--new", required=True)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--cases", default="f64,axis",
-                    help="comma-separated: f64, axis, f32, mem, inplace, mem64, rows, rowsc, calls")
-    ap.add_argument("--ops", default="", help="comma-separated op labels for f32 and mem")
+                    help="comma-separated: f64, axis, f32, mem, inplace, mem64, rows, rowsc, "
+                    "calls, tiny")
+    ap.add_argument("--ops", default="",
+                    help="comma-separated op labels for f32, mem, inplace and tiny")
     a = ap.parse_args()
     res = {"old": [], "new": []}
     for _ in range(a.rounds):

@@ -426,6 +426,22 @@ def test_wrappers_pass_ufunc_keywords_through():
     assert actcore.gelu(x, "tanh", out=np.empty(10)).shape == (10,)
 
 
+def test_cached_parameters_are_checked_per_function():
+    """A cache hit skips the parameter checks, so an entry must belong to the function that
+    checked it: elu's alpha -1.0 is valid, elu_grad_from_output's is not, before or after the
+    other call and on the first call or a later one."""
+    from actcore import activations
+    activations._pcache.clear()
+    x = np.ones(3)
+    for _ in range(2):
+        actcore.elu(x, -1.0)
+        actcore.leaky_relu(x, -0.1)
+        with pytest.raises(ValueError, match="alpha"):
+            actcore.elu_grad_from_output(x, x, -1.0)
+        with pytest.raises(ValueError, match="negative_slope"):
+            actcore.leaky_relu_grad_from_output(x, x, -0.1)
+
+
 def test_python_float_parameters_take_cached_0d_arrays_with_the_same_results():
     """The wrappers hand Python-float parameters of plain float32/float64 arrays to the ufunc
     as cached 0-d arrays of that dtype (activations._pfill, a call-overhead saving): the
@@ -472,10 +488,11 @@ def test_python_float_parameters_take_cached_0d_arrays_with_the_same_results():
                             np.testing.assert_array_equal(out.view(np.uint8),
                                                           want.view(np.uint8))
     keys = set(activations._pcache)
-    assert ("f", 0.2) in keys and ("d", 0.2) in keys  # leaky_relu's slope took the cache
-    assert ("f", 0.1, 0.0) in keys  # threshold's usual value 0.0 as well
-    assert not any(k[0] == "e" for k in keys)
-    assert not any(v != v for k in keys for v in k[1:])
+    # leaky_relu's slope took the cache, and threshold's usual value 0.0 as well
+    assert ("leaky_relu", "f", 0.2) in keys and ("leaky_relu", "d", 0.2) in keys
+    assert ("threshold", "f", 0.1, 0.0) in keys
+    assert not any(k[1] == "e" for k in keys)
+    assert not any(v != v for k in keys for v in k[2:])
     assert not any(a == 0 and np.signbit(a) for e in activations._pcache.values()
                    for a in e[:-1])  # only +0.0 is stored
 
