@@ -426,7 +426,7 @@ def rrelu(x, lower=1.0 / 8.0, upper=1.0 / 3.0, training=False, *, rng=None,
         # The lookup _make generates, for one nonzero slope (a zero takes the wrapper, which
         # tells -0.0 apart); test_rrelu_eval_and_training pins it to the ufunc's bits.
         slope = (lower + upper) / 2.0
-        p = _pcache.get((x.dtype.char, slope))
+        p = _pcache.get(("leaky_relu", x.dtype.char, slope))  # the key _LEAKY fills
         if p is not None and slope != 0:
             return ufuncs.leaky_relu(x, p[0], out=out)
         return _LEAKY(x, slope, out=out)

@@ -826,6 +826,16 @@ def test_rrelu_eval_and_training():
             out = np.empty_like(want)
             assert actcore.rrelu(xx, lo, hi, out=out) is out
             np.testing.assert_array_equal(out.view(np.uint8), want.view(np.uint8))
+    # ... and on a hit it does not go through the leaky_relu wrapper at all (the cache's key
+    # must be the one that wrapper fills: a stale key format made every call a miss)
+    from actcore import activations
+    real = activations._LEAKY
+    activations._LEAKY = None  # calling it would raise TypeError
+    try:
+        for xx in (x, x.astype(np.float64)):
+            np.testing.assert_array_equal(actcore.rrelu(xx), real(xx, (1 / 8 + 1 / 3) / 2))
+    finally:
+        activations._LEAKY = real
     y, noise = actcore.rrelu(x, 0.1, 0.3, training=True, rng=0, return_noise=True)
     neg = x < 0
     slopes = y[neg] / x[neg]
