@@ -382,8 +382,9 @@ void act_eltwise_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps
         /* streamed beyond act_stream_min where that measures faster (act_stream_pick).  In
          * place (y is an input itself) too: its lines were just read, so streaming saves no
          * read there, but the streamed kernels' chunks prefetch their inputs (eltwise.c
-         * ACT_NT_PF), which the compute-bound kinds need from memory.  A y overlapping an
-         * input otherwise never streams (NumPy hands such calls over buffered anyway). */
+         * ACT_NT_PF), which the compute-bound kinds need from memory.  A y that overlaps an
+         * input otherwise (y = x shifted back: NumPy passes such calls unbuffered, counting
+         * on one forward pass) runs serially and plainly below. */
         int nshift = pscalar ? nx : nin, cost = act_ops[d->op].cost, inplace = 0, partial = 0;
         uintptr_t y0 = (uintptr_t)args[nin], len = (uintptr_t)n * isz;
         for (int k = 0; k < nshift; k++) {
@@ -392,9 +393,17 @@ void act_eltwise_loop(char **args, const ptrdiff_t *dims, const ptrdiff_t *steps
             else if ((uintptr_t)args[k] < y0 + len && y0 < (uintptr_t)args[k] + len)
                 partial = 1;
         }
-        act_pick_state *p = partial ? NULL
-                                    : act_stream_slot(d->op, d->kind, act_threads_for(n * cost),
-                                                      d->dtype, len, inplace);
+        if (partial) {
+            /* one forward pass: each y[i] is stored after the x[j <= i] it may overwrite were
+             * read.  Split over threads, the second thread's first stores overwrote the inputs
+             * of the first thread's last elements before it read them (a review found
+             * silu(b[1:], out=b[:-1]) wrong at 2^16 elements on 2 threads) */
+            f(0, n, (const char *const *)args, !pscalar, args[nin]);
+            act_fp_restore(flags);
+            return;
+        }
+        act_pick_state *p =
+            act_stream_slot(d->op, d->kind, act_threads_for(n * cost), d->dtype, len, inplace);
         int on = p && act_stream_pick(p);
         /* streamed: the kernel's own streaming form where it has one (scalar parameters),
          * else the kernel through act_stream_range's buffer */

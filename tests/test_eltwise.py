@@ -81,7 +81,7 @@ def test_streamed_outputs_same_bits(kernel, dtype):
     every kind marked, every kernel gives the bits of the direct path: fresh and misaligned
     out= (element offsets 1-3, so partial cache lines at both ends), parameter arrays that vary
     along x (each block must take its own slice), 1 and 2 threads, and in place (out is x,
-    each chunk computed before it is stored)."""
+    aligned or not, dy, or a parameter array: each chunk is computed before it is stored)."""
     name, params = kernel
     n = 9000 + 13  # several 4 KB blocks and a tail, for every dtype
     x = sample(n, dtype)
@@ -111,10 +111,26 @@ def test_streamed_outputs_same_bits(kernel, dtype):
                         xx = x.copy()
                         call(name, kind, xx, ps, dy=dy, out=xx)
                         np.testing.assert_array_equal(bits(xx), bits(want), err_msg=kind)
-                # 10 streamed calls (fresh, 3 offsets, in place; 2 thread counts).  x86-64
-                # only: targets without streaming stores have no stream path
+                        # in place on a misaligned x (a head before the first whole line)
+                        xm = np.empty(n + 1, dtype)[1:]
+                        xm[...] = x
+                        call(name, kind, xm, ps, dy=dy, out=xm)
+                        np.testing.assert_array_equal(bits(xm), bits(want), err_msg=kind)
+                        streamed = 6  # fresh, 3 offsets, 2 in place
+                        if kind != "fwd":  # in place on dy
+                            dd = dy.copy()
+                            call(name, kind, x, ps, dy=dd, out=dd)
+                            np.testing.assert_array_equal(bits(dd), bits(want), err_msg=kind)
+                            streamed += 1
+                        if ps is parrays and ps:  # in place on a parameter array
+                            p0 = ps[0].copy()
+                            call(name, kind, x, (p0,) + ps[1:], dy=dy, out=p0)
+                            np.testing.assert_array_equal(bits(p0), bits(want), err_msg=kind)
+                            streamed += 1
+                # every call above streamed, for each of the 2 thread counts.  x86-64 only:
+                # targets without streaming stores have no stream path
                 if STREAMING_STORES:
-                    assert _core.stream_calls() - calls == 10, kind
+                    assert _core.stream_calls() - calls == 2 * streamed, kind
             finally:
                 _core.stream_min(old_min)
                 _core.parallel_min(old_par)
@@ -809,6 +825,35 @@ def test_prelu_kernel_requires_zero_mean():
         _core.bn_kernel("grad_reduce", x=x, layout=0, dy=x, out=out,
                         pw=np.array([0.25], np.float32), mean=np.array([0.5]))
     assert (out == 7.0).all()
+
+
+def test_shifted_overlapping_out_on_two_threads():
+    """out = x shifted back by k elements: NumPy passes the two views unbuffered, counting on
+    one forward pass over them, which a split over threads is not (the second thread's first
+    stores land on inputs of the first thread's last elements).  Such calls run serially; the
+    results must be those of a separate output, for any thread count."""
+    n = 1 << 16
+    old_par = _core.parallel_min(64)
+    try:
+        for dt in (np.float16, np.float32, np.float64):
+            for k in (1, 3):
+                with actcore.num_threads(2):
+                    b = np.linspace(-4, 4, n + k).astype(dt)
+                    want = actcore.ufuncs.silu(b[k:].copy())
+                    actcore.ufuncs.silu(b[k:], out=b[:-k])
+                    np.testing.assert_array_equal(bits(b[:-k]), bits(want), err_msg=f"{dt} {k}")
+                    b = np.linspace(-4, 4, n + k).astype(dt)
+                    s = np.full(n, 0.2, dt)
+                    want = actcore.ufuncs.leaky_relu(b[k:].copy(), s)
+                    actcore.ufuncs.leaky_relu(b[k:], s, out=b[:-k])
+                    np.testing.assert_array_equal(bits(b[:-k]), bits(want), err_msg=f"{dt} {k}")
+                    x = np.linspace(-3, 3, n).astype(dt)
+                    d = np.linspace(-1, 1, n + k).astype(dt)
+                    want = actcore.ufuncs.silu_grad(d[k:].copy(), x)
+                    actcore.ufuncs.silu_grad(d[k:], x, out=d[:-k])
+                    np.testing.assert_array_equal(bits(d[:-k]), bits(want), err_msg=f"{dt} {k}")
+    finally:
+        _core.parallel_min(old_par)
 
 
 def test_rrelu_eval_and_training():
