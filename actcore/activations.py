@@ -140,6 +140,8 @@ def _make(fname, uf, lead, op, checks, doc):
         # first: an entry exists only for values that passed this function's checks once (the
         # key starts with its name: elu's alpha -1.0 is no gradient-from-output's alpha), so a
         # hit skips them (their predicate's call was ~60 of softplus's ~320 ns over its ufunc).
+        # rrelu's eval shortcut builds leaky_relu's key itself: keep the two formats alike
+        # (test_rrelu_eval_and_training fails on a mismatch).
         arrays = [a.strip() for a in lead.split(",")]
         conds = ["not kwargs"] + [f"type({a}) is _nd" for a in arrays]
         conds += [f"{arrays[0]}.dtype is {a}.dtype" for a in arrays[1:]]
