@@ -105,17 +105,21 @@ _pcache: dict = {}
 
 
 def _pfill(fname, dtype, values):
+    """The cache entry for these values (made now if they qualify), else None."""
     ch = dtype.char
     key = (fname, ch, *values)
-    if ch not in "fd" or len(_pcache) >= _PC_MAX or key in _pcache:
-        return
+    if key in _pcache:
+        return _pcache[key]
+    if ch not in "fd" or len(_pcache) >= _PC_MAX:
+        return None
     limit = 3.4028234663852886e38 if ch == "f" else math.inf
     for v in values:
         if type(v) is not float or v != v or abs(v) > limit:
-            return
+            return None
     if any(v == 0 and math.copysign(1.0, v) < 0 for v in values):
-        return
-    _pcache[key] = tuple(np.array(v, dtype) for v in values) + (0.0 in values,)
+        return None
+    e = _pcache[key] = tuple(np.array(v, dtype) for v in values) + (0.0 in values,)
+    return e
 
 
 def _make(fname, uf, lead, op, checks, doc):
@@ -124,7 +128,7 @@ def _make(fname, uf, lead, op, checks, doc):
     check = ""
     ns = {"_uf": uf, "_validate": _validate, "_checks": checks, "_nd": np.ndarray,
           "_pc": _pcache, "_pfill": _pfill, "_cs": math.copysign}
-    quick = fill = ""
+    quick = fill = dflt = ""
     if pnames:
         # Fast path: Python floats that pass the checks go straight to the ufunc (the generic
         # _validate costs 1-4 us, more than a 1000-element activation); anything else (arrays,
@@ -155,11 +159,26 @@ def _make(fname, uf, lead, op, checks, doc):
                  f"        if _p is not None and (not _p[-1] or ({nozero})):\n"
                  f"            return _uf({lead}, {pargs}, out=out)\n    ")
         fill = (f"if {' and '.join(conds)}:\n"
-                f"        _pfill({fname!r}, {dt}, ({plist},))\n    ")
+                f"        _e = _pfill({fname!r}, {dt}, ({plist},))\n    ")
+        if all(d is not REQUIRED for _, d in op.params):
+            # Parameters left at their defaults (the function's own default objects, _D0 ...,
+            # told apart by identity): their entry by dtype alone, no key tuple to build and
+            # hash nor zero test (a default is never -0.0).  Filled after the checks passed.
+            same = [f"{p} is _D{i}" for i, p in enumerate(pnames)]
+            dconds = conds[:len(conds) - len(pnames)] + same
+            dflt = (f"if {' and '.join(dconds)}:\n"
+                    f"        _p = _pd.get({dt}.char)\n"
+                    f"        if _p is not None:\n"
+                    f"            return _uf({lead}, {pargs}, out=out)\n    ")
+            fill += (f"    if _e is not None and {' and '.join(same)}:\n"
+                     f"            _pd[{dt}.char] = _e\n    ")
+            ns["_pd"] = {}
     src = _TEMPLATE.format(fname=fname, lead=lead, sig=sig, args=", " + ", ".join(pnames),
-                           check=check, fast=quick, fill=fill)
+                           check=check, fast=dflt + quick, fill=fill)
     exec(src, ns)  # noqa: S102 - the source is built above from the registry, not from input
     fn = ns[fname]
+    for i, d in enumerate(fn.__defaults__ or ()):
+        ns[f"_D{i}"] = d  # the default objects the identity tests above compare with
     fn.__doc__ = doc
     fn.__module__ = "actcore"
     fn.ufunc = uf

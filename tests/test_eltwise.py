@@ -458,6 +458,41 @@ def test_cached_parameters_are_checked_per_function():
             actcore.leaky_relu_grad_from_output(x, x, -0.1)
 
 
+def test_default_parameters_take_their_own_cache_entry():
+    """Parameters left at their defaults take an entry looked up by dtype alone (the
+    function's _pd, filled after the checks passed once): the ufunc's bits and dtype with the
+    defaults, on the miss and on the hits, with out=; an equal float that is not the default
+    object, and float16, take the general path with the same results."""
+    from actcore._registry import OPS, REQUIRED
+    wrapped = [op for op in OPS.values() if op.kind != "axis" and op.kernel is not None
+               and op.params and op.name != "gelu"
+               and all(d is not REQUIRED for _, d in op.params)
+               and hasattr(getattr(actcore, op.name), "ufunc")]
+    assert len(wrapped) >= 8
+    for op in wrapped:
+        for suffix, narg in (("", 1), ("_grad", 2)):
+            fn = getattr(actcore, op.name + suffix)
+            defaults = tuple(d for _, d in op.params)
+            fn.__globals__["_pd"].clear()
+            for dt in (np.float32, np.float64, np.float16):
+                x = sample(300, dt)
+                args = (x,) if narg == 1 else (sample(300, dt, seed=2), x)
+                with np.errstate(all="ignore"):
+                    want = fn.ufunc(*args, *defaults)
+                    for _ in range(3):
+                        got = fn(*args)
+                        assert got.dtype == want.dtype, (op.name, suffix, dt)
+                        np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+                    out = np.empty_like(want)
+                    assert fn(*args, out=out) is out
+                    np.testing.assert_array_equal(out.view(np.uint8), want.view(np.uint8))
+                    eq = tuple(float(repr(d)) if isinstance(d, float) else d for d in defaults)
+                    got = fn(*args, *eq)  # equal values, other objects
+                    np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+            # the default path took entries for float32 and float64, never float16
+            assert set(fn.__globals__["_pd"]) == {"f", "d"}, (op.name, suffix)
+
+
 def test_python_float_parameters_take_cached_0d_arrays_with_the_same_results():
     """The wrappers hand Python-float parameters of plain float32/float64 arrays to the ufunc
     as cached 0-d arrays of that dtype (activations._pfill, a call-overhead saving): the
