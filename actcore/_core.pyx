@@ -456,7 +456,7 @@ def prelu_channels(x, w, int axis, y):
     cdef PyArrayObject *xa = as_array(x, "prelu_channels", "x")
     cdef PyArrayObject *wa = as_array(w, "prelu_channels", "w")
     cdef PyArrayObject *ya = as_array(y, "prelu_channels", "y")
-    cdef int t = PyArray_TYPE(xa), nd = PyArray_NDIM(xa), k, rc, dt
+    cdef int t = PyArray_TYPE(xa), nd = PyArray_NDIM(xa), rc, dt
     dt = dtype_index(t)
     if (dt < 0 or dt == ACT_BF16 or PyArray_TYPE(wa) != t or PyArray_TYPE(ya) != t
             or axis < 0 or axis >= nd or PyArray_NDIM(wa) != 1
@@ -475,11 +475,8 @@ def prelu_channels(x, w, int axis, y):
     if ((x0 != y0 and x0 < y0 + nb and y0 < x0 + nb)
             or (w0 < y0 + nb and y0 < w0 + <size_t>PyArray_NBYTES(wa))):
         raise ValueError("prelu_channels: y overlaps x (not in place) or w")
-    cdef npy_intp outer = 1, inner = 1, C = PyArray_DIM(xa, axis)
-    for k in range(axis):
-        outer *= PyArray_DIM(xa, k)
-    for k in range(axis + 1, nd):
-        inner *= PyArray_DIM(xa, k)
+    cdef npy_intp outer, C, inner
+    split3(xa, axis, &outer, &C, &inner, "prelu_channels")
     cdef const char *px = PyArray_BYTES(xa)
     cdef const char *pw = PyArray_BYTES(wa)
     cdef char *pyy = PyArray_BYTES(ya)
